@@ -1,0 +1,137 @@
+// Package checks is pvaudit's rule catalogue. Each check is metadata (ID,
+// title, severity, rationale, remediation, control mappings) plus a pure
+// function of the environment (snapshot, contract, role classification)
+// returning findings. Checks never call AWS.
+package checks
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/pvaudit/pvaudit/contract"
+	"github.com/pvaudit/pvaudit/internal/finding"
+	"github.com/pvaudit/pvaudit/inventory"
+)
+
+// Check is one rule.
+type Check struct {
+	ID          string
+	Title       string
+	Severity    finding.Severity
+	Rationale   string
+	Remediation string
+	Controls    []finding.Control
+	// Run returns the check's findings. It must report ERROR (never PASS)
+	// for anything it could not evaluate.
+	Run func(env *Env) []finding.Finding
+}
+
+// Env is what every check reads.
+type Env struct {
+	Snap     *inventory.Snapshot
+	Contract *contract.Contract
+	Roles    []RoleClass // every role, classified, sorted by name
+	NodeIDs  []string    // compute node identifiers known to the scan
+	Now      time.Time
+}
+
+// NewEnv classifies the snapshot's roles for the contract.
+func NewEnv(snap *inventory.Snapshot, c *contract.Contract, now time.Time) *Env {
+	env := &Env{Snap: snap, Contract: c, Now: now}
+	env.NodeIDs = NodeIDs(snap, c)
+	env.Roles = Classify(snap, c, env.NodeIDs)
+	return env
+}
+
+// RolesOfKind returns the classified roles of one kind.
+func (e *Env) RolesOfKind(k RoleKind) []RoleClass {
+	var out []RoleClass
+	for _, r := range e.Roles {
+		if r.Kind == k {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// finding builds a finding of check c with the check's metadata filled in.
+func (c *Check) finding(status finding.Status, resource, key, msg string, evidence map[string]any) finding.Finding {
+	f := finding.Finding{
+		CheckID: c.ID, Title: c.Title, Severity: c.Severity, Status: status,
+		Resource: resource, Key: key, Message: msg, Evidence: evidence,
+		Controls: append([]finding.Control(nil), c.Controls...),
+	}
+	if status != finding.Pass {
+		f.Remediation = c.Remediation
+	}
+	f.Finalize()
+	return f
+}
+
+// Catalogue returns every check, sorted by ID.
+func Catalogue() []*Check {
+	all := []*Check{
+		crossAccountRoleExists(),
+		childRoleBoundary(),
+		boundaryPolicyExists(),
+		inventoryComplete(),
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
+	return all
+}
+
+// Select filters the catalogue: only the IDs in include (all when empty),
+// minus those in skip. Unknown IDs are an error.
+func Select(all []*Check, include, skip []string) ([]*Check, error) {
+	known := map[string]bool{}
+	for _, c := range all {
+		known[c.ID] = true
+	}
+	for _, id := range append(append([]string(nil), include...), skip...) {
+		if !known[id] {
+			return nil, fmt.Errorf("unknown check %q (see `pvaudit checks list`)", id)
+		}
+	}
+	in := map[string]bool{}
+	for _, id := range include {
+		in[id] = true
+	}
+	out := map[string]bool{}
+	for _, id := range skip {
+		out[id] = true
+	}
+	var sel []*Check
+	for _, c := range all {
+		if (len(in) == 0 || in[c.ID]) && !out[c.ID] {
+			sel = append(sel, c)
+		}
+	}
+	return sel, nil
+}
+
+// Run runs the checks and returns their findings, sorted.
+func Run(env *Env, cs []*Check) []finding.Finding {
+	var out []finding.Finding
+	for _, c := range cs {
+		out = append(out, c.Run(env)...)
+	}
+	finding.Sort(out)
+	return out
+}
+
+// Controls used by several checks.
+var (
+	hipaaAccessControl = finding.Control{Framework: "HIPAA", ID: "164.312(a)(1)"}
+	hipaaAudit         = finding.Control{Framework: "HIPAA", ID: "164.312(b)"}
+	hipaaRiskMgmt      = finding.Control{Framework: "HIPAA", ID: "164.308(a)(1)(ii)(B)"}
+	hipaaAccessMgmt    = finding.Control{Framework: "HIPAA", ID: "164.308(a)(4)(ii)(B)"}
+	nistAC2            = finding.Control{Framework: "NIST-800-53r5", ID: "AC-2"}
+	nistAC3            = finding.Control{Framework: "NIST-800-53r5", ID: "AC-3"}
+	nistAC6            = finding.Control{Framework: "NIST-800-53r5", ID: "AC-6"}
+	nistCA7            = finding.Control{Framework: "NIST-800-53r5", ID: "CA-7"}
+	nistCM2            = finding.Control{Framework: "NIST-800-53r5", ID: "CM-2"}
+	nist171AC1         = finding.Control{Framework: "NIST-800-171r2", ID: "3.1.1"}
+	nist171AC5         = finding.Control{Framework: "NIST-800-171r2", ID: "3.1.5"}
+	nist171CA3         = finding.Control{Framework: "NIST-800-171r2", ID: "3.12.3"}
+)

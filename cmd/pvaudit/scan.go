@@ -1,0 +1,116 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/pvaudit/pvaudit/checks"
+	"github.com/pvaudit/pvaudit/contract"
+	"github.com/pvaudit/pvaudit/internal/finding"
+	"github.com/pvaudit/pvaudit/reports"
+)
+
+type scanOpts struct {
+	src        sourceOpts
+	contract   string
+	output     string
+	failOn     string
+	checks     []string
+	skipChecks []string
+
+	failOnSev finding.Severity
+	writer    reports.Writer
+}
+
+func (o *scanOpts) validate() error {
+	if err := o.src.validate(); err != nil {
+		return err
+	}
+	sev, err := finding.ParseSeverity(o.failOn)
+	if err != nil {
+		return usageErr("--fail-on: %w", err)
+	}
+	o.failOnSev = sev
+	w, err := reports.ForFormat(o.output)
+	if err != nil {
+		return usageErr("-o: %w", err)
+	}
+	o.writer = w
+	return nil
+}
+
+func newScanCmd(a *app) *cobra.Command {
+	o := &scanOpts{}
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Check the account against the contract's promises",
+		Long: `scan reads the account (live and read-only, or --from a file), identifies the
+cross-account role and the child roles created for compute nodes, and runs the
+check catalogue. Every finding names the resource, the evidence and the fix.
+A check that could not look reports ERROR, never PASS.
+
+Exit codes: 0 clean; 1 a FAIL at or above --fail-on; 2 usage or runtime error,
+or an incomplete scan (coverage gaps, ERROR or NOT_EVALUATED findings).`,
+		Example: `  pvaudit scan --from testdata/accounts/sample.json
+  pvaudit scan --profile audit -o json > report.json
+  pvaudit scan --from account.json --fail-on critical`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			c, err := contract.Load(o.contract)
+			if err != nil {
+				return usageErr("%w", err)
+			}
+			cs, err := checks.Select(checks.Catalogue(), o.checks, o.skipChecks)
+			if err != nil {
+				return usageErr("%w", err)
+			}
+			snap, input, err := o.src.load(cmd.Context(), a)
+			if err != nil {
+				return err
+			}
+			env := checks.NewEnv(snap, c, a.now())
+			fs := checks.Run(env, cs)
+			rep := &reports.Report{
+				Schema: reports.SchemaVersion, Tool: "pvaudit", Version: a.version,
+				GeneratedAt: a.now().UTC().Truncate(1e9), Command: "scan", Contract: c.Name,
+				Account:      reports.Account{ID: snap.AccountID, Source: snap.Source, Input: input, CapturedAt: snap.CapturedAt, CallerARN: snap.CallerARN},
+				FailOn:       o.failOnSev.String(),
+				Summary:      finding.Summarize(fs),
+				CoverageGaps: snap.Gaps,
+				Findings:     fs,
+			}
+			for _, rc := range env.Roles {
+				rep.Roles = append(rep.Roles, reports.RoleSummary{Name: rc.Role.Name, ARN: rc.Role.ARN, Kind: string(rc.Kind), NodeID: rc.NodeID, Reasons: rc.Reasons})
+			}
+			rep.Complete = snap.Complete() && rep.Summary.Error == 0 && rep.Summary.NotEvaluated == 0
+			if err := o.writer.Write(a.stdout, rep); err != nil {
+				return err
+			}
+			return withCode(verdict(rep, o.failOnSev))
+		},
+	}
+	f := cmd.Flags()
+	o.src.register(f)
+	f.StringVar(&o.contract, "contract", "pennsieve", "contract: built-in name (pennsieve, par) or YAML file")
+	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	f.StringVar(&o.failOn, "fail-on", "high", "exit 1 when a FAIL has this severity or higher: info, low, medium, high, critical")
+	f.StringSliceVar(&o.checks, "checks", nil, "run only these check IDs (comma-separated)")
+	f.StringSliceVar(&o.skipChecks, "skip-checks", nil, "skip these check IDs (comma-separated)")
+	return cmd
+}
+
+// verdict decides a report's exit code: 2 when anything could not be read or
+// evaluated, 1 when an unsuppressed FAIL is at or above failOn, else 0.
+func verdict(rep *reports.Report, failOn finding.Severity) int {
+	if !rep.Complete {
+		return exitError
+	}
+	for _, f := range rep.Findings {
+		if f.Status == finding.Fail && f.Suppressed == nil && f.Severity >= failOn {
+			return exitFindings
+		}
+	}
+	return exitClean
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/spf13/pflag"
+
+	"github.com/pvaudit/pvaudit/inventory"
+	"github.com/pvaudit/pvaudit/inventory/live"
+)
+
+// awsOpts are the flags that reach a live account, shared by every command
+// that talks to AWS.
+type awsOpts struct {
+	profile     string
+	region      string
+	roleARN     string
+	externalID  string
+	endpointURL string
+}
+
+func (o *awsOpts) register(fs *pflag.FlagSet) {
+	fs.StringVar(&o.profile, "profile", "", "named AWS profile from ~/.aws/config, as the AWS CLI uses it")
+	fs.StringVar(&o.region, "region", "", "AWS region for API calls (default: the profile's, else us-east-1)")
+	fs.StringVar(&o.roleARN, "role-arn", "", "assume this (audit) role before reading the account")
+	fs.StringVar(&o.externalID, "external-id", "", "external ID to pass when assuming --role-arn")
+	fs.StringVar(&o.endpointURL, "endpoint-url", "", "send every AWS call to this endpoint (LocalStack-style test endpoints)")
+}
+
+func (o *awsOpts) validate() error {
+	if o.externalID != "" && o.roleARN == "" {
+		return usageErr("--external-id needs --role-arn")
+	}
+	if o.endpointURL != "" {
+		u, err := url.Parse(o.endpointURL)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return usageErr("--endpoint-url %q is not an absolute URL", o.endpointURL)
+		}
+	}
+	return nil
+}
+
+// config loads AWS configuration the way the AWS CLI does (environment,
+// shared config and credentials files, SSO, IMDS), with adaptive retries
+// for throttling, and assumes --role-arn when given.
+func (o *awsOpts) config(ctx context.Context) (aws.Config, error) {
+	opts := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
+				ao.StandardOptions = append(ao.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = 8 })
+			})
+		}),
+	}
+	if o.profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(o.profile))
+	}
+	if o.region != "" {
+		opts = append(opts, config.WithRegion(o.region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if o.endpointURL != "" {
+		cfg.BaseEndpoint = aws.String(o.endpointURL)
+	}
+	if o.roleARN != "" {
+		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), o.roleARN, func(ao *stscreds.AssumeRoleOptions) {
+			ao.RoleSessionName = "pvaudit"
+			if o.externalID != "" {
+				ao.ExternalID = aws.String(o.externalID)
+			}
+		})
+		cfg.Credentials = aws.NewCredentialsCache(provider)
+	}
+	return cfg, nil
+}
+
+// sourceOpts choose where a snapshot comes from: --from FILE or live.
+type sourceOpts struct {
+	from string
+	aws  awsOpts
+}
+
+func (o *sourceOpts) register(fs *pflag.FlagSet) {
+	fs.StringVar(&o.from, "from", "", "read the account from this file (pvaudit snapshot or `aws iam get-account-authorization-details` output) instead of AWS")
+	o.aws.register(fs)
+}
+
+func (o *sourceOpts) validate() error {
+	if o.from != "" && (o.aws.profile != "" || o.aws.roleARN != "" || o.aws.endpointURL != "") {
+		return usageErr("--from reads a file; it cannot be combined with --profile, --role-arn or --endpoint-url")
+	}
+	return o.aws.validate()
+}
+
+// load returns the snapshot and a label for where it came from.
+func (o *sourceOpts) load(ctx context.Context, a *app) (*inventory.Snapshot, string, error) {
+	if o.from != "" {
+		a.log.Info("reading snapshot", "file", o.from)
+		snap, err := inventory.ReadFile(o.from)
+		if err != nil {
+			return nil, "", err
+		}
+		return snap, o.from, nil
+	}
+	cfg, err := o.aws.config(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	a.log.Info("reading account live (read-only)", "region", cfg.Region)
+	col := &live.Collector{IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Now: a.now, Log: a.log}
+	snap, err := col.Collect(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("collect account: %w", err)
+	}
+	return snap, "", nil
+}

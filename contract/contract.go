@@ -1,0 +1,204 @@
+// Package contract holds what the provider's documents promise, as data:
+// role name patterns, the boundary pattern, how child roles are recognised.
+// Built-in contracts are embedded; users may supply their own YAML file.
+package contract
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed builtin/*.yaml
+var builtinFS embed.FS
+
+// Contract is one provider's promises.
+type Contract struct {
+	Name        string `yaml:"name"`
+	Title       string `yaml:"title"`
+	Document    string `yaml:"document"` // the document the promises come from
+	Description string `yaml:"description,omitempty"`
+
+	CrossAccountRole CrossAccountRole `yaml:"cross_account_role"`
+	Boundary         Boundary         `yaml:"boundary"`
+	ChildRoles       ChildRoleRules   `yaml:"child_roles"`
+}
+
+// CrossAccountRole describes the role the provider assumes.
+type CrossAccountRole struct {
+	// NamePattern is a regular expression the role name must match in full,
+	// e.g. ^Pennsieve-Compute-(?P<env>[a-z0-9]+)-(?P<id>[0-9a-f]{8})$.
+	NamePattern string `yaml:"name_pattern"`
+	// Required says whether the account must have such a role.
+	Required bool `yaml:"required"`
+
+	nameRE *regexp.Regexp
+}
+
+// Boundary describes the permissions boundary child roles carry.
+type Boundary struct {
+	// NamePattern is a glob on the boundary policy's name, e.g.
+	// "pennsieve-boundary-*". The node identifier is the part '*' matches.
+	NamePattern string `yaml:"name_pattern"`
+	// SameAccount requires the boundary policy to live in the scanned account.
+	SameAccount bool `yaml:"same_account"`
+}
+
+// ChildRoleRules say how a role created for a compute node is recognised.
+// A role is a child role when any rule matches; the scan reports which one.
+type ChildRoleRules struct {
+	// ByBoundary: the role carries a boundary matching Boundary.NamePattern.
+	ByBoundary bool `yaml:"by_boundary"`
+	// ByNodeID: the role name contains the identifier of a compute node known
+	// from the account's boundary policies or the NodeIDs parameter.
+	ByNodeID bool `yaml:"by_node_id"`
+	// NamePatterns: globs on the role name.
+	NamePatterns []string `yaml:"name_patterns,omitempty"`
+	// PathPrefixes: IAM path prefixes, e.g. "/pennsieve/".
+	PathPrefixes []string `yaml:"path_prefixes,omitempty"`
+	// TagKeys: the role has one of these tags (any value).
+	TagKeys []string `yaml:"tag_keys,omitempty"`
+	// ExcludePathPrefixes: never child roles (e.g. "/aws-service-role/").
+	ExcludePathPrefixes []string `yaml:"exclude_path_prefixes,omitempty"`
+}
+
+// Names lists the built-in contracts.
+func Names() []string {
+	entries, err := builtinFS.ReadDir("builtin")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Builtin returns the YAML source of a built-in contract.
+func Builtin(name string) ([]byte, error) {
+	b, err := builtinFS.ReadFile("builtin/" + name + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("no built-in contract %q (have %s)", name, strings.Join(Names(), ", "))
+	}
+	return b, nil
+}
+
+// Load returns a built-in contract by name, or reads a YAML file when
+// nameOrFile is not a built-in name.
+func Load(nameOrFile string) (*Contract, error) {
+	if b, err := Builtin(nameOrFile); err == nil {
+		return Parse(b, "builtin:"+nameOrFile)
+	}
+	b, err := os.ReadFile(nameOrFile)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("contract %q is neither a built-in (%s) nor a readable file: %w", nameOrFile, strings.Join(Names(), ", "), err)
+		}
+		return nil, fmt.Errorf("read contract: %w", err)
+	}
+	return Parse(b, nameOrFile)
+}
+
+// Parse decodes a contract strictly (unknown keys are errors) and validates it.
+func Parse(data []byte, source string) (*Contract, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var c Contract
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty contract", source)
+		}
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	return &c, nil
+}
+
+// Validate checks the contract and compiles its patterns.
+func (c *Contract) Validate() error {
+	if c.Name == "" {
+		return errors.New("contract has no name")
+	}
+	wrap := func(field string, err error) error { return fmt.Errorf("contract %q: %s: %w", c.Name, field, err) }
+	if c.CrossAccountRole.NamePattern != "" {
+		re, err := regexp.Compile(c.CrossAccountRole.NamePattern)
+		if err != nil {
+			return wrap("cross_account_role.name_pattern", err)
+		}
+		c.CrossAccountRole.nameRE = re
+	} else if c.CrossAccountRole.Required {
+		return wrap("cross_account_role.name_pattern", errors.New("required role has no name pattern"))
+	}
+	if c.Boundary.NamePattern != "" && strings.Count(c.Boundary.NamePattern, "*") != 1 {
+		return wrap("boundary.name_pattern", fmt.Errorf("%q must contain exactly one '*' (the node identifier)", c.Boundary.NamePattern))
+	}
+	if c.ChildRoles.ByBoundary && c.Boundary.NamePattern == "" {
+		return wrap("child_roles.by_boundary", errors.New("needs boundary.name_pattern"))
+	}
+	if c.ChildRoles.ByNodeID && c.Boundary.NamePattern == "" {
+		return wrap("child_roles.by_node_id", errors.New("needs boundary.name_pattern to learn node identifiers"))
+	}
+	for _, p := range c.ChildRoles.NamePatterns {
+		if p == "" {
+			return wrap("child_roles.name_patterns", errors.New("empty pattern"))
+		}
+	}
+	return nil
+}
+
+// IsCrossAccountRole reports whether name matches the cross-account role pattern.
+func (c *Contract) IsCrossAccountRole(name string) bool {
+	return c.CrossAccountRole.nameRE != nil && c.CrossAccountRole.nameRE.MatchString(name)
+}
+
+// BoundaryNodeID returns the node identifier of a boundary policy name
+// ("pennsieve-boundary-7f3a9c21" → "7f3a9c21") and whether it matches.
+func (c *Contract) BoundaryNodeID(policyName string) (string, bool) {
+	prefix, suffix, _ := strings.Cut(c.Boundary.NamePattern, "*")
+	if c.Boundary.NamePattern == "" || len(policyName) < len(prefix)+len(suffix)+1 {
+		return "", false
+	}
+	if !strings.HasPrefix(policyName, prefix) || !strings.HasSuffix(policyName, suffix) {
+		return "", false
+	}
+	return policyName[len(prefix) : len(policyName)-len(suffix)], true
+}
+
+// Glob reports whether s matches pattern, where '*' matches any run of
+// characters and '?' any one character. Matching is case-sensitive.
+func Glob(pattern, s string) bool {
+	p, n := 0, 0
+	star, mark := -1, 0
+	for n < len(s) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[n]):
+			p++
+			n++
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, n
+			p++
+		case star >= 0:
+			p = star + 1
+			mark++
+			n = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}

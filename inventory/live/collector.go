@@ -1,0 +1,310 @@
+// Package live collects an account snapshot from the IAM and STS APIs. It is
+// read-only by construction: the interfaces it accepts have no write methods.
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/pvaudit/pvaudit/inventory"
+	"github.com/pvaudit/pvaudit/policy"
+)
+
+// IAMAPI is the read-only slice of IAM the collector uses.
+type IAMAPI interface {
+	iam.GetAccountAuthorizationDetailsAPIClient
+	iam.ListRolesAPIClient
+	iam.ListAccessKeysAPIClient
+}
+
+// STSAPI is the read-only slice of STS the collector uses.
+type STSAPI interface {
+	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
+// Collector reads an account into a snapshot.
+type Collector struct {
+	IAM IAMAPI
+	STS STSAPI
+	Now func() time.Time
+	Log *slog.Logger
+	// PageSize is MaxItems for paged calls (IAM allows up to 1000).
+	PageSize int32
+}
+
+// Collect reads the account. Calls that fail are recorded as gaps in the
+// snapshot and collection goes on where it can; the error is non-nil only
+// when ctx is done.
+func (c *Collector) Collect(ctx context.Context) (*inventory.Snapshot, error) {
+	log := c.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	pageSize := c.PageSize
+	if pageSize == 0 {
+		pageSize = 1000
+	}
+	snap := &inventory.Snapshot{Schema: inventory.SchemaVersion, Source: "live", CapturedAt: now().UTC().Truncate(time.Second)}
+
+	id, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		snap.Gaps = append(snap.Gaps, gap("sts:GetCallerIdentity", "", err))
+	} else {
+		snap.AccountID = aws.ToString(id.Account)
+		snap.CallerARN = aws.ToString(id.Arn)
+		log.Info("caller identity", "account", snap.AccountID, "arn", snap.CallerARN)
+	}
+
+	if err := c.authDetails(ctx, snap, pageSize, log); err != nil {
+		return nil, err
+	}
+	if err := c.sessionDurations(ctx, snap, pageSize); err != nil {
+		return nil, err
+	}
+	if err := c.accessKeys(ctx, snap, pageSize); err != nil {
+		return nil, err
+	}
+	if snap.AccountID == "" {
+		for _, r := range snap.Roles {
+			if a := inventory.AccountFromARN(r.ARN); a != "" {
+				snap.AccountID = a
+				break
+			}
+		}
+	}
+	snap.Normalize()
+	log.Info("collected", "roles", len(snap.Roles), "policies", len(snap.Policies), "users", len(snap.Users), "gaps", len(snap.Gaps))
+	return snap, nil
+}
+
+func (c *Collector) authDetails(ctx context.Context, snap *inventory.Snapshot, pageSize int32, log *slog.Logger) error {
+	p := iam.NewGetAccountAuthorizationDetailsPaginator(c.IAM, &iam.GetAccountAuthorizationDetailsInput{
+		Filter: []iamtypes.EntityType{
+			iamtypes.EntityTypeRole, iamtypes.EntityTypeUser, iamtypes.EntityTypeGroup,
+			iamtypes.EntityTypeLocalManagedPolicy, iamtypes.EntityTypeAWSManagedPolicy,
+		},
+		MaxItems: aws.Int32(pageSize),
+	})
+	pages := 0
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			g := gap("iam:GetAccountAuthorizationDetails", "", err)
+			if pages > 0 {
+				g.Message = fmt.Sprintf("listing stopped after %d page(s): %s", pages, g.Message)
+			}
+			snap.Gaps = append(snap.Gaps, g)
+			return nil
+		}
+		pages++
+		log.Debug("authorization details page", "page", pages, "roles", len(out.RoleDetailList), "policies", len(out.Policies), "truncated", out.IsTruncated)
+		for _, r := range out.RoleDetailList {
+			snap.Roles = append(snap.Roles, convertRole(snap, r))
+		}
+		for _, u := range out.UserDetailList {
+			snap.Users = append(snap.Users, convertUser(snap, u))
+		}
+		for _, g := range out.GroupDetailList {
+			snap.Groups = append(snap.Groups, convertGroup(snap, g))
+		}
+		for _, mp := range out.Policies {
+			snap.Policies = append(snap.Policies, convertPolicy(snap, mp))
+		}
+	}
+	return nil
+}
+
+// sessionDurations fills MaxSessionDuration, which GetAccountAuthorizationDetails lacks.
+func (c *Collector) sessionDurations(ctx context.Context, snap *inventory.Snapshot, pageSize int32) error {
+	byName := make(map[string]*inventory.Role, len(snap.Roles))
+	for i := range snap.Roles {
+		byName[snap.Roles[i].Name] = &snap.Roles[i]
+	}
+	p := iam.NewListRolesPaginator(c.IAM, &iam.ListRolesInput{MaxItems: aws.Int32(pageSize)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			snap.Gaps = append(snap.Gaps, gap("iam:ListRoles", "MaxSessionDuration of roles", err))
+			return nil
+		}
+		for _, r := range out.Roles {
+			if role, ok := byName[aws.ToString(r.RoleName)]; ok {
+				role.MaxSessionDuration = int(aws.ToInt32(r.MaxSessionDuration))
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Collector) accessKeys(ctx context.Context, snap *inventory.Snapshot, pageSize int32) error {
+	for i := range snap.Users {
+		u := &snap.Users[i]
+		keys := []inventory.AccessKey{}
+		p := iam.NewListAccessKeysPaginator(c.IAM, &iam.ListAccessKeysInput{UserName: aws.String(u.Name), MaxItems: aws.Int32(pageSize)})
+		failed := false
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				snap.Gaps = append(snap.Gaps, gap("iam:ListAccessKeys", u.ARN, err))
+				failed = true
+				break
+			}
+			for _, k := range out.AccessKeyMetadata {
+				keys = append(keys, inventory.AccessKey{ID: aws.ToString(k.AccessKeyId), Status: string(k.Status), CreateDate: aws.ToTime(k.CreateDate)})
+			}
+		}
+		if !failed {
+			u.AccessKeys = keys
+		}
+	}
+	return nil
+}
+
+// gap turns a failed call into a coverage gap with the AWS error code.
+func gap(op, resource string, err error) inventory.Gap {
+	g := inventory.Gap{Operation: op, Resource: resource, Message: err.Error()}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		g.Code = ae.ErrorCode()
+		g.Message = ae.ErrorMessage()
+		if g.Message == "" {
+			g.Message = ae.ErrorCode()
+		}
+	}
+	return g
+}
+
+// doc parses a URL-encoded document; a document IAM returned but pvaudit
+// cannot parse is a gap on that resource, never silently dropped.
+func doc(snap *inventory.Snapshot, raw *string, op, resource string) *policy.Document {
+	if raw == nil {
+		return nil
+	}
+	d, err := policy.ParseString(*raw)
+	if err != nil {
+		snap.Gaps = append(snap.Gaps, inventory.Gap{Operation: op, Resource: resource, Code: "UnparseablePolicy", Message: err.Error()})
+		return nil
+	}
+	return d
+}
+
+func convertRole(snap *inventory.Snapshot, r iamtypes.RoleDetail) inventory.Role {
+	arn := aws.ToString(r.Arn)
+	out := inventory.Role{
+		Name: aws.ToString(r.RoleName), ARN: arn, Path: aws.ToString(r.Path), ID: aws.ToString(r.RoleId),
+		CreateDate:  aws.ToTime(r.CreateDate).UTC(),
+		TrustPolicy: doc(snap, r.AssumeRolePolicyDocument, "iam:GetAccountAuthorizationDetails", arn+" (trust policy)"),
+		Tags:        tags(r.Tags),
+	}
+	for _, p := range r.RolePolicyList {
+		name := aws.ToString(p.PolicyName)
+		if d := doc(snap, p.PolicyDocument, "iam:GetAccountAuthorizationDetails", arn+" (inline policy "+name+")"); d != nil {
+			out.InlinePolicies = append(out.InlinePolicies, inventory.InlinePolicy{Name: name, Document: d})
+		}
+	}
+	out.AttachedPolicies = attached(r.AttachedManagedPolicies)
+	if b := r.PermissionsBoundary; b != nil && aws.ToString(b.PermissionsBoundaryArn) != "" {
+		out.PermissionsBoundary = &inventory.Boundary{ARN: aws.ToString(b.PermissionsBoundaryArn), Type: string(b.PermissionsBoundaryType)}
+	}
+	if lu := r.RoleLastUsed; lu != nil && lu.LastUsedDate != nil {
+		out.LastUsed = &inventory.LastUsed{Date: lu.LastUsedDate.UTC(), Region: aws.ToString(lu.Region)}
+	}
+	for _, ip := range r.InstanceProfileList {
+		out.InstanceProfiles = append(out.InstanceProfiles, aws.ToString(ip.InstanceProfileName))
+	}
+	return out
+}
+
+func convertUser(snap *inventory.Snapshot, u iamtypes.UserDetail) inventory.User {
+	arn := aws.ToString(u.Arn)
+	out := inventory.User{
+		Name: aws.ToString(u.UserName), ARN: arn, Path: aws.ToString(u.Path), ID: aws.ToString(u.UserId),
+		CreateDate: aws.ToTime(u.CreateDate).UTC(), Groups: u.GroupList, Tags: tags(u.Tags),
+		AttachedPolicies: attached(u.AttachedManagedPolicies),
+	}
+	for _, p := range u.UserPolicyList {
+		name := aws.ToString(p.PolicyName)
+		if d := doc(snap, p.PolicyDocument, "iam:GetAccountAuthorizationDetails", arn+" (inline policy "+name+")"); d != nil {
+			out.InlinePolicies = append(out.InlinePolicies, inventory.InlinePolicy{Name: name, Document: d})
+		}
+	}
+	if b := u.PermissionsBoundary; b != nil && aws.ToString(b.PermissionsBoundaryArn) != "" {
+		out.PermissionsBoundary = &inventory.Boundary{ARN: aws.ToString(b.PermissionsBoundaryArn), Type: string(b.PermissionsBoundaryType)}
+	}
+	return out
+}
+
+func convertGroup(snap *inventory.Snapshot, g iamtypes.GroupDetail) inventory.Group {
+	arn := aws.ToString(g.Arn)
+	out := inventory.Group{
+		Name: aws.ToString(g.GroupName), ARN: arn, Path: aws.ToString(g.Path), ID: aws.ToString(g.GroupId),
+		CreateDate: aws.ToTime(g.CreateDate).UTC(), AttachedPolicies: attached(g.AttachedManagedPolicies),
+	}
+	for _, p := range g.GroupPolicyList {
+		name := aws.ToString(p.PolicyName)
+		if d := doc(snap, p.PolicyDocument, "iam:GetAccountAuthorizationDetails", arn+" (inline policy "+name+")"); d != nil {
+			out.InlinePolicies = append(out.InlinePolicies, inventory.InlinePolicy{Name: name, Document: d})
+		}
+	}
+	return out
+}
+
+func convertPolicy(snap *inventory.Snapshot, p iamtypes.ManagedPolicyDetail) inventory.ManagedPolicy {
+	arn := aws.ToString(p.Arn)
+	out := inventory.ManagedPolicy{
+		Name: aws.ToString(p.PolicyName), ARN: arn, ID: aws.ToString(p.PolicyId), Path: aws.ToString(p.Path),
+		DefaultVersionID: aws.ToString(p.DefaultVersionId), AttachmentCount: int(aws.ToInt32(p.AttachmentCount)),
+		PermissionsBoundaryUsageCount: int(aws.ToInt32(p.PermissionsBoundaryUsageCount)), IsAttachable: p.IsAttachable,
+		CreateDate: aws.ToTime(p.CreateDate).UTC(), UpdateDate: aws.ToTime(p.UpdateDate).UTC(),
+	}
+	for _, v := range p.PolicyVersionList {
+		vid := aws.ToString(v.VersionId)
+		d := doc(snap, v.Document, "iam:GetAccountAuthorizationDetails", arn+" (version "+vid+")")
+		out.Versions = append(out.Versions, inventory.PolicyVersion{VersionID: vid, IsDefault: v.IsDefaultVersion, CreateDate: aws.ToTime(v.CreateDate).UTC(), Document: d})
+	}
+	return out
+}
+
+func attached(refs []iamtypes.AttachedPolicy) []inventory.AttachedPolicy {
+	var out []inventory.AttachedPolicy
+	for _, r := range refs {
+		out = append(out, inventory.AttachedPolicy{Name: aws.ToString(r.PolicyName), ARN: aws.ToString(r.PolicyArn)})
+	}
+	return out
+}
+
+func tags(ts []iamtypes.Tag) map[string]string {
+	if len(ts) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(ts))
+	for _, t := range ts {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
