@@ -15,10 +15,16 @@ import (
 // Effect is a statement's effect.
 type Effect string
 
-// The two effects IAM knows.
+// The two effects IAM knows. (The name Allow belongs to the evaluator's
+// Decision; see eval.go.)
 const (
-	Allow Effect = "Allow"
-	Deny  Effect = "Deny"
+	EffectAllow Effect = "Allow"
+	EffectDeny  Effect = "Deny"
+
+	// Deny is EffectDeny.
+	//
+	// Deprecated: use EffectDeny; kept because the foundation exported it.
+	Deny = EffectDeny
 )
 
 // Document is a parsed IAM policy document (identity, boundary, SCP, session
@@ -476,7 +482,7 @@ func (d *Document) Validate() error {
 			return &ValidationError{Index: i, Sid: st.Sid, Field: field, Msg: msg}
 		}
 		switch st.Effect {
-		case Allow, Deny:
+		case EffectAllow, EffectDeny:
 		case "":
 			return verr("Effect", "missing Effect")
 		default:
