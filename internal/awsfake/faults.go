@@ -1,0 +1,142 @@
+package awsfake
+
+import (
+	"maps"
+	"time"
+)
+
+// FaultKind is what an injected action failure answers.
+type FaultKind string
+
+// Injected failure kinds.
+const (
+	// FaultAccessDenied answers AccessDenied (403), or AccessDeniedException
+	// for CloudTrail.
+	FaultAccessDenied FaultKind = "AccessDenied"
+	// FaultServiceFailure answers ServiceFailure (500), or InternalFailure
+	// for STS and CloudTrail.
+	FaultServiceFailure FaultKind = "ServiceFailure"
+	// FaultUnavailable answers ServiceUnavailable (503).
+	FaultUnavailable FaultKind = "ServiceUnavailable"
+)
+
+// Faults describe injected misbehaviour. Actions are named without their
+// service prefix ("GetAccountAuthorizationDetails", "LookupEvents").
+type Faults struct {
+	// ThrottleRate is the fraction (0..1) of calls answered with Throttling
+	// (ThrottlingException for CloudTrail) before they touch any state. The
+	// choice is drawn from an RNG seeded by Options.Seed.
+	ThrottleRate float64
+	// ThrottleActions limits throttling to these actions; all when empty.
+	ThrottleActions []string
+	// Fail makes every call of an action fail with the given kind.
+	Fail map[string]FaultKind
+	// Latency is added to every call before it is answered.
+	Latency time.Duration
+	// PageSize, when positive, caps every page of the paged list actions
+	// (GetAccountAuthorizationDetails, List*, LookupEvents): the page is cut
+	// short but stays valid, with IsTruncated/Marker or NextToken.
+	PageSize int
+	// TruncateBody answers these actions with a success status and the first
+	// half of the real body, so the client's decoder fails.
+	TruncateBody []string
+}
+
+func (f Faults) clone() Faults {
+	out := f
+	out.ThrottleActions = append([]string(nil), f.ThrottleActions...)
+	out.Fail = maps.Clone(f.Fail)
+	out.TruncateBody = append([]string(nil), f.TruncateBody...)
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// SetFaults replaces the injected faults; it takes effect for the next call.
+func (s *Server) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f.clone()
+}
+
+// Faults returns the faults in effect.
+func (s *Server) Faults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults.clone()
+}
+
+// Call is one served request, as the call log records it.
+type Call struct {
+	Seq          int // 1-based order of arrival
+	Time         time.Time
+	Service      string // "iam", "sts" or "cloudtrail"
+	Action       string // e.g. "GetRole"
+	PrincipalARN string // "" when the caller was not recognised
+	AccessKeyID  string
+	ReadOnly     bool
+	ErrorCode    string // "" on success
+	HTTPStatus   int
+}
+
+// Mutating reports whether the call asked to change state.
+func (c Call) Mutating() bool { return !c.ReadOnly }
+
+// Calls returns a copy of the call log in order of arrival.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// MutatingCalls returns the logged calls of mutating actions, whether they
+// succeeded or not.
+func (s *Server) MutatingCalls() []Call {
+	var out []Call
+	for _, c := range s.Calls() {
+		if c.Mutating() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// CallsTo returns the logged calls of one action.
+func (s *Server) CallsTo(action string) []Call {
+	var out []Call
+	for _, c := range s.Calls() {
+		if c.Action == action {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ResetCalls empties the call log (CloudTrail records are kept).
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = nil
+}
+
+// isReadOnly reports whether an action never changes state. AssumeRole is
+// read-only as CloudTrail marks it: it issues credentials but changes no IAM
+// entity.
+func isReadOnly(action string) bool {
+	if action == "AssumeRole" {
+		return true
+	}
+	for _, p := range [...]string{"Get", "List", "Simulate", "Lookup", "Describe"} {
+		if len(action) > len(p) && action[:len(p)] == p {
+			return true
+		}
+	}
+	return false
+}
