@@ -47,14 +47,16 @@ func (e *InputError) Error() string {
 
 func (e *InputError) Unwrap() []error { return []error{ErrInvalidInput, e.Err} }
 
-// ReadFile reads a snapshot from path, detecting its format. "-" reads stdin
-// is not supported here; callers pass a real file.
+// ReadFile reads a snapshot from path, detecting its format (see Decode).
 func ReadFile(path string) (*Snapshot, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot: %w", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > MaxFileSize {
+		return nil, &InputError{File: path, Err: fmt.Errorf("file is %d MiB, larger than the %d MiB limit", st.Size()>>20, MaxFileSize>>20)}
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)

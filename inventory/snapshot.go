@@ -18,7 +18,7 @@ const SchemaVersion = "pvaudit.snapshot/v1"
 type Snapshot struct {
 	Schema     string    `json:"schema"`
 	AccountID  string    `json:"account_id"`
-	CapturedAt time.Time `json:"captured_at"`
+	CapturedAt time.Time `json:"captured_at,omitzero"`
 	// Source says where the snapshot came from: "live", "aws-cli" (a
 	// get-account-authorization-details file) or "snapshot".
 	Source    string          `json:"source"`
@@ -193,6 +193,12 @@ func (s *Snapshot) Normalize() {
 		sortInline(r.InlinePolicies)
 		sortAttached(r.AttachedPolicies)
 		sort.Strings(r.InstanceProfiles)
+		r.InlinePolicies = nilIfEmpty(r.InlinePolicies)
+		r.AttachedPolicies = nilIfEmpty(r.AttachedPolicies)
+		r.InstanceProfiles = nilIfEmpty(r.InstanceProfiles)
+		if len(r.Tags) == 0 {
+			r.Tags = nil
+		}
 	}
 	sort.Slice(s.Policies, func(i, j int) bool { return s.Policies[i].ARN < s.Policies[j].ARN })
 	for i := range s.Policies {
@@ -206,11 +212,20 @@ func (s *Snapshot) Normalize() {
 		sortInline(u.InlinePolicies)
 		sortAttached(u.AttachedPolicies)
 		sort.Slice(u.AccessKeys, func(a, b int) bool { return u.AccessKeys[a].ID < u.AccessKeys[b].ID })
+		u.Groups = nilIfEmpty(u.Groups)
+		u.InlinePolicies = nilIfEmpty(u.InlinePolicies)
+		u.AttachedPolicies = nilIfEmpty(u.AttachedPolicies)
+		if len(u.Tags) == 0 {
+			u.Tags = nil
+		}
 	}
 	sort.Slice(s.Groups, func(i, j int) bool { return s.Groups[i].Name < s.Groups[j].Name })
 	for i := range s.Groups {
-		sortInline(s.Groups[i].InlinePolicies)
-		sortAttached(s.Groups[i].AttachedPolicies)
+		g := &s.Groups[i]
+		sortInline(g.InlinePolicies)
+		sortAttached(g.AttachedPolicies)
+		g.InlinePolicies = nilIfEmpty(g.InlinePolicies)
+		g.AttachedPolicies = nilIfEmpty(g.AttachedPolicies)
 	}
 	sort.Slice(s.Gaps, func(i, j int) bool {
 		if s.Gaps[i].Operation != s.Gaps[j].Operation {
@@ -218,6 +233,15 @@ func (s *Snapshot) Normalize() {
 		}
 		return s.Gaps[i].Resource < s.Gaps[j].Resource
 	})
+}
+
+// nilIfEmpty makes "present but empty" and "absent" the same, as the JSON
+// form (omitempty) does.
+func nilIfEmpty[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 func sortInline(p []InlinePolicy) {

@@ -41,7 +41,7 @@ type Account struct {
 	ID         string    `json:"id"`
 	Source     string    `json:"source"`
 	Input      string    `json:"input,omitempty"` // file name, when read from a file
-	CapturedAt time.Time `json:"captured_at"`
+	CapturedAt time.Time `json:"captured_at,omitzero"`
 	CallerARN  string    `json:"caller_arn,omitempty"`
 }
 

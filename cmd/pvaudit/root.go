@@ -60,7 +60,12 @@ type app struct {
 // run is main without the process: it parses args, runs the command and
 // returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr, now: time.Now, version: version}
+	return runApp(ctx, &app{stdout: stdout, stderr: stderr, now: time.Now, version: version}, args)
+}
+
+// runApp runs a command for a prepared app (tests inject the clock).
+func runApp(ctx context.Context, a *app, args []string) int {
+	stdout, stderr := a.stdout, a.stderr
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	root.SetOut(stdout)
