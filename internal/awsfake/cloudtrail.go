@@ -123,7 +123,7 @@ func (s *Server) appendRecord(ex *exchange, aerr *apiError) {
 	} else {
 		username = p.sessionName
 		id.SessionContext = &ctSessionContext{
-			SessionIssuer: ctIssuer{Type: "Role", PrincipalID: p.roleID, ARN: p.roleARN, AccountID: s.account, UserName: p.roleName},
+			SessionIssuer:       ctIssuer{Type: "Role", PrincipalID: p.roleID, ARN: p.roleARN, AccountID: s.account, UserName: p.roleName},
 			WebIDFederationData: map[string]string{},
 			Attributes:          ctAttributes{CreationDate: isoTime(p.sessionCreated), MFAAuthenticated: "false"},
 		}

@@ -22,14 +22,14 @@ type tag struct{ key, value string }
 
 type role struct {
 	name, id, path, arn, description string
-	created                           time.Time
-	trust                             string // document as submitted
-	maxSession                        int32
-	boundary                          string // policy ARN or ""
-	inline                            map[string]string
-	attached                          []string // policy ARNs in attach order
-	tags                              []tag
-	lastUsed                          time.Time
+	created                          time.Time
+	trust                            string // document as submitted
+	maxSession                       int32
+	boundary                         string // policy ARN or ""
+	inline                           map[string]string
+	attached                         []string // policy ARNs in attach order
+	tags                             []tag
+	lastUsed                         time.Time
 }
 
 type user struct {
