@@ -278,7 +278,7 @@ func (s *Server) accessDenied(ex *exchange, action, resource, why string) *apiEr
 	}
 	msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", caller, action, resource, why)
 	if ex.service == "cloudtrail" {
-		return newErr(http.StatusBadRequest, "AccessDeniedException", "%s", msg)
+		return newErr(http.StatusForbidden, "AccessDeniedException", "%s", msg)
 	}
 	return newErr(http.StatusForbidden, "AccessDenied", "%s", msg)
 }
