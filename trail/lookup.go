@@ -1,0 +1,190 @@
+package trail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/smithy-go"
+	"golang.org/x/time/rate"
+)
+
+// LookupAPI is the one CloudTrail operation the live source needs.
+type LookupAPI interface {
+	cloudtrail.LookupEventsAPIClient
+}
+
+// LookupOptions control the LookupEvents source.
+type LookupOptions struct {
+	// Since and Until bound the lookup; LookupEvents keeps 90 days, which
+	// is the default window ending now.
+	Since, Until time.Time
+	// Rate is the request rate per second (LookupEvents allows 2 per
+	// account and region); 0 means 2.
+	Rate float64
+	// ThrottleRetries is how often a throttled request is retried after
+	// the SDK's own retries gave up; 0 means 8.
+	ThrottleRetries int
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Origin names the source in evidence ("lookup:us-east-1").
+	Origin string
+}
+
+// lookupWindow is how far back LookupEvents reaches.
+const lookupWindow = 90 * 24 * time.Hour
+
+// Lookup reads AssumeRole events from LookupEvents into c, then each
+// session's calls by its access key ID. Records go through the same
+// decoder as files. IAM and STS events are recorded in us-east-1: give a
+// client for that region.
+func Lookup(ctx context.Context, api LookupAPI, c *Collection, opts LookupOptions) error {
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	until := opts.Until
+	if until.IsZero() {
+		until = now().UTC()
+	}
+	since := opts.Since
+	if since.IsZero() {
+		since = until.Add(-lookupWindow)
+	}
+	r := opts.Rate
+	if r <= 0 {
+		r = 2
+	}
+	retries := opts.ThrottleRetries
+	if retries <= 0 {
+		retries = 8
+	}
+	origin := opts.Origin
+	if origin == "" {
+		origin = "lookup"
+	}
+	l := &lookup{api: api, c: c, lim: rate.NewLimiter(rate.Limit(r), 1), retries: retries, origin: origin}
+	for _, name := range []string{"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"} {
+		attr := types.LookupAttribute{AttributeKey: types.LookupAttributeKeyEventName, AttributeValue: aws.String(name)}
+		if err := l.all(ctx, attr, since, until); err != nil {
+			return err
+		}
+	}
+	// Each session's calls, by the access key its AssumeRole returned.
+	seen := map[string]bool{}
+	for _, rec := range c.Records() {
+		if !isAssume(rec.EventName) || rec.Failed() || rec.CredAccessKeyID == "" || seen[rec.CredAccessKeyID] {
+			continue
+		}
+		if !c.expect.MatchRole(RoleNameFromARN(rec.RoleARN)) {
+			continue
+		}
+		seen[rec.CredAccessKeyID] = true
+		from := rec.EventTime.Add(-arnSkew)
+		if from.Before(since) {
+			from = since
+		}
+		attr := types.LookupAttribute{AttributeKey: types.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(rec.CredAccessKeyID)}
+		if err := l.all(ctx, attr, from, until); err != nil {
+			return err
+		}
+		// Calls recorded without an access key ID are found by the
+		// session's user name (the role session name) within its window.
+		if rec.RoleSessionName != "" && !rec.CredExpiration.IsZero() {
+			to := rec.CredExpiration.Add(arnSkew)
+			if to.After(until) {
+				to = until
+			}
+			attr := types.LookupAttribute{AttributeKey: types.LookupAttributeKeyUsername, AttributeValue: aws.String(rec.RoleSessionName)}
+			if err := l.all(ctx, attr, from, to); err != nil {
+				return err
+			}
+		}
+	}
+	c.addLookup(l.requests, l.throttled)
+	return nil
+}
+
+type lookup struct {
+	api       LookupAPI
+	c         *Collection
+	lim       *rate.Limiter
+	retries   int
+	origin    string
+	requests  int
+	throttled int
+	n         int64
+}
+
+// all pages through one lookup.
+func (l *lookup) all(ctx context.Context, attr types.LookupAttribute, since, until time.Time) error {
+	in := &cloudtrail.LookupEventsInput{
+		LookupAttributes: []types.LookupAttribute{attr},
+		StartTime:        aws.Time(since),
+		EndTime:          aws.Time(until),
+		MaxResults:       aws.Int32(50),
+	}
+	for {
+		out, err := l.page(ctx, in)
+		if err != nil {
+			return fmt.Errorf("lookup %s=%s: %w", attr.AttributeKey, aws.ToString(attr.AttributeValue), err)
+		}
+		for _, ev := range out.Events {
+			l.n++
+			raw := aws.ToString(ev.CloudTrailEvent)
+			rec, err := DecodeRecord([]byte(raw))
+			if err != nil {
+				l.c.problem(Problem{Origin: l.origin + ":" + aws.ToString(ev.EventId), Offset: 0, Error: err.Error()}, true)
+				continue
+			}
+			rec.Origin, rec.Offset = l.origin, l.n
+			l.c.Add(rec)
+		}
+		if aws.ToString(out.NextToken) == "" {
+			return nil
+		}
+		in.NextToken = out.NextToken
+	}
+}
+
+// page makes one request within the rate, retrying when throttled.
+func (l *lookup) page(ctx context.Context, in *cloudtrail.LookupEventsInput) (*cloudtrail.LookupEventsOutput, error) {
+	for attempt := 0; ; attempt++ {
+		if err := l.lim.Wait(ctx); err != nil {
+			return nil, err
+		}
+		l.requests++
+		out, err := l.api.LookupEvents(ctx, in)
+		if err == nil {
+			return out, nil
+		}
+		if !isThrottle(err) || attempt >= l.retries {
+			return nil, err
+		}
+		l.throttled++
+		// Back off a little more each time, on top of the limiter.
+		t := time.NewTimer(time.Duration(attempt+1) * 100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func isThrottle(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded":
+		return true
+	}
+	return false
+}
