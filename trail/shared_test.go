@@ -4,8 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"time"
 	"testing"
+	"time"
 )
 
 // sharedDir holds real public CloudTrail samples next to the repository.
