@@ -154,6 +154,18 @@ func (s *Server) appendRecord(ex *exchange, aerr *apiError) {
 			rec.Resources = []ctResource{{AccountID: s.account, Type: "AWS::IAM::Role", ARN: r.arn}}
 		}
 	}
+	if len(ex.resources) == 0 && ex.service == "iam" {
+		// Calls that failed before their handler named resources still name
+		// what they addressed.
+		for _, rp := range []struct{ param, typ string }{
+			{"RoleName", "AWS::IAM::Role"}, {"PolicyArn", "AWS::IAM::Policy"},
+			{"UserName", "AWS::IAM::User"}, {"InstanceProfileName", "AWS::IAM::InstanceProfile"},
+		} {
+			if v := ex.form.get(rp.param); v != "" {
+				ex.addResource(rp.typ, v)
+			}
+		}
+	}
 	raw, err := json.Marshal(rec)
 	if err != nil {
 		return
