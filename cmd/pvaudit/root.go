@@ -114,6 +114,7 @@ runtime error or incomplete scan.`,
 		newRolesCmd(a),
 		newSnapshotCmd(a),
 		newScanCmd(a),
+		newTrailCmd(a),
 	)
 	return root
 }

@@ -1,0 +1,502 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/pvaudit/pvaudit/internal/finding"
+	"github.com/pvaudit/pvaudit/reports"
+	"github.com/pvaudit/pvaudit/trail"
+)
+
+// trailSchema versions the JSON the trail commands write.
+const trailSchema = "pvaudit.trail/v1"
+
+type trailOpts struct {
+	dir        string
+	files      []string
+	lookup     bool
+	lookupRate float64
+	since      string
+	until      string
+	roles      []string
+	accounts   []string
+	principals []string
+	requireExt bool
+	maxSession time.Duration
+	output     string
+	failOn     string
+	workers    int
+	fullDecode bool
+	aws        awsOpts
+
+	sinceT, untilT time.Time
+	failOnSev      finding.Severity
+	expect         trail.Expectations
+}
+
+func (o *trailOpts) register(f *pflag.FlagSet) {
+	f.StringVar(&o.dir, "dir", "", "local copy of a trail's S3 prefix (AWSLogs/…), read recursively")
+	f.StringArrayVar(&o.files, "file", nil, "a CloudTrail file: {\"Records\":[…]}, a JSON array or one record per line; .gz or plain; - for stdin (repeatable)")
+	f.BoolVar(&o.lookup, "lookup", false, "read the last 90 days from the CloudTrail LookupEvents API (us-east-1 unless --region)")
+	f.Float64Var(&o.lookupRate, "lookup-rate", 2, "LookupEvents requests per second (the API allows 2 per account and region)")
+	f.StringVar(&o.since, "since", "", "keep events at or after this time (RFC 3339 or YYYY-MM-DD); dated folders before it are not read")
+	f.StringVar(&o.until, "until", "", "keep events at or before this time (RFC 3339 or YYYY-MM-DD)")
+	f.StringSliceVar(&o.roles, "role", []string{"Pennsieve-Compute-*"}, "cross-account role name pattern(s) (glob)")
+	f.StringSliceVar(&o.accounts, "trusted-account", nil, "account(s) allowed to assume the role (the provisioner's)")
+	f.StringSliceVar(&o.principals, "trusted-principal", nil, "principal ARN(s) allowed to assume the role (glob)")
+	f.BoolVar(&o.requireExt, "require-external-id", false, "report sessions opened without an ExternalId")
+	f.DurationVar(&o.maxSession, "max-session", time.Hour, "promised maximum session length")
+	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	f.StringVar(&o.failOn, "fail-on", "high", "exit 1 when a FAIL has this severity or higher: info, low, medium, high, critical")
+	f.IntVar(&o.workers, "workers", 0, "files decoded in parallel (default: one per CPU)")
+	f.BoolVar(&o.fullDecode, "full-decode", false, "decode every record, not only those naming the role (slower; validates archives)")
+	o.aws.register(f)
+}
+
+func parseWhen(flag, s string, end bool) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return time.Time{}, usageErr("--%s %q: want RFC 3339 or YYYY-MM-DD", flag, s)
+	}
+	if end {
+		t = t.Add(24*time.Hour - time.Second)
+	}
+	return t, nil
+}
+
+func (o *trailOpts) validate() error {
+	if o.dir == "" && len(o.files) == 0 && !o.lookup {
+		return usageErr("%w", trail.ErrNoInput)
+	}
+	if o.output != "table" && o.output != "json" {
+		return usageErr("-o %q: want table or json", o.output)
+	}
+	if o.lookupRate <= 0 {
+		return usageErr("--lookup-rate must be positive")
+	}
+	var err error
+	if o.sinceT, err = parseWhen("since", o.since, false); err != nil {
+		return err
+	}
+	if o.untilT, err = parseWhen("until", o.until, true); err != nil {
+		return err
+	}
+	if !o.sinceT.IsZero() && !o.untilT.IsZero() && o.untilT.Before(o.sinceT) {
+		return usageErr("--until is before --since")
+	}
+	if o.failOnSev, err = finding.ParseSeverity(o.failOn); err != nil {
+		return usageErr("--fail-on: %w", err)
+	}
+	if err := o.aws.validate(); err != nil {
+		return err
+	}
+	e := trail.DefaultExpectations()
+	e.RolePatterns = o.roles
+	e.TrustedAccounts = o.accounts
+	e.TrustedPrincipals = o.principals
+	e.RequireExternalID = o.requireExt
+	e.MaxSession = o.maxSession
+	if err := e.Validate(); err != nil {
+		return usageErr("%w", err)
+	}
+	o.expect = e
+	return nil
+}
+
+// replay runs every chosen source into one collection.
+func (o *trailOpts) replay(cmd *cobra.Command, a *app) (*trail.Result, error) {
+	ctx := cmd.Context()
+	start := time.Now()
+	c := trail.NewCollection(o.expect, o.sinceT, o.untilT)
+	var inputs []trail.Input
+	if o.dir != "" {
+		ins, ws, err := trail.WalkDir(o.dir, o.sinceT, o.untilT)
+		if err != nil {
+			return nil, &exitErr{code: exitError, err: err}
+		}
+		c.SetWalk(ws)
+		inputs = append(inputs, ins...)
+	}
+	stdinUsed := false
+	for _, f := range o.files {
+		if f == "-" {
+			if stdinUsed {
+				return nil, usageErr("--file - given twice")
+			}
+			stdinUsed = true
+			inputs = append(inputs, trail.ReaderInput("-", cmd.InOrStdin()))
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			return nil, usageErr("--file: %w", err)
+		}
+		inputs = append(inputs, trail.FileInput(f))
+	}
+	opts := trail.Options{Expect: o.expect, Since: o.sinceT, Until: o.untilT, Workers: o.workers, FullDecode: o.fullDecode}
+	bar := newProgressBar(a.stderr)
+	if bar != nil {
+		opts.Progress = bar.update
+	}
+	if err := trail.ReadFiles(ctx, c, inputs, opts); err != nil {
+		return nil, &exitErr{code: exitError, err: err}
+	}
+	bar.finish()
+	if o.lookup {
+		cfg, err := o.aws.config(ctx)
+		if err != nil {
+			return nil, &exitErr{code: exitError, err: err}
+		}
+		if o.aws.region == "" {
+			cfg.Region = "us-east-1" // IAM and STS events are recorded there
+		}
+		client := cloudtrail.NewFromConfig(cfg)
+		a.log.Info("looking up CloudTrail events", "region", cfg.Region, "rate", o.lookupRate)
+		err = trail.Lookup(ctx, client, c, trail.LookupOptions{Since: o.sinceT, Until: o.untilT, Rate: o.lookupRate,
+			Now: a.now, Origin: "lookup:" + cfg.Region})
+		if err != nil {
+			return nil, &exitErr{code: exitError, err: err}
+		}
+	}
+	res := trail.Finish(c, o.expect, time.Since(start))
+	st := res.Stats
+	a.log.Info("replay done", "files", st.Files, "skipped_whole", st.FilesSkippedWhole, "records_split", st.RecordsSplit,
+		"decoded", st.RecordsDecoded, "kept", st.RecordsKept, "undecodable", st.Undecodable, "elapsed", st.Elapsed)
+	return res, nil
+}
+
+// trailVerdict: 2 when a file could not be read or a finding could not be
+// evaluated, 1 for a FAIL at or above failOn, else 0.
+func trailVerdict(res *trail.Result, failOn finding.Severity) int {
+	if res.Stats.FilesUnread > 0 {
+		return exitError
+	}
+	code := exitClean
+	for _, f := range res.Findings {
+		if f.Incomplete() {
+			return exitError
+		}
+		if f.Status == finding.Fail && f.Suppressed == nil && f.Severity >= failOn {
+			code = exitFindings
+		}
+	}
+	return code
+}
+
+func newTrailCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "trail",
+		Short: "Replay CloudTrail: every session opened on the cross-account role and what it did",
+		Long: `trail reads CloudTrail (a local copy of the trail's S3 prefix, exported files,
+or the LookupEvents API), reconstructs every AssumeRole session on the
+cross-account role, attaches every call made under it, and reports calls that
+broke a promise. Denied calls are listed as evidence that the guardrails held.
+
+Exit codes: 0 clean; 1 a FAIL at or above --fail-on; 2 usage or runtime error,
+an unreadable file, or a finding that could not be evaluated.`,
+	}
+	cmd.AddCommand(newTrailSessionsCmd(a), newTrailShowCmd(a))
+	return cmd
+}
+
+func newTrailSessionsCmd(a *app) *cobra.Command {
+	o := &trailOpts{}
+	cmd := &cobra.Command{
+		Use:   "sessions",
+		Short: "List the sessions opened on the cross-account role, with their findings",
+		Example: `  pvaudit trail sessions --dir ./AWSLogs --trusted-account 999988887777 --since 2025-03-01
+  pvaudit trail sessions --file export.ndjson.gz --file - -o json
+  pvaudit trail sessions --lookup --profile audit --trusted-account 999988887777`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			res, err := o.replay(cmd, a)
+			if err != nil {
+				return err
+			}
+			if o.output == "json" {
+				if err := writeTrailJSON(a.stdout, a, res.Sessions, res.Findings, res.Stats, false); err != nil {
+					return err
+				}
+			} else if err := writeSessionsTable(a.stdout, res); err != nil {
+				return err
+			}
+			return withCode(trailVerdict(res, o.failOnSev))
+		},
+	}
+	o.register(cmd.Flags())
+	return cmd
+}
+
+func newTrailShowCmd(a *app) *cobra.Command {
+	o := &trailOpts{}
+	cmd := &cobra.Command{
+		Use:   "show SESSION",
+		Short: "Show one session's timeline: every call, denied calls and findings",
+		Long: `show prints one session's timeline. SESSION is the session ID from
+'trail sessions' (its access key ID), the AssumeRole event ID, or an
+unambiguous prefix.`,
+		Example: `  pvaudit trail show ASIAQZ9TXK1Z0CWVP7UC --dir ./AWSLogs
+  pvaudit trail show attempt-7d54e28d --file export.json -o json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			res, err := o.replay(cmd, a)
+			if err != nil {
+				return err
+			}
+			s, ok := trail.FindSession(res.Sessions, args[0])
+			if !ok {
+				return &exitErr{code: exitError, err: fmt.Errorf("no session %q among %d replayed (or the prefix is ambiguous)", args[0], len(res.Sessions))}
+			}
+			var fs []finding.Finding
+			for _, f := range res.Findings {
+				if id, _ := f.Evidence["session"].(string); id == s.ID {
+					fs = append(fs, f)
+				}
+			}
+			one := &trail.Result{Sessions: []*trail.Session{s}, Findings: fs, Stats: res.Stats}
+			if o.output == "json" {
+				if err := writeTrailJSON(a.stdout, a, one.Sessions, fs, res.Stats, true); err != nil {
+					return err
+				}
+			} else if err := writeTimeline(a.stdout, s, fs); err != nil {
+				return err
+			}
+			return withCode(trailVerdict(one, o.failOnSev))
+		},
+	}
+	o.register(cmd.Flags())
+	return cmd
+}
+
+type trailJSON struct {
+	Schema   string            `json:"schema"`
+	Version  string            `json:"version"`
+	Sessions []sessionJSON     `json:"sessions"`
+	Findings []finding.Finding `json:"findings"`
+	Summary  finding.Summary   `json:"summary"`
+	Stats    trail.Stats       `json:"stats"`
+	// ProviderCreatedRoles feed the scanner's child-role identification.
+	ProviderCreatedRoles []string `json:"provider_created_roles"`
+}
+
+type sessionJSON struct {
+	*trail.Session
+	DurationSeconds int64 `json:"duration_seconds"`
+	CallCount       int   `json:"call_count"`
+	DeniedCount     int   `json:"denied_count"`
+	FindingCount    int   `json:"finding_count"`
+}
+
+func writeTrailJSON(w io.Writer, a *app, ss []*trail.Session, fs []finding.Finding, st trail.Stats, withCalls bool) error {
+	counts := trail.FindingCounts(fs)
+	out := trailJSON{Schema: trailSchema, Version: a.version, Findings: fs, Summary: finding.Summarize(fs), Stats: st,
+		ProviderCreatedRoles: trail.ProviderCreatedRoles(ss), Sessions: make([]sessionJSON, 0, len(ss))}
+	if out.ProviderCreatedRoles == nil {
+		out.ProviderCreatedRoles = []string{}
+	}
+	for _, s := range ss {
+		cp := *s
+		if !withCalls {
+			cp.Calls = nil
+		}
+		out.Sessions = append(out.Sessions, sessionJSON{Session: &cp, DurationSeconds: int64(s.Duration() / time.Second),
+			CallCount: len(s.Calls), DeniedCount: s.Denied(), FindingCount: counts[s.ID]})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func assumerOf(s *trail.Session) string {
+	switch {
+	case s.Orphan:
+		return "(AssumeRole not in input)"
+	case s.Assumer.ARN != "":
+		return reports.ShortResource(s.Assumer.ARN) + " (" + s.Assumer.AccountID + ")"
+	case s.Assumer.InvokedBy != "":
+		return s.Assumer.InvokedBy
+	case s.Assumer.AccountID != "":
+		return "account " + s.Assumer.AccountID
+	}
+	return "(unknown)"
+}
+
+func fmtDuration(s *trail.Session) string {
+	if s.Attempt {
+		return "refused: " + s.ErrorCode
+	}
+	if d := s.Duration(); d > 0 {
+		return d.String()
+	}
+	return "-"
+}
+
+func writeSessionsTable(w io.Writer, res *trail.Result) error {
+	counts := trail.FindingCounts(res.Findings)
+	t := reports.NewTable(w, "SESSION", "ROLE", "ASSUMER", "SOURCE IP", "START", "DURATION", "CALLS", "DENIED", "FINDINGS")
+	for _, s := range res.Sessions {
+		if err := t.Append([]string{s.ID, s.RoleName, assumerOf(s), s.SourceIP, s.Start.Format(time.RFC3339), fmtDuration(s),
+			fmt.Sprint(len(s.Calls)), fmt.Sprint(s.Denied()), fmt.Sprint(counts[s.ID])}); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	if err := writeFindingLines(w, res.Findings); err != nil {
+		return err
+	}
+	return writeStatsLine(w, res.Stats)
+}
+
+func writeFindingLines(w io.Writer, fs []finding.Finding) error {
+	if len(fs) == 0 {
+		_, err := fmt.Fprintln(w, "\nNo findings.")
+		return err
+	}
+	fmt.Fprintln(w)
+	t := reports.NewTable(w, "SEVERITY", "STATUS", "CHECK", "MESSAGE")
+	for _, f := range fs {
+		if err := t.Append([]string{f.Severity.String(), string(f.Status), f.CheckID, f.Message}); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+func writeStatsLine(w io.Writer, st trail.Stats) error {
+	_, err := fmt.Fprintf(w, "\nRead %d file(s) (%d skipped whole by the pre-filter, %d unreadable; walk: %d digest and %d other file(s) skipped, %d dated folder(s) pruned); "+
+		"%d record(s) split, %d decoded, %d kept, %d duplicate(s), %d undecodable; %d LookupEvents request(s); %s.\n",
+		st.Files, st.FilesSkippedWhole, st.FilesUnread, st.Walk.DigestFiles, st.Walk.OtherFiles, st.Walk.PrunedDirs,
+		st.RecordsSplit, st.RecordsDecoded, st.RecordsKept, st.Duplicates, st.Undecodable, st.LookupRequests, st.Elapsed.Round(time.Millisecond))
+	if err != nil {
+		return err
+	}
+	for i, p := range st.Problems {
+		if i == 10 {
+			_, err = fmt.Fprintf(w, "  … and %d more\n", len(st.Problems)-10)
+			return err
+		}
+		if _, err = fmt.Fprintf(w, "  undecodable: %s\n", p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeTimeline(w io.Writer, s *trail.Session, fs []finding.Finding) error {
+	kind := "session"
+	if s.Attempt {
+		kind = "refused attempt"
+	} else if s.Orphan {
+		kind = "calls without a recorded AssumeRole"
+	}
+	fmt.Fprintf(w, "Session %s (%s)\n", s.ID, kind)
+	fmt.Fprintf(w, "  role:         %s\n", s.RoleARN)
+	fmt.Fprintf(w, "  assumer:      %s\n", assumerOf(s))
+	if s.SourceIP != "" || s.UserAgent != "" {
+		fmt.Fprintf(w, "  from:         %s  %s\n", s.SourceIP, s.UserAgent)
+	}
+	if !s.Orphan {
+		fmt.Fprintf(w, "  external id:  %v\n", s.ExternalID)
+		fmt.Fprintf(w, "  start:        %s   expiry: %s   requested: %ds\n", s.Start.Format(time.RFC3339), fmtTime(s.Expiry),
+			int64(time.Duration(s.Requested)/time.Second))
+	}
+	if s.Attempt {
+		fmt.Fprintf(w, "  refused:      %s: %s\n", s.ErrorCode, s.ErrorMsg)
+	}
+	if s.Origin != "" {
+		fmt.Fprintf(w, "  recorded at:  %s\n", s.Origin)
+	}
+	fmt.Fprintln(w)
+	t := reports.NewTable(w, "TIME", "ACTION", "REGION", "RESULT", "TARGET", "ATTACHED BY")
+	for _, c := range s.Calls {
+		result := "ok"
+		if c.ErrorCode != "" {
+			result = c.ErrorCode
+			if c.Denied {
+				result = "DENIED " + c.ErrorCode
+			}
+		}
+		if !s.Expiry.IsZero() && c.Time.After(s.Expiry) {
+			result += " (after expiry)"
+		}
+		if err := t.Append([]string{c.Time.Format(time.RFC3339), c.Action(), c.Region, result, c.Target(), c.AttachedBy}); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	return writeFindingLines(w, fs)
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Format(time.RFC3339)
+}
+
+// progressBar draws replay progress on stderr when it is a terminal.
+type progressBar struct {
+	mu   sync.Mutex
+	w    io.Writer
+	last time.Time
+}
+
+func newProgressBar(w io.Writer) *progressBar {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return &progressBar{w: w}
+}
+
+func (p *progressBar) update(done, total int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if time.Since(p.last) < 200*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	if total <= 0 {
+		fmt.Fprintf(p.w, "\rreplaying: %d MB read", done>>20)
+		return
+	}
+	const width = 30
+	frac := float64(done) / float64(total)
+	n := min(width, int(frac*width))
+	fmt.Fprintf(p.w, "\rreplaying [%s%s] %3.0f%% %d/%d MB", strings.Repeat("#", n), strings.Repeat(" ", width-n), frac*100, done>>20, total>>20)
+}
+
+func (p *progressBar) finish() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprint(p.w, "\r\033[K")
+}
