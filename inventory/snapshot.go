@@ -74,7 +74,7 @@ type AttachedPolicy struct {
 // Boundary is a permissions boundary reference.
 type Boundary struct {
 	ARN  string `json:"arn"`
-	Type string `json:"type,omitempty"` // "Policy" (IAM's PermissionsBoundaryType)
+	Type string `json:"type,omitempty"` // IAM's PermissionsBoundaryType: "PermissionsBoundaryPolicy"
 }
 
 // LastUsed is when and where a role was last used.
