@@ -87,10 +87,10 @@ type canonicalStmt struct {
 	Effect       Effect                         `json:"Effect"`
 	Principal    map[string][]string            `json:"Principal,omitempty"`
 	NotPrincipal map[string][]string            `json:"NotPrincipal,omitempty"`
-	Action       []string                       `json:"Action,omitempty"`
-	NotAction    []string                       `json:"NotAction,omitempty"`
-	Resource     []string                       `json:"Resource,omitempty"`
-	NotResource  []string                       `json:"NotResource,omitempty"`
+	Action       *[]string                      `json:"Action,omitempty"`
+	NotAction    *[]string                      `json:"NotAction,omitempty"`
+	Resource     *[]string                      `json:"Resource,omitempty"`
+	NotResource  *[]string                      `json:"NotResource,omitempty"`
 	Condition    map[string]map[string][]string `json:"Condition,omitempty"`
 }
 
@@ -100,10 +100,10 @@ func statementJSON(st Statement) canonicalStmt {
 		Effect:       st.Effect,
 		Principal:    principalMap(st.Principal),
 		NotPrincipal: principalMap(st.NotPrincipal),
-		Action:       nonNil(st.Action),
-		NotAction:    nonNil(st.NotAction),
-		Resource:     nonNil(st.Resource),
-		NotResource:  nonNil(st.NotResource),
+		Action:       listPtr(st.Action),
+		NotAction:    listPtr(st.NotAction),
+		Resource:     listPtr(st.Resource),
+		NotResource:  listPtr(st.NotResource),
 	}
 	if st.Condition != nil {
 		cs.Condition = map[string]map[string][]string{}
@@ -128,6 +128,16 @@ func nonNil(l StringList) []string {
 		return []string{}
 	}
 	return []string(l)
+}
+
+// listPtr keeps an absent element (nil) apart from a present empty list
+// ([]), which omitempty on a slice would erase.
+func listPtr(l StringList) *[]string {
+	if l == nil {
+		return nil
+	}
+	v := nonNil(l)
+	return &v
 }
 
 func principalMap(p *Principal) map[string][]string {

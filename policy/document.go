@@ -298,7 +298,7 @@ func parseStatements(raw json.RawMessage) ([]Statement, error) {
 	var items []json.RawMessage
 	if len(raw) > 0 && raw[0] == '{' {
 		items = []json.RawMessage{raw}
-	} else if err := json.Unmarshal(raw, &items); err != nil {
+	} else if err := json.Unmarshal(raw, &items); err != nil || items == nil {
 		return nil, &ParseError{Index: -1, Field: "Statement", Msg: "must be an object or a list of objects"}
 	}
 	out := make([]Statement, 0, len(items))
@@ -538,15 +538,15 @@ func sortedKeys[V any](m map[string]V) []string {
 // list; elements appear in IAM's customary order.
 func (d Document) MarshalJSON() ([]byte, error) {
 	type stmt struct {
-		Sid          string     `json:"Sid,omitempty"`
-		Effect       Effect     `json:"Effect"`
-		Principal    *Principal `json:"Principal,omitempty"`
-		NotPrincipal *Principal `json:"NotPrincipal,omitempty"`
-		Action       StringList `json:"Action,omitempty"`
-		NotAction    StringList `json:"NotAction,omitempty"`
-		Resource     StringList `json:"Resource,omitempty"`
-		NotResource  StringList `json:"NotResource,omitempty"`
-		Condition    Condition  `json:"Condition,omitempty"`
+		Sid          string      `json:"Sid,omitempty"`
+		Effect       Effect      `json:"Effect"`
+		Principal    *Principal  `json:"Principal,omitempty"`
+		NotPrincipal *Principal  `json:"NotPrincipal,omitempty"`
+		Action       *StringList `json:"Action,omitempty"`
+		NotAction    *StringList `json:"NotAction,omitempty"`
+		Resource     *StringList `json:"Resource,omitempty"`
+		NotResource  *StringList `json:"NotResource,omitempty"`
+		Condition    Condition   `json:"Condition,omitempty"`
 	}
 	out := struct {
 		Version   string `json:"Version,omitempty"`
@@ -554,9 +554,18 @@ func (d Document) MarshalJSON() ([]byte, error) {
 		Statement []stmt `json:"Statement"`
 	}{Version: d.Version, ID: d.ID, Statement: make([]stmt, 0, len(d.Statements))}
 	for _, s := range d.Statements {
-		out.Statement = append(out.Statement, stmt{s.Sid, s.Effect, s.Principal, s.NotPrincipal, s.Action, s.NotAction, s.Resource, s.NotResource, s.Condition})
+		out.Statement = append(out.Statement, stmt{s.Sid, s.Effect, s.Principal, s.NotPrincipal, present(s.Action), present(s.NotAction), present(s.Resource), present(s.NotResource), s.Condition})
 	}
 	return json.Marshal(out)
+}
+
+// present returns nil for an absent element and a pointer otherwise, so
+// that a present empty list ("Resource": []) survives omitempty.
+func present(l StringList) *StringList {
+	if l == nil {
+		return nil
+	}
+	return &l
 }
 
 // UnmarshalJSON parses with Parse, so documents embedded in other JSON
