@@ -64,11 +64,13 @@ func errDeleteConflict(format string, args ...any) *apiError {
 
 // xmlBuilder writes indented XML. Element text is escaped.
 type xmlBuilder struct {
-	b     strings.Builder
-	depth int
+	b      strings.Builder
+	depth  int
+	opened bool // the last write opened an element: close writes <a></a>
 }
 
 func (x *xmlBuilder) indent() {
+	x.opened = false
 	x.b.WriteByte('\n')
 	for range x.depth {
 		x.b.WriteString("  ")
@@ -79,11 +81,15 @@ func (x *xmlBuilder) open(name string) {
 	x.indent()
 	x.b.WriteString("<" + name + ">")
 	x.depth++
+	x.opened = true
 }
 
 func (x *xmlBuilder) close(name string) {
 	x.depth--
-	x.indent()
+	if !x.opened {
+		x.indent()
+	}
+	x.opened = false
 	x.b.WriteString("</" + name + ">")
 }
 
