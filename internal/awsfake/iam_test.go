@@ -294,3 +294,38 @@ func TestUsersAndAccessKeys(t *testing.T) {
 		t.Errorf("deleted key: got %s/%d, want InvalidClientTokenId/403", code, status)
 	}
 }
+
+func TestAddUser(t *testing.T) {
+	s, c, _ := start(t, Options{Authorize: true})
+	creds, err := s.AddUser(UserSpec{Name: "auditor", Attached: []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}, Tags: map[string]string{"team": "audit"}})
+	mustOK(t, err)
+	aud := newClients(s.URL(), creds, 1)
+	cx := ctx(t)
+	_, err = aud.iam.GetAccountAuthorizationDetails(cx, &iam.GetAccountAuthorizationDetailsInput{})
+	mustOK(t, err)
+	_, err = aud.iam.CreateRole(cx, &iam.CreateRoleInput{RoleName: aws.String("x"), AssumeRolePolicyDocument: aws.String(trustEC2)})
+	if code, _ := apiErr(t, err); code != "AccessDenied" {
+		t.Errorf("auditor CreateRole: got %s, want AccessDenied", code)
+	}
+	tests := []struct {
+		name string
+		spec UserSpec
+	}{
+		{"duplicate", UserSpec{Name: "auditor"}},
+		{"unknown policy", UserSpec{Name: "u2", Attached: []string{"arn:aws:iam::123456789012:policy/none"}}},
+		{"malformed inline", UserSpec{Name: "u3", Inline: map[string]string{"p": "{"}}},
+		{"bad name", UserSpec{Name: "a b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := s.AddUser(tt.spec); err == nil {
+				t.Error("got nil error")
+			}
+		})
+	}
+	lu, err := c.iam.ListUsers(cx, &iam.ListUsersInput{})
+	mustOK(t, err)
+	if len(lu.Users) != 2 {
+		t.Errorf("users: got %d, want 2", len(lu.Users))
+	}
+}
