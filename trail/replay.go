@@ -284,7 +284,7 @@ func ReadFiles(ctx context.Context, c *Collection, inputs []Input, opts Options)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			d := &fileDecoder{literals: lits, full: opts.FullDecode}
+			d := &fileDecoder{literals: lits, full: opts.FullDecode, whole: wholeFileLimit, chunk: chunkSize}
 			for in := range jobs {
 				d.decode(ctx, c, in, progress)
 			}
@@ -311,11 +311,16 @@ loop:
 	return nil
 }
 
-// fileDecoder decodes one file at a time, reusing its buffer.
+// fileDecoder decodes one file at a time, reusing its buffer and readers
+// so that memory does not grow with the number of files.
 type fileDecoder struct {
 	buf      []byte
+	br       *bufio.Reader
+	zr       *gzip.Reader
 	literals [][]byte
 	full     bool
+	whole    int // wholeFileLimit; smaller in tests
+	chunk    int // chunkSize; smaller in tests
 }
 
 type fileStats struct {
@@ -359,25 +364,33 @@ func (d *fileDecoder) decode(ctx context.Context, c *Collection, in Input, progr
 		return
 	}
 	defer rc.Close()
-	br := bufio.NewReaderSize(&countingReader{r: rc, f: progress}, 64<<10)
+	cr := &countingReader{r: rc, f: progress}
+	if d.br == nil {
+		d.br = bufio.NewReaderSize(cr, 64<<10)
+	} else {
+		d.br.Reset(cr)
+	}
+	br := d.br
 	var r io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+		var err error
+		if d.zr == nil {
+			d.zr, err = gzip.NewReader(br)
+		} else {
+			err = d.zr.Reset(br)
+		}
 		if err != nil {
+			d.zr = nil
 			c.problem(Problem{Origin: in.Name, Offset: -1, Error: fmt.Sprintf("gzip: %v", err)}, false)
 			return
 		}
-		defer zr.Close()
-		r = zr
+		r = d.zr
 	}
 	var fs fileStats
 	defer func() { c.addFile(fs) }()
 
-	if cap(d.buf) < wholeFileLimit {
-		d.buf = make([]byte, 0, wholeFileLimit)
-	}
 	buf := d.buf[:0]
-	buf, readErr := fill(r, buf, wholeFileLimit)
+	buf, readErr := fill(r, buf, d.whole)
 	eof := readErr != nil
 	fs.decoded = int64(len(buf))
 	if readErr != nil && !errors.Is(readErr, io.EOF) {
@@ -416,12 +429,7 @@ func (d *fileDecoder) decode(ctx context.Context, c *Collection, in Input, progr
 		rest := copy(buf, buf[n:])
 		buf = buf[:rest]
 		base += int64(n)
-		limit := max(chunkSize, 2*rest) // grow for a record longer than a chunk
-		if cap(buf) < limit {
-			nb := make([]byte, rest, limit)
-			copy(nb, buf)
-			buf = nb
-		}
+		limit := max(d.chunk, 2*rest) // grow for a record longer than a chunk
 		before := len(buf)
 		buf, readErr = fill(r, buf, limit)
 		fs.decoded += int64(len(buf) - before)
@@ -433,21 +441,22 @@ func (d *fileDecoder) decode(ctx context.Context, c *Collection, in Input, progr
 		}
 	}
 	fs.shape = sp.shape
-	if cap(buf) <= wholeFileLimit {
+	if cap(buf) <= d.whole {
 		d.buf = buf[:0]
 	}
 }
 
 // fill reads from r into buf until it holds limit bytes or r ends; the
-// error is io.EOF at the end.
+// error is io.EOF at the end. The buffer grows as needed, never past limit
+// (unless it already was larger).
 func fill(r io.Reader, buf []byte, limit int) ([]byte, error) {
-	if cap(buf) < limit {
-		nb := make([]byte, len(buf), limit)
-		copy(nb, buf)
-		buf = nb
-	}
 	for len(buf) < limit {
-		n, err := r.Read(buf[len(buf):limit])
+		if len(buf) == cap(buf) {
+			nb := make([]byte, len(buf), min(limit, max(2*cap(buf), 1<<20)))
+			copy(nb, buf)
+			buf = nb
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), limit)])
 		buf = buf[:len(buf)+n]
 		if err != nil {
 			return buf, err

@@ -68,8 +68,12 @@ func (s *splitter) run(b []byte, base int64, atEOF bool, emit emitFunc, bad badF
 	i := 0
 	if s.shape == ShapeUnknown {
 		i = skipSpace(b, 0)
-		if bytes.HasPrefix(b[i:], []byte("\xef\xbb\xbf")) { // UTF-8 BOM
-			i = skipSpace(b, i+3)
+		bom := []byte("\xef\xbb\xbf")
+		if len(b)-i < len(bom) && bytes.HasPrefix(bom, b[i:]) && !atEOF {
+			return i // maybe a BOM: need more bytes
+		}
+		if bytes.HasPrefix(b[i:], bom) {
+			i = skipSpace(b, i+len(bom))
 		}
 		if i == len(b) {
 			if atEOF {
