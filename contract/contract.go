@@ -27,9 +27,34 @@ type Contract struct {
 	Document    string `yaml:"document"` // the document the promises come from
 	Description string `yaml:"description,omitempty"`
 
+	// Parameters are the customer's values (provisioner account, buckets,
+	// node IDs …). The contract gives defaults; a pvaudit.yaml config file
+	// and command-line flags override them (see Parameters.Merge).
+	Parameters Parameters `yaml:"parameters,omitempty"`
+
 	CrossAccountRole CrossAccountRole `yaml:"cross_account_role"`
 	Boundary         Boundary         `yaml:"boundary"`
 	ChildRoles       ChildRoleRules   `yaml:"child_roles"`
+
+	// AllowedServices are the services the documents say the provider
+	// uses; anything else the cross-account role or a boundary allows is a
+	// finding.
+	AllowedServices []Service `yaml:"allowed_services,omitempty"`
+	// Forbidden lists what the provider's roles must never be able to do.
+	Forbidden Forbidden `yaml:"forbidden,omitempty"`
+	// ServiceProbes is one representative action per service, used to
+	// find out which services a policy that says "*" or NotAction really
+	// opens. Customers may add rows.
+	ServiceProbes []string `yaml:"service_probes,omitempty"`
+	// ProviderResources name the provider's own resources, so that the
+	// escalation checks can tell them from the customer's.
+	ProviderResources ProviderResources `yaml:"provider_resources,omitempty"`
+	// ProcessorRoles are the child roles that run customer code.
+	ProcessorRoles ProcessorRoles `yaml:"processor_roles,omitempty"`
+	// PAR describes the PAR task and execution roles.
+	PAR *PAR `yaml:"par,omitempty"`
+	// Account holds account-level rules: provider IAM users, legacy roles.
+	Account AccountRules `yaml:"account,omitempty"`
 }
 
 // CrossAccountRole describes the role the provider assumes.
@@ -39,6 +64,17 @@ type CrossAccountRole struct {
 	NamePattern string `yaml:"name_pattern"`
 	// Required says whether the account must have such a role.
 	Required bool `yaml:"required"`
+	// TrustedPrincipals are the only AWS principals the trust policy may
+	// name (templates such as {provisioner_account_id} are expanded; an
+	// entry whose parameter is unset is skipped).
+	TrustedPrincipals []string `yaml:"trusted_principals,omitempty"`
+	// RequireExternalID: the trust policy must demand sts:ExternalId.
+	RequireExternalID bool `yaml:"require_external_id,omitempty"`
+	// MaxSessionDuration is the longest session, in seconds, the documents
+	// promise (0: no promise).
+	MaxSessionDuration int `yaml:"max_session_duration,omitempty"`
+	// ForbiddenManagedPolicies may never be attached to the role.
+	ForbiddenManagedPolicies []string `yaml:"forbidden_managed_policies,omitempty"`
 
 	nameRE *regexp.Regexp
 }
@@ -50,6 +86,12 @@ type Boundary struct {
 	NamePattern string `yaml:"name_pattern"`
 	// SameAccount requires the boundary policy to live in the scanned account.
 	SameAccount bool `yaml:"same_account"`
+}
+
+// ARNPattern is the boundary ARN pattern pinned to the scanned account:
+// arn:aws:iam::ACCOUNT:policy/pennsieve-boundary-*.
+func (b Boundary) ARNPattern(account string) string {
+	return "arn:aws:iam::" + account + ":policy/" + b.NamePattern
 }
 
 // ChildRoleRules say how a role created for a compute node is recognised.
@@ -68,6 +110,11 @@ type ChildRoleRules struct {
 	TagKeys []string `yaml:"tag_keys,omitempty"`
 	// ExcludePathPrefixes: never child roles (e.g. "/aws-service-role/").
 	ExcludePathPrefixes []string `yaml:"exclude_path_prefixes,omitempty"`
+	// TrustedServices are the AWS service principals child roles may trust.
+	TrustedServices []string `yaml:"trusted_services,omitempty"`
+	// SourceConditionExempt are service principals for which
+	// aws:SourceAccount/aws:SourceArn is not expected in the trust policy.
+	SourceConditionExempt []string `yaml:"source_condition_exempt,omitempty"`
 }
 
 // Names lists the built-in contracts.
@@ -155,7 +202,7 @@ func (c *Contract) Validate() error {
 			return wrap("child_roles.name_patterns", errors.New("empty pattern"))
 		}
 	}
-	return nil
+	return c.validateRules(wrap)
 }
 
 // IsCrossAccountRole reports whether name matches the cross-account role pattern.
