@@ -23,8 +23,10 @@ type NamedDoc struct {
 
 // EvalInput is one request to decide against a principal's policies.
 type EvalInput struct {
-	Identity  []NamedDoc
-	Boundary  *NamedDoc
+	Identity []NamedDoc
+	Boundary *NamedDoc
+	// Session holds session policies; empty means none.
+	Session   []NamedDoc
 	Principal string // the caller's ARN
 	Action    string // "iam:CreateRole"
 	Resource  string
@@ -64,8 +66,9 @@ type authzCheck struct {
 	ctx              map[string][]string
 }
 
-// principalPolicies returns the caller's identity policies and boundary.
-func (s *Server) principalPolicies(p *principal) ([]NamedDoc, *NamedDoc) {
+// principalPolicies returns the caller's identity policies, boundary and
+// session policies.
+func (s *Server) principalPolicies(p *principal) ([]NamedDoc, *NamedDoc, []NamedDoc) {
 	var inline map[string]string
 	var attached []string
 	var boundary string
@@ -73,17 +76,22 @@ func (s *Server) principalPolicies(p *principal) ([]NamedDoc, *NamedDoc) {
 	case "IAMUser":
 		u, ok := s.st.users[p.userName]
 		if !ok {
-			return nil, nil
+			return nil, nil, nil
 		}
 		inline, attached, boundary = u.inline, u.attached, u.boundary
 	case "AssumedRole":
 		r, ok := s.st.roles[p.roleName]
 		if !ok {
-			return nil, nil
+			return nil, nil, nil
 		}
 		inline, attached, boundary = r.inline, r.attached, r.boundary
 	}
-	return s.entityPolicies(inline, attached, boundary)
+	identity, b := s.entityPolicies(inline, attached, boundary)
+	var session []NamedDoc
+	if sess, ok := s.st.sessions[p.accessKeyID]; ok {
+		session = sess.policies
+	}
+	return identity, b, session
 }
 
 func (s *Server) entityPolicies(inline map[string]string, attached []string, boundary string) ([]NamedDoc, *NamedDoc) {
@@ -287,9 +295,14 @@ func (s *Server) authorizeCall(ex *exchange) *apiError {
 }
 
 func (s *Server) authorizeOne(ex *exchange, c authzCheck) *apiError {
-	identity, boundary := s.principalPolicies(ex.p)
+	identity, boundary, session := s.principalPolicies(ex.p)
+	principalARN := ex.p.arn
+	if ex.p.roleARN != "" {
+		// What AWS puts in aws:PrincipalArn for a role session.
+		principalARN = ex.p.roleARN
+	}
 	out, err := s.eval.Evaluate(EvalInput{
-		Identity: identity, Boundary: boundary, Principal: ex.p.arn,
+		Identity: identity, Boundary: boundary, Session: session, Principal: principalARN,
 		Action: c.action, Resource: c.resource, Context: c.ctx,
 	})
 	if err != nil {
@@ -314,6 +327,8 @@ func (s *Server) authorizeOne(ex *exchange, c authzCheck) *apiError {
 			why = "because the policies could not be evaluated: " + strings.Join(out.Unevaluable, "; ")
 		case out.MissingLayer == "boundary":
 			why = "because no permissions boundary allows the " + c.action + " action"
+		case out.MissingLayer == "session":
+			why = "because no session policy allows the " + c.action + " action"
 		}
 		return s.accessDenied(ex, c.action, c.resource, why)
 	}

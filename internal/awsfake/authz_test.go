@@ -146,6 +146,22 @@ func TestAuthorization(t *testing.T) {
 		})
 	}
 
+	t.Run("session policy narrows the session", func(t *testing.T) {
+		out, err := admin.sts.AssumeRole(cx, &sts.AssumeRoleInput{
+			RoleArn: aws.String("arn:aws:iam::123456789012:role/provisioner"), RoleSessionName: aws.String("narrow"),
+			Policy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"*"}]}`),
+		})
+		mustOK(t, err)
+		narrow := newClients(s.URL(), Credentials{AccessKeyID: aws.ToString(out.Credentials.AccessKeyId), SecretAccessKey: aws.ToString(out.Credentials.SecretAccessKey), SessionToken: aws.ToString(out.Credentials.SessionToken)}, 1)
+		_, err = narrow.iam.GetRole(cx, &iam.GetRoleInput{RoleName: aws.String("provisioner")})
+		mustOK(t, err)
+		_, err = narrow.iam.ListRoles(cx, &iam.ListRolesInput{})
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" || !strings.Contains(ae.ErrorMessage(), "no session policy allows") {
+			t.Errorf("ListRoles: got %v, want AccessDenied naming the session policy", err)
+		}
+	})
+
 	t.Run("denied calls are logged and recorded", func(t *testing.T) {
 		var denied int
 		for _, c := range s.CallsTo("CreateRole") {

@@ -26,6 +26,13 @@ func (policyEvaluator) Evaluate(in EvalInput) (EvalOutput, error) {
 		}
 		set.Boundary = &policy.NamedPolicy{Name: in.Boundary.Name, Doc: doc}
 	}
+	for _, nd := range in.Session {
+		doc, err := policy.ParseString(nd.Doc)
+		if err != nil {
+			return EvalOutput{}, fmt.Errorf("session policy %s: %w", nd.Name, err)
+		}
+		set.Session = append(set.Session, policy.NamedPolicy{Name: nd.Name, Doc: doc})
+	}
 	c, err := policy.Compile(set)
 	if err != nil {
 		return EvalOutput{}, fmt.Errorf("compiling policies: %w", err)

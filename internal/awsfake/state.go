@@ -76,6 +76,8 @@ type session struct {
 	sessionName, arn          string
 	created, expires          time.Time
 	sourceIdentity            string
+	policies                  []NamedDoc // session policies (inline and PolicyArns)
+	chained                   bool       // assumed with another session's credentials
 }
 
 func newState(account string) *state {

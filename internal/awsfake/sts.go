@@ -1,7 +1,9 @@
 package awsfake
 
 import (
+	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,10 +46,23 @@ func (s *Server) stsAssumeRole(ex *exchange) (*xmlBuilder, *apiError) {
 	if duration < 900 {
 		return nil, errValidation("1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900", duration)
 	}
+	var sessionPolicies []NamedDoc
 	if p := f.get("Policy"); p != "" {
 		if aerr := validateDoc(p, false); aerr != nil {
 			return nil, aerr
 		}
+		sessionPolicies = append(sessionPolicies, NamedDoc{Name: "session-policy", Doc: p})
+	}
+	for i := 1; ; i++ {
+		arn := f.get("PolicyArns.member." + strconv.Itoa(i) + ".arn")
+		if arn == "" {
+			break
+		}
+		mp, ok := s.st.policies[arn]
+		if !ok {
+			return nil, newErr(http.StatusBadRequest, "MalformedPolicyDocument", "Policy %s does not exist or is not attachable.", arn)
+		}
+		sessionPolicies = append(sessionPolicies, NamedDoc{Name: arn, Doc: mp.defaultDoc()})
 	}
 	r := s.roleByARN(roleARN)
 	denied := func() *apiError {
@@ -73,6 +88,10 @@ func (s *Server) stsAssumeRole(ex *exchange) (*xmlBuilder, *apiError) {
 			return nil, aerr
 		}
 	}
+	chained := ex.p.kind == "AssumedRole"
+	if chained && duration > 3600 {
+		return nil, errValidation("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+	}
 	if int32(duration) > r.maxSession {
 		return nil, errValidation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
@@ -81,6 +100,7 @@ func (s *Server) stsAssumeRole(ex *exchange) (*xmlBuilder, *apiError) {
 		roleName: r.name, roleARN: r.arn, roleID: r.id, sessionName: sessionName,
 		arn:     "arn:aws:sts::" + s.account + ":assumed-role/" + r.name + "/" + sessionName,
 		created: ex.now, expires: ex.now.Add(secondsDuration(duration)), sourceIdentity: f.get("SourceIdentity"),
+		policies: sessionPolicies, chained: chained,
 	}
 	s.st.sessions[sess.keyID] = sess
 	r.lastUsed = ex.now

@@ -83,6 +83,20 @@ func TestAssumeRole(t *testing.T) {
 		if got, want := aws.ToString(id.UserId), aws.ToString(out.AssumedRoleUser.AssumedRoleId); got != want {
 			t.Errorf("UserId: got %s, want %s", got, want)
 		}
+		t.Run("role chaining is limited to one hour", func(t *testing.T) {
+			trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/by-user"},"Action":"sts:AssumeRole"}]}`
+			_, err := c.iam.CreateRole(cx, &iam.CreateRoleInput{RoleName: aws.String("chained"), AssumeRolePolicyDocument: aws.String(trust), MaxSessionDuration: aws.Int32(43200)})
+			mustOK(t, err)
+			_, err = sc.sts.AssumeRole(cx, &sts.AssumeRoleInput{RoleArn: arn("chained"), RoleSessionName: aws.String("hop"), DurationSeconds: aws.Int32(7200)})
+			if code, status := apiErr(t, err); code != "ValidationError" || status != 400 {
+				t.Errorf("got %s/%d, want ValidationError/400", code, status)
+			}
+			hop, err := sc.sts.AssumeRole(cx, &sts.AssumeRoleInput{RoleArn: arn("chained"), RoleSessionName: aws.String("hop")})
+			mustOK(t, err)
+			if got, want := aws.ToString(hop.AssumedRoleUser.Arn), "arn:aws:sts::123456789012:assumed-role/chained/hop"; got != want {
+				t.Errorf("chained session: got %s, want %s", got, want)
+			}
+		})
 		t.Run("wrong session token", func(t *testing.T) {
 			bad := newClients(s.URL(), Credentials{AccessKeyID: aws.ToString(out.Credentials.AccessKeyId), SecretAccessKey: "x", SessionToken: "forged"}, 1)
 			_, err := bad.sts.GetCallerIdentity(cx, &sts.GetCallerIdentityInput{})
