@@ -69,7 +69,7 @@ type Stats struct {
 	Problems          []Problem      `json:"problems,omitempty"`
 	LookupRequests    int            `json:"lookup_requests,omitempty"`
 	LookupThrottled   int            `json:"lookup_throttled,omitempty"`
-	Elapsed           time.Duration  `json:"elapsed_ns"`
+	Elapsed           time.Duration  `json:"-"` // wall time; not in reports, which must be reproducible
 }
 
 // Collection holds the records a replay kept, deduplicated, and its
