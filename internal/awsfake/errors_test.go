@@ -120,3 +120,34 @@ func TestErrorShapes(t *testing.T) {
 		})
 	}
 }
+
+func TestSignatureVerification(t *testing.T) {
+	s, c, _ := start(t, Options{})
+	cx := ctx(t)
+	mustOK(t, func() error { _, err := c.iam.ListRoles(cx, &iam.ListRolesInput{}); return err }())
+	mustOK(t, func() error { _, err := c.ct.LookupEvents(cx, &cloudtrail.LookupEventsInput{}); return err }())
+	out, err := c.sts.AssumeRole(cx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::123456789012:role/none"), RoleSessionName: aws.String("xx")})
+	if code, _ := apiErr(t, err); code != "AccessDenied" || out != nil {
+		t.Fatalf("AssumeRole of a missing role: got %s", code)
+	}
+	wrong := s.AdminCredentials()
+	wrong.SecretAccessKey = "not-the-secret"
+	bad := newClients(s.URL(), wrong, 1)
+	tests := []struct {
+		name       string
+		call       func() error
+		wantCode   string
+		wantStatus int
+	}{
+		{"IAM", func() error { _, err := bad.iam.ListRoles(cx, &iam.ListRolesInput{}); return err }, "SignatureDoesNotMatch", 403},
+		{"STS", func() error { _, err := bad.sts.GetCallerIdentity(cx, &sts.GetCallerIdentityInput{}); return err }, "SignatureDoesNotMatch", 403},
+		{"CloudTrail", func() error { _, err := bad.ct.LookupEvents(cx, &cloudtrail.LookupEventsInput{}); return err }, "InvalidSignatureException", 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if code, status := apiErr(t, tt.call()); code != tt.wantCode || status != tt.wantStatus {
+				t.Errorf("got %s/%d, want %s/%d", code, status, tt.wantCode, tt.wantStatus)
+			}
+		})
+	}
+}

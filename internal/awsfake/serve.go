@@ -161,9 +161,16 @@ func (s *Server) serveLocked(ex *exchange, key string, r *http.Request) (int, []
 		return 0, nil, newErr(http.StatusBadRequest, "InvalidAction", "Could not find operation %s for version %s", ex.action, ex.form.get("Version"))
 	}
 
-	p, aerr := s.authenticate(ex, key, r.Header.Get("X-Amz-Security-Token"))
+	p, secret, aerr := s.authenticate(ex, key, r.Header.Get("X-Amz-Security-Token"))
 	if aerr != nil {
 		return 0, nil, aerr
+	}
+	if s.verifySig && !verifySignature(r, ex.body, secret) {
+		msg := "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+		if ex.service == "cloudtrail" {
+			return 0, nil, newErr(http.StatusBadRequest, "InvalidSignatureException", "%s", msg)
+		}
+		return 0, nil, newErr(http.StatusForbidden, "SignatureDoesNotMatch", "%s", msg)
 	}
 	ex.p = p
 	if aerr := s.injectFault(ex); aerr != nil {
@@ -193,8 +200,9 @@ func (s *Server) serveLocked(ex *exchange, key string, r *http.Request) (int, []
 	return http.StatusOK, queryResponse(ns, ex.action, ex.requestID, result), nil
 }
 
-// authenticate maps the request's access key to a principal.
-func (s *Server) authenticate(ex *exchange, key, token string) (*principal, *apiError) {
+// authenticate maps the request's access key to a principal and returns
+// the key's secret.
+func (s *Server) authenticate(ex *exchange, key, token string) (*principal, string, *apiError) {
 	invalid := func() *apiError {
 		if ex.service == "cloudtrail" {
 			return newErr(http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid.")
@@ -203,34 +211,34 @@ func (s *Server) authenticate(ex *exchange, key, token string) (*principal, *api
 	}
 	if key == "" {
 		if ex.service == "cloudtrail" {
-			return nil, newErr(http.StatusBadRequest, "MissingAuthenticationTokenException", "Missing Authentication Token")
+			return nil, "", newErr(http.StatusBadRequest, "MissingAuthenticationTokenException", "Missing Authentication Token")
 		}
-		return nil, newErr(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
+		return nil, "", newErr(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
 	}
 	if k, ok := s.st.keys[key]; ok {
 		u, ok := s.st.users[k.userName]
 		if !ok || k.status != "Active" {
-			return nil, invalid()
+			return nil, "", invalid()
 		}
-		return &principal{kind: "IAMUser", arn: u.arn, id: u.id, accessKeyID: key, userName: u.name}, nil
+		return &principal{kind: "IAMUser", arn: u.arn, id: u.id, accessKeyID: key, userName: u.name}, k.secret, nil
 	}
 	if sess, ok := s.st.sessions[key]; ok {
 		if token != sess.token {
-			return nil, invalid()
+			return nil, "", invalid()
 		}
 		if !ex.now.Before(sess.expires) {
 			if ex.service == "cloudtrail" {
-				return nil, newErr(http.StatusBadRequest, "ExpiredTokenException", "The security token included in the request is expired")
+				return nil, "", newErr(http.StatusBadRequest, "ExpiredTokenException", "The security token included in the request is expired")
 			}
-			return nil, newErr(http.StatusBadRequest, "ExpiredToken", "The security token included in the request is expired")
+			return nil, "", newErr(http.StatusBadRequest, "ExpiredToken", "The security token included in the request is expired")
 		}
 		return &principal{
 			kind: "AssumedRole", arn: sess.arn, id: sess.roleID + ":" + sess.sessionName, accessKeyID: key,
 			roleName: sess.roleName, roleARN: sess.roleARN, roleID: sess.roleID, sessionName: sess.sessionName,
 			sessionCreated: sess.created,
-		}, nil
+		}, sess.secret, nil
 	}
-	return nil, invalid()
+	return nil, "", invalid()
 }
 
 // injectFault answers the configured throttling and action failures.
