@@ -388,9 +388,9 @@ func writeFindingLines(w io.Writer, fs []finding.Finding) error {
 
 func writeStatsLine(w io.Writer, st trail.Stats) error {
 	_, err := fmt.Fprintf(w, "\nRead %d file(s) (%d skipped whole by the pre-filter, %d unreadable; walk: %d digest and %d other file(s) skipped, %d dated folder(s) pruned); "+
-		"%d record(s) split, %d decoded, %d kept, %d duplicate(s), %d undecodable; %d LookupEvents request(s); %s.\n",
+		"%d record(s) split, %d decoded, %d kept, %d duplicate(s), %d undecodable; %d LookupEvents request(s).\n",
 		st.Files, st.FilesSkippedWhole, st.FilesUnread, st.Walk.DigestFiles, st.Walk.OtherFiles, st.Walk.PrunedDirs,
-		st.RecordsSplit, st.RecordsDecoded, st.RecordsKept, st.Duplicates, st.Undecodable, st.LookupRequests, st.Elapsed.Round(time.Millisecond))
+		st.RecordsSplit, st.RecordsDecoded, st.RecordsKept, st.Duplicates, st.Undecodable, st.LookupRequests)
 	if err != nil {
 		return err
 	}
