@@ -213,11 +213,13 @@ func TestSimulatePrincipalPolicy(t *testing.T) {
 		wantBoundary bool
 		wantMatched  bool
 		wantPerRes   int
+		wantMissing  []string
 	}{
 		{name: "allowed", action: "s3:GetObject", resources: []string{"arn:aws:s3:::bucket/k"}, want: types.PolicyEvaluationDecisionTypeAllowed, wantBoundary: true, wantMatched: true, wantPerRes: 1},
 		{name: "wrong bucket", action: "s3:GetObject", resources: []string{"arn:aws:s3:::other/k"}, want: types.PolicyEvaluationDecisionTypeImplicitDeny, wantBoundary: true, wantPerRes: 1},
 		{name: "explicit deny", action: "s3:DeleteObject", want: types.PolicyEvaluationDecisionTypeExplicitDeny, wantBoundary: true, wantMatched: true},
 		{name: "condition met by a context entry", action: "s3:PutObject", context: acl, want: types.PolicyEvaluationDecisionTypeAllowed, wantBoundary: true, wantMatched: true},
+		{name: "condition key not supplied", action: "s3:PutObject", want: types.PolicyEvaluationDecisionTypeImplicitDeny, wantBoundary: true, wantMissing: []string{"s3:x-amz-acl"}},
 		{name: "boundary denies", action: "iam:CreateRole", want: types.PolicyEvaluationDecisionTypeImplicitDeny, wantBoundary: false},
 		{name: "two resources", action: "s3:GetObject", resources: []string{"arn:aws:s3:::bucket/a", "arn:aws:s3:::other/b"}, want: types.PolicyEvaluationDecisionTypeImplicitDeny, wantMatched: true, wantPerRes: 2},
 	}
@@ -239,6 +241,9 @@ func TestSimulatePrincipalPolicy(t *testing.T) {
 				if id := aws.ToString(m.SourcePolicyId); id != "perms" && id != "arn:aws:iam::123456789012:policy/s3-only" {
 					t.Errorf("SourcePolicyId: got %s", id)
 				}
+			}
+			if strings.Join(r.MissingContextValues, ",") != strings.Join(tt.wantMissing, ",") {
+				t.Errorf("MissingContextValues: got %v, want %v", r.MissingContextValues, tt.wantMissing)
 			}
 			if len(r.ResourceSpecificResults) != tt.wantPerRes {
 				t.Errorf("resource-specific results: got %d, want %d", len(r.ResourceSpecificResults), tt.wantPerRes)

@@ -20,8 +20,9 @@ const (
 	FaultUnavailable FaultKind = "ServiceUnavailable"
 )
 
-// Faults describe injected misbehaviour. Actions are named without their
-// service prefix ("GetAccountAuthorizationDetails", "LookupEvents").
+// Faults describe injected misbehaviour. Actions are named as in the API
+// ("GetAccountAuthorizationDetails", "LookupEvents"), optionally with the
+// service prefix ("iam:GetAccountAuthorizationDetails").
 type Faults struct {
 	// ThrottleRate is the fraction (0..1) of calls answered with Throttling
 	// (ThrottlingException for CloudTrail) before they touch any state. The
@@ -48,6 +49,11 @@ func (f Faults) clone() Faults {
 	out.Fail = maps.Clone(f.Fail)
 	out.TruncateBody = append([]string(nil), f.TruncateBody...)
 	return out
+}
+
+// names reports whether list names the exchange's action.
+func (f Faults) names(list []string, ex *exchange) bool {
+	return contains(list, ex.action) || contains(list, ex.service+":"+ex.action)
 }
 
 func contains(list []string, s string) bool {

@@ -1,7 +1,6 @@
 package awsfake
 
 import (
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,10 +56,24 @@ func iamHandlers() map[string]queryHandler {
 
 // validName checks IAM's pattern for role, user, policy and profile names.
 func validName(kind, name string, max int) *apiError {
-	if name == "" || len(name) > max || !regexp.MustCompile(`^[\w+=,.@-]+$`).MatchString(name) {
+	if name == "" || len(name) > max || !nameChars(name) {
 		return errValidation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+ and length %d", name, kind, max)
 	}
 	return nil
+}
+
+// nameChars reports whether s matches IAM's [\w+=,.@-]+.
+func nameChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("_+=,.@-", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 func validPath(p string) *apiError {
@@ -84,6 +97,9 @@ func validateDoc(doc string, trust bool) *apiError {
 		hasPrincipal := st.Principal != nil || st.NotPrincipal != nil
 		if trust && !hasPrincipal {
 			return errMalformed("Missing required field Principal in statement %d", i)
+		}
+		if trust && (st.Resource != nil || st.NotResource != nil) {
+			return errMalformed("Has prohibited field Resource")
 		}
 		if !trust && hasPrincipal {
 			return errMalformed("Policy document should not specify a principal.")
@@ -312,9 +328,9 @@ func (s *Server) iamCreateRole(ex *exchange) (*xmlBuilder, *apiError) {
 	}
 	boundary := f.get("PermissionsBoundary")
 	if boundary != "" {
-		bp, aerr := s.managedPolicy(boundary)
-		if aerr != nil {
-			return nil, aerr
+		bp, ok := s.st.policies[boundary]
+		if !ok {
+			return nil, errNoSuchEntity("Scope ARN: %s does not exist or is not attachable.", boundary)
 		}
 		bp.boundaryUses++
 	}

@@ -2,7 +2,6 @@ package awsfake
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -124,7 +123,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	ex.now = s.now()
 	ex.requestID = s.newRequestID()
-	truncate := contains(s.faults.TruncateBody, ex.action)
+	truncate := s.faults.names(s.faults.TruncateBody, ex)
 
 	status, out, aerr := s.serveLocked(ex, key, r)
 	s.logCall(ex, aerr)
@@ -244,7 +243,7 @@ func (s *Server) authenticate(ex *exchange, key, token string) (*principal, stri
 // injectFault answers the configured throttling and action failures.
 func (s *Server) injectFault(ex *exchange) *apiError {
 	f := s.faults
-	if f.ThrottleRate > 0 && (len(f.ThrottleActions) == 0 || contains(f.ThrottleActions, ex.action)) {
+	if f.ThrottleRate > 0 && (len(f.ThrottleActions) == 0 || f.names(f.ThrottleActions, ex)) {
 		if s.faultRNG.Float64() < f.ThrottleRate {
 			ex.skipTrail = true
 			if ex.service == "cloudtrail" {
@@ -254,6 +253,9 @@ func (s *Server) injectFault(ex *exchange) *apiError {
 		}
 	}
 	kind, ok := f.Fail[ex.action]
+	if !ok {
+		kind, ok = f.Fail[ex.service+":"+ex.action]
+	}
 	if !ok {
 		return nil
 	}
@@ -325,11 +327,4 @@ func writeQueryError(w http.ResponseWriter, ns string, e *apiError, requestID st
 func writeJSONError(w http.ResponseWriter, e *apiError, requestID string) {
 	w.Header().Set("X-Amzn-ErrorType", e.Code)
 	writeBody(w, e.Status, "application/x-amz-json-1.1", requestID, jsonError(e), false)
-}
-
-// errorAs is errors.As for *apiError.
-func errorAs(err error) (*apiError, bool) {
-	var ae *apiError
-	ok := errors.As(err, &ae)
-	return ae, ok
 }

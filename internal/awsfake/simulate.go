@@ -2,7 +2,10 @@ package awsfake
 
 import (
 	"fmt"
+	"sort"
 	"strings"
+
+	"github.com/pvaudit/pvaudit/policy"
 )
 
 // contextKeyTypes are the ContextKeyType values IAM accepts.
@@ -111,6 +114,10 @@ func (s *Server) iamSimulatePrincipalPolicy(ex *exchange) (*xmlBuilder, *apiErro
 		typeOf[boundary.Name] = boundary.sourceType
 	}
 	principalARN := source
+	simDocs := append([]NamedDoc(nil), identity...)
+	if bdoc != nil {
+		simDocs = append(simDocs, *bdoc)
+	}
 
 	type result struct {
 		action, resource string
@@ -125,7 +132,7 @@ func (s *Server) iamSimulatePrincipalPolicy(ex *exchange) (*xmlBuilder, *apiErro
 		if err != nil {
 			return result{}, errMalformed("%v", err)
 		}
-		r := result{action: action, resource: resource, decision: out.Decision, matched: out.Matched, missing: out.Unevaluable}
+		r := result{action: action, resource: resource, decision: out.Decision, matched: out.Matched, missing: missingContextKeys(simDocs, action, ctx)}
 		if bdoc != nil {
 			bo, err := s.eval.Evaluate(EvalInput{Identity: []NamedDoc{*bdoc}, Principal: principalARN, Action: action, Resource: resource, Context: ctx})
 			if err != nil {
@@ -250,6 +257,86 @@ func contextEntries(f form) (map[string][]string, *apiError) {
 		}
 		ctx[name] = vals
 	}
+}
+
+// missingContextKeys lists, sorted, the condition keys used by statements
+// that concern action but that ctx does not supply — IAM's
+// MissingContextValues. Keys the evaluator derives from the simulated
+// principal (aws:PrincipalArn, aws:PrincipalAccount, aws:username) count
+// as supplied.
+func missingContextKeys(docs []NamedDoc, action string, ctx map[string][]string) []string {
+	have := map[string]bool{"aws:principalarn": true, "aws:principalaccount": true, "aws:username": true}
+	for k := range ctx {
+		have[strings.ToLower(k)] = true
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, nd := range docs {
+		d, err := policy.ParseString(nd.Doc)
+		if err != nil {
+			continue
+		}
+		for _, st := range d.Statements {
+			if !statementCovers(st, action) {
+				continue
+			}
+			for _, keys := range st.Condition {
+				for k := range keys {
+					lk := strings.ToLower(k)
+					if !have[lk] && !seen[lk] {
+						seen[lk] = true
+						out = append(out, k)
+					}
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func statementCovers(st policy.Statement, action string) bool {
+	a := strings.ToLower(action)
+	if st.NotAction != nil {
+		for _, p := range st.NotAction {
+			if globMatch(strings.ToLower(p), a) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, p := range st.Action {
+		if globMatch(strings.ToLower(p), a) {
+			return true
+		}
+	}
+	return false
+}
+
+// globMatch matches IAM wildcards: * any run, ? one character.
+func globMatch(pattern, s string) bool {
+	px, sx := 0, 0
+	starP, starS := -1, 0
+	for sx < len(s) {
+		switch {
+		case px < len(pattern) && (pattern[px] == '?' || pattern[px] == s[sx]):
+			px++
+			sx++
+		case px < len(pattern) && pattern[px] == '*':
+			starP, starS = px, sx
+			px++
+		case starP >= 0:
+			px = starP + 1
+			starS++
+			sx = starS
+		default:
+			return false
+		}
+	}
+	for px < len(pattern) && pattern[px] == '*' {
+		px++
+	}
+	return px == len(pattern)
 }
 
 func (s *Server) userByARN(arn string) (*user, bool) {

@@ -2,7 +2,6 @@ package awsfake
 
 import (
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +35,7 @@ func (s *Server) stsAssumeRole(ex *exchange) (*xmlBuilder, *apiError) {
 	}
 	roleARN := f.get("RoleArn")
 	sessionName := f.get("RoleSessionName")
-	if len(sessionName) < 2 || len(sessionName) > 64 || !regexp.MustCompile(`^[\w+=,.@-]+$`).MatchString(sessionName) {
+	if len(sessionName) < 2 || len(sessionName) > 64 || !nameChars(sessionName) {
 		return nil, errValidation("1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", sessionName)
 	}
 	duration, aerr := f.int("DurationSeconds", 3600)
