@@ -16,7 +16,7 @@ import (
 // sets the AWS environment.
 func TestTrailLookupEndToEnd(t *testing.T) {
 	srv, url := awsfake.Start(t, awsfake.Options{AccountID: "111122223333", Seed: 5,
-		Clock: func() time.Time { return time.Date(2025, 1, 20, 0, 0, 0, 0, time.UTC) },
+		Clock:  func() time.Time { return time.Date(2025, 1, 20, 0, 0, 0, 0, time.UTC) },
 		Faults: awsfake.Faults{PageSize: 2, ThrottleRate: 0.1, ThrottleActions: []string{"LookupEvents"}}})
 	f, err := os.Open(trailFixture("messy.ndjson"))
 	if err != nil {
