@@ -14,6 +14,23 @@
 // IAM and STS share one URL: requests are routed by their Version parameter
 // (2010-05-08 is IAM, 2011-06-15 is STS); CloudTrail requests are recognised
 // by their X-Amz-Target header.
+//
+// Using it from a test:
+//
+//	srv, url := awsfake.Start(t, awsfake.Options{Clock: clk, Seed: 1})
+//	admin := srv.AdminCredentials()          // AKIA… key of user "admin" (AdministratorAccess)
+//	// seed through the real SDK with BaseEndpoint = url, or:
+//	auditor, _ := srv.AddUser(awsfake.UserSpec{Name: "auditor", Attached: []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}})
+//	srv.SeedRecords(oldCloudTrailRecords...) // extra CloudTrail history
+//	srv.SetAuthorize(true)                   // every call checked against the caller's policies
+//	srv.SetFaults(awsfake.Faults{ThrottleRate: 0.5, PageSize: 2})
+//	// run pvaudit --endpoint-url url with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_REGION set
+//	srv.MutatingCalls(); srv.CallsTo("GetAccountAuthorizationDetails"); srv.Calls()
+//	srv.Records(); srv.ExportTrail(dir)      // the CloudTrail it wrote, as JSON or an S3-layout folder
+//
+// Serve is the same without testing.TB, for a non-test binary; Close stops it.
+// Generated IDs, keys and request IDs are reproducible for a given Seed and
+// call order; all times come from Options.Clock.
 package awsfake
 
 import (
@@ -155,10 +172,9 @@ func Serve(ctx context.Context, opts Options) (*Server, error) {
 	s.done = make(chan struct{})
 	go func() {
 		defer close(s.done)
-		if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			// Nothing to report to: Close returns the listener's state.
-			_ = err
-		}
+		// Serve returns ErrServerClosed after Close; any other error means
+		// the listener died, which the next request will show the caller.
+		_ = s.httpSrv.Serve(ln)
 	}()
 	return s, nil
 }
