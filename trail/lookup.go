@@ -26,8 +26,9 @@ type LookupOptions struct {
 	// Rate is the request rate per second (LookupEvents allows 2 per
 	// account and region); 0 means 2.
 	Rate float64
-	// ThrottleRetries is how often a throttled request is retried after
-	// the SDK's own retries gave up; 0 means 8.
+	// ThrottleRetries is how often a throttled request (or one that failed
+	// below the API, e.g. a dropped connection) is retried after the SDK's
+	// own retries gave up; 0 means 8.
 	ThrottleRetries int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -105,7 +106,7 @@ func Lookup(ctx context.Context, api LookupAPI, c *Collection, opts LookupOption
 			}
 		}
 	}
-	c.addLookup(l.requests, l.throttled)
+	c.addLookup(l.requests, l.throttled, l.transient)
 	return nil
 }
 
@@ -117,6 +118,7 @@ type lookup struct {
 	origin    string
 	requests  int
 	throttled int
+	transient int
 	n         int64
 }
 
@@ -162,10 +164,17 @@ func (l *lookup) page(ctx context.Context, in *cloudtrail.LookupEventsInput) (*c
 		if err == nil {
 			return out, nil
 		}
-		if !isThrottle(err) || attempt >= l.retries {
+		if attempt >= l.retries || ctx.Err() != nil {
 			return nil, err
 		}
-		l.throttled++
+		switch {
+		case isThrottle(err):
+			l.throttled++
+		case isTransient(err):
+			l.transient++
+		default:
+			return nil, err
+		}
 		// Back off a little more each time, on top of the limiter.
 		t := time.NewTimer(time.Duration(attempt+1) * 100 * time.Millisecond)
 		select {
@@ -175,6 +184,16 @@ func (l *lookup) page(ctx context.Context, in *cloudtrail.LookupEventsInput) (*c
 		case <-t.C:
 		}
 	}
+}
+
+// isTransient reports errors below the API (a connection dropped while a
+// page was read): worth retrying, like throttling.
+func isTransient(err error) bool {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return false
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 func isThrottle(err error) bool {

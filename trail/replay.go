@@ -69,7 +69,8 @@ type Stats struct {
 	Problems          []Problem      `json:"problems,omitempty"`
 	LookupRequests    int            `json:"lookup_requests,omitempty"`
 	LookupThrottled   int            `json:"lookup_throttled,omitempty"`
-	Elapsed           time.Duration  `json:"-"` // wall time; not in reports, which must be reproducible
+	LookupRetried     int            `json:"lookup_retried,omitempty"` // failed below the API and retried
+	Elapsed           time.Duration  `json:"-"`                        // wall time; not in reports, which must be reproducible
 }
 
 // Collection holds the records a replay kept, deduplicated, and its
@@ -249,11 +250,12 @@ func (c *Collection) SetWalk(w WalkStats) {
 	c.stats.Walk = w
 }
 
-func (c *Collection) addLookup(requests, throttled int) {
+func (c *Collection) addLookup(requests, throttled, transient int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stats.LookupRequests += requests
 	c.stats.LookupThrottled += throttled
+	c.stats.LookupRetried += transient
 }
 
 // ReadFiles decodes inputs in parallel into c. A file that cannot be read
