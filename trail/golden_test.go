@@ -70,7 +70,7 @@ func TestReplayFixturesGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			goldenFile(t, tc.name+".json", append(b, '\n'))
+			goldenFile(t, tc.name+".json.golden", append(b, '\n'))
 		})
 	}
 }

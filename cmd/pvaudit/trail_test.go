@@ -49,7 +49,7 @@ func TestTrailCommands(t *testing.T) {
 				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, out, errOut)
 			}
 			if tc.golden != "" {
-				golden(t, "../trail/golden/"+tc.golden, out)
+				golden(t, "../trail/golden/"+tc.golden+".golden", out)
 			}
 			if tc.stdout != "" && !strings.Contains(out, tc.stdout) {
 				t.Errorf("stdout lacks %q:\n%s", tc.stdout, out)
