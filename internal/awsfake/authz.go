@@ -72,6 +72,9 @@ func (s *Server) principalPolicies(p *principal) ([]NamedDoc, *NamedDoc, []Named
 	var inline map[string]string
 	var attached []string
 	var boundary string
+	if p.account != s.account {
+		return nil, nil, nil // another account's principal holds no permissions here
+	}
 	switch p.kind {
 	case "IAMUser":
 		u, ok := s.st.users[p.userName]
@@ -130,6 +133,9 @@ func (s *Server) globalContext(ex *exchange) map[string][]string {
 	if p == nil {
 		return ctx
 	}
+	if p.account != "" {
+		ctx["aws:PrincipalAccount"] = []string{p.account}
+	}
 	ctx["aws:userid"] = []string{p.id}
 	var tags []tag
 	switch p.kind {
@@ -137,7 +143,7 @@ func (s *Server) globalContext(ex *exchange) map[string][]string {
 		ctx["aws:PrincipalArn"] = []string{p.arn}
 		ctx["aws:PrincipalType"] = []string{"User"}
 		ctx["aws:username"] = []string{p.userName}
-		if u, ok := s.st.users[p.userName]; ok {
+		if u, ok := s.st.users[p.userName]; ok && p.account == s.account {
 			tags = u.tags
 		}
 	case "AssumedRole":

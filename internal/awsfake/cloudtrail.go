@@ -116,7 +116,11 @@ func trailErrorCode(service, code string) string {
 // appendRecord writes the CloudTrail record of a served call.
 func (s *Server) appendRecord(ex *exchange, aerr *apiError) {
 	p := ex.p
-	id := ctIdentity{Type: p.kind, PrincipalID: p.id, ARN: p.arn, AccountID: s.account, AccessKeyID: p.accessKeyID}
+	acct := p.account
+	if acct == "" {
+		acct = s.account
+	}
+	id := ctIdentity{Type: p.kind, PrincipalID: p.id, ARN: p.arn, AccountID: acct, AccessKeyID: p.accessKeyID}
 	username := p.userName
 	if p.kind == "IAMUser" {
 		id.UserName = p.userName

@@ -3,6 +3,7 @@ package awsfake
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // UserSpec describes an IAM user to seed with AddUser.
@@ -69,4 +70,27 @@ func (s *Server) AddUser(spec UserSpec) (Credentials, error) {
 	}
 	k := s.st.addAccessKey(s, u.name, now)
 	return Credentials{AccessKeyID: k.id, SecretAccessKey: k.secret}, nil
+}
+
+// AddExternalUser creates an IAM user of another account (for example a
+// provider's provisioner) with an access key. It may call STS here and
+// assume the roles whose trust policy admits it or its account, but it has
+// no permissions in this account. Its CloudTrail records carry its own
+// account ID.
+func (s *Server) AddExternalUser(account, name string) (Credentials, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(account) != 12 || strings.Trim(account, "0123456789") != "" {
+		return Credentials{}, fmt.Errorf("awsfake: add external user: account %q is not 12 digits", account)
+	}
+	if account == s.account {
+		return Credentials{}, fmt.Errorf("awsfake: add external user: %s is this endpoint's own account; use AddUser", account)
+	}
+	if aerr := validName("userName", name, 64); aerr != nil {
+		return Credentials{}, fmt.Errorf("awsfake: add external user: %w", aerr)
+	}
+	x := &externalUser{account: account, name: name, id: s.newID("AIDA", 17), arn: "arn:aws:iam::" + account + ":user/" + name,
+		keyID: s.newID("AKIA", 16), secret: s.newSecret()}
+	s.st.external[x.keyID] = x
+	return Credentials{AccessKeyID: x.keyID, SecretAccessKey: x.secret}, nil
 }

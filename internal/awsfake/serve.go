@@ -19,6 +19,9 @@ type principal struct {
 	id          string // principalId: AIDA… or AROA…:session
 	accessKeyID string
 	userName    string // the IAM user's name (IAMUser only)
+	// account is the principal's own account; it differs from the
+	// server's for external users.
+	account string
 	// AssumedRole only.
 	roleName, roleARN, roleID, sessionName string
 	sessionCreated                         time.Time
@@ -219,7 +222,10 @@ func (s *Server) authenticate(ex *exchange, key, token string) (*principal, stri
 		if !ok || k.status != "Active" {
 			return nil, "", invalid()
 		}
-		return &principal{kind: "IAMUser", arn: u.arn, id: u.id, accessKeyID: key, userName: u.name}, k.secret, nil
+		return &principal{kind: "IAMUser", arn: u.arn, id: u.id, accessKeyID: key, userName: u.name, account: s.account}, k.secret, nil
+	}
+	if x, ok := s.st.external[key]; ok {
+		return &principal{kind: "IAMUser", arn: x.arn, id: x.id, accessKeyID: key, userName: x.name, account: x.account}, x.secret, nil
 	}
 	if sess, ok := s.st.sessions[key]; ok {
 		if token != sess.token {
@@ -234,7 +240,7 @@ func (s *Server) authenticate(ex *exchange, key, token string) (*principal, stri
 		return &principal{
 			kind: "AssumedRole", arn: sess.arn, id: sess.roleID + ":" + sess.sessionName, accessKeyID: key,
 			roleName: sess.roleName, roleARN: sess.roleARN, roleID: sess.roleID, sessionName: sess.sessionName,
-			sessionCreated: sess.created,
+			sessionCreated: sess.created, account: s.account,
 		}, sess.secret, nil
 	}
 	return nil, "", invalid()

@@ -16,6 +16,16 @@ type state struct {
 	profiles map[string]*instanceProfile // by name
 	keys     map[string]*accessKey       // by access key ID
 	sessions map[string]*session         // by access key ID
+	// external are IAM users of other accounts (e.g. a provider's
+	// provisioner) that may assume roles here; by access key ID.
+	external map[string]*externalUser
+}
+
+// externalUser is a principal of another account. It can call STS (to
+// assume roles whose trust admits it) but holds no permissions in this
+// account.
+type externalUser struct {
+	account, name, id, arn, keyID, secret string
 }
 
 type tag struct{ key, value string }
@@ -89,6 +99,7 @@ func newState(account string) *state {
 		profiles: map[string]*instanceProfile{},
 		keys:     map[string]*accessKey{},
 		sessions: map[string]*session{},
+		external: map[string]*externalUser{},
 	}
 }
 
