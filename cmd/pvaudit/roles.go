@@ -10,6 +10,7 @@ import (
 
 	"github.com/pvaudit/pvaudit/checks"
 	"github.com/pvaudit/pvaudit/contract"
+	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/reports"
 )
 
@@ -55,6 +56,9 @@ boundary, who may assume it, when it was last used and its maximum session.`,
 				boundary := "-"
 				if r.PermissionsBoundary != nil {
 					boundary = reports.ShortResource(r.PermissionsBoundary.ARN)
+					if acct := inventory.AccountFromARN(r.PermissionsBoundary.ARN); acct != snap.AccountID {
+						boundary = acct + ":" + boundary // not this account's: say so
+					}
 				}
 				last := "never/unknown"
 				if r.LastUsed != nil {
@@ -62,7 +66,7 @@ boundary, who may assume it, when it was last used and its maximum session.`,
 				}
 				session := "unknown"
 				if r.MaxSessionDuration > 0 {
-					session = (time.Duration(r.MaxSessionDuration) * time.Second).String()
+					session = humanDuration(time.Duration(r.MaxSessionDuration) * time.Second)
 				}
 				if err := t.Append([]string{r.Name, string(rc.Kind), boundary, strings.Join(trusted(rc), "\n"), last, session}); err != nil {
 					return err
@@ -82,6 +86,17 @@ boundary, who may assume it, when it was last used and its maximum session.`,
 	cmd.Flags().StringVar(&o.contract, "contract", "pennsieve", "contract (built-in name or YAML file) that decides which roles are cross-account and child roles")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table or json")
 	return cmd
+}
+
+// humanDuration writes 1h, 12h, 1h30m, 45m.
+func humanDuration(d time.Duration) string {
+	s := d.Round(time.Second).String()
+	s = strings.TrimSuffix(s, "0s")
+	s = strings.TrimSuffix(s, "0m")
+	if s == "" {
+		return "0s"
+	}
+	return s
 }
 
 func trusted(rc checks.RoleClass) []string {
