@@ -204,3 +204,23 @@ func TestSnapshotWritesAtomically(t *testing.T) {
 		}
 	}
 }
+
+func TestHumanDuration(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{time.Hour, "1h"},
+		{12 * time.Hour, "12h"},
+		{90 * time.Minute, "1h30m"},
+		{45 * time.Minute, "45m"},
+		{time.Hour + 30*time.Second, "1h0m30s"},
+		{0, "0s"},
+	}
+	for _, tc := range tests {
+		if got := humanDuration(tc.d); got != tc.want {
+			t.Errorf("humanDuration(%v) = %q, want %q", tc.d, got, tc.want)
+		}
+	}
+}
