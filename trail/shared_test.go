@@ -3,7 +3,6 @@ package trail
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -42,5 +41,23 @@ func TestSharedSamples(t *testing.T) {
 	if st.RecordsDecoded+st.Undecodable != st.RecordsSplit {
 		t.Errorf("decoded %d + undecodable %d != split %d: records disappeared", st.RecordsDecoded, st.Undecodable, st.RecordsSplit)
 	}
-	_ = filepath.Join
+	// Refused AssumeRole records carry the role only in errorMessage; they
+	// must still become attempts on that role.
+	attempts := 0
+	for _, s := range res.Sessions {
+		if s.Attempt && s.RoleName == "stratus-red-team-get-usr-data-role" {
+			attempts++
+		}
+	}
+	if attempts != 2 {
+		t.Errorf("got %d refused attempts on stratus-red-team-get-usr-data-role, want 2", attempts)
+	}
+	// The default pre-filtered replay reads the same files without errors.
+	def, err := ReplayFiles(context.Background(), inputs, Options{Expect: DefaultExpectations()})
+	if err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	if def.Stats.Undecodable != 0 || def.Stats.FilesUnread != 0 {
+		t.Errorf("default replay: %d undecodable, %d unreadable; want 0", def.Stats.Undecodable, def.Stats.FilesUnread)
+	}
 }
