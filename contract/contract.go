@@ -35,6 +35,7 @@ type Contract struct {
 	CrossAccountRole CrossAccountRole `yaml:"cross_account_role"`
 	Boundary         Boundary         `yaml:"boundary"`
 	ChildRoles       ChildRoleRules   `yaml:"child_roles"`
+	Scenarios        []Scenario       `yaml:"scenarios,omitempty"` // scenario tables, proved by package probes
 
 	// AllowedServices are the services the documents say the provider
 	// uses; anything else the cross-account role or a boundary allows is a
@@ -196,6 +197,9 @@ func (c *Contract) Validate() error {
 	}
 	if c.ChildRoles.ByNodeID && c.Boundary.NamePattern == "" {
 		return wrap("child_roles.by_node_id", errors.New("needs boundary.name_pattern to learn node identifiers"))
+	}
+	if err := validateScenarios(c.Scenarios); err != nil {
+		return wrap("scenarios", err)
 	}
 	for _, p := range c.ChildRoles.NamePatterns {
 		if p == "" {
