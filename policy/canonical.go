@@ -85,8 +85,8 @@ func (d *Document) CanonicalJSON() ([]byte, error) {
 type canonicalStmt struct {
 	Sid          string                         `json:"Sid,omitempty"`
 	Effect       Effect                         `json:"Effect"`
-	Principal    map[string][]string            `json:"Principal,omitempty"`
-	NotPrincipal map[string][]string            `json:"NotPrincipal,omitempty"`
+	Principal    any                            `json:"Principal,omitempty"`
+	NotPrincipal any                            `json:"NotPrincipal,omitempty"`
 	Action       *[]string                      `json:"Action,omitempty"`
 	NotAction    *[]string                      `json:"NotAction,omitempty"`
 	Resource     *[]string                      `json:"Resource,omitempty"`
@@ -140,12 +140,13 @@ func listPtr(l StringList) *[]string {
 	return &v
 }
 
-func principalMap(p *Principal) map[string][]string {
+// principalMap returns nil (absent), "*" or the map form.
+func principalMap(p *Principal) any {
 	if p == nil {
 		return nil
 	}
 	if p.Wildcard {
-		return map[string][]string{"*": {"*"}}
+		return "*"
 	}
 	m := map[string][]string{}
 	if p.AWS != nil {

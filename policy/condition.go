@@ -257,6 +257,7 @@ type condValue struct {
 type compiledCond struct {
 	op     string
 	key    string
+	ref    keyRef
 	po     parsedOperator
 	values []condValue
 	// bad, when set, makes the condition unevaluable (e.g. a Numeric value
@@ -275,7 +276,7 @@ func compileConditions(c Condition, vars bool) []compiledCond {
 		po, ok := parseOperator(op)
 		keys := c[op]
 		for _, key := range sortedKeys(keys) {
-			cc := compiledCond{op: op, key: key, po: po}
+			cc := compiledCond{op: op, key: key, ref: newKeyRef(key), po: po}
 			if !ok {
 				cc.bad = fmt.Sprintf("unknown condition operator %q", op)
 				out = append(out, cc)
@@ -383,7 +384,7 @@ func (c *compiledCond) eval(ev *evalCtx) (tri, string) {
 	if c.bad != "" {
 		return triUnknown, c.bad
 	}
-	vals, present := ev.lookup(c.key)
+	vals, present := ev.lookup(c.ref)
 	if c.po.fam == famNull {
 		for i := range c.values {
 			if c.values[i].b != present {

@@ -5,8 +5,42 @@ import "strings"
 // evalCtx is the per-request state of one evaluation. It lives on the
 // stack of Evaluate; nothing in it is retained.
 type evalCtx struct {
-	req      *Request
-	resource arnFields
+	req *Request
+	// resource is req.Resource split, computed on first use.
+	resource      arnFields
+	resourceSplit bool
+	// principal is req.Principal split, computed on first use.
+	principal      arnFields
+	principalSplit bool
+	// folded caches the context entries for case-insensitive lookups
+	// (filled on the first lookup whose exact spelling misses), so the map
+	// is iterated at most once per evaluation. When the context has more
+	// entries than fit, lookups fall back to iterating the map.
+	folded     [8]ctxEntry
+	nFolded    int
+	foldedInit bool
+	foldedAll  bool
+}
+
+type ctxEntry struct {
+	key  string
+	vals []string
+}
+
+func (ev *evalCtx) resourceARN() *arnFields {
+	if !ev.resourceSplit {
+		ev.resource = splitARN(ev.req.Resource)
+		ev.resourceSplit = true
+	}
+	return &ev.resource
+}
+
+func (ev *evalCtx) principalARN() *arnFields {
+	if !ev.principalSplit {
+		ev.principal = splitARN(ev.req.Principal)
+		ev.principalSplit = true
+	}
+	return &ev.principal
 }
 
 // values is a view of a context key's values that can also hold one value
@@ -31,6 +65,36 @@ func (v values) at(i int) string {
 	return v.list[i]
 }
 
+// derivedKey names the keys the engine can derive from Request.Principal.
+type derivedKey uint8
+
+const (
+	derivedNone derivedKey = iota
+	derivedPrincipalArn
+	derivedPrincipalAccount
+	derivedUsername
+)
+
+// keyRef is a condition key or variable name, resolved once at compile
+// time to the derived key it may stand for.
+type keyRef struct {
+	name    string
+	derived derivedKey
+}
+
+func newKeyRef(name string) keyRef {
+	r := keyRef{name: name}
+	switch {
+	case strings.EqualFold(name, "aws:PrincipalArn"):
+		r.derived = derivedPrincipalArn
+	case strings.EqualFold(name, "aws:PrincipalAccount"):
+		r.derived = derivedPrincipalAccount
+	case strings.EqualFold(name, "aws:username"):
+		r.derived = derivedUsername
+	}
+	return r
+}
+
 // lookup returns the request's values for a condition key. Key names are
 // case-insensitive. A key present with no values counts as absent.
 //
@@ -38,31 +102,29 @@ func (v values) at(i int) string {
 // Request.Principal: aws:PrincipalArn (the principal as given),
 // aws:PrincipalAccount (its account field) and, for IAM users,
 // aws:username (the last path element of the user ARN).
-func (ev *evalCtx) lookup(key string) (values, bool) {
+func (ev *evalCtx) lookup(key keyRef) (values, bool) {
 	if ctx := ev.req.Context; len(ctx) > 0 {
-		if v, ok := ctx[key]; ok {
+		if v, ok := ctx[key.name]; ok {
 			return values{list: v}, len(v) > 0
 		}
-		for k, v := range ctx {
-			if strings.EqualFold(k, key) {
-				return values{list: v}, len(v) > 0
-			}
+		if v, ok := ev.foldedLookup(key.name); ok {
+			return values{list: v}, len(v) > 0
 		}
 	}
 	p := ev.req.Principal
 	if p == "" {
 		return values{}, false
 	}
-	switch {
-	case strings.EqualFold(key, "aws:PrincipalArn"):
+	switch key.derived {
+	case derivedPrincipalArn:
 		return values{one: p, isOne: true}, true
-	case strings.EqualFold(key, "aws:PrincipalAccount"):
-		a := splitARN(p)
+	case derivedPrincipalAccount:
+		a := ev.principalARN()
 		if a.isARN() && a.f[4] != "" {
 			return values{one: a.f[4], isOne: true}, true
 		}
-	case strings.EqualFold(key, "aws:username"):
-		a := splitARN(p)
+	case derivedUsername:
+		a := ev.principalARN()
 		if a.isARN() && a.f[2] == "iam" && strings.HasPrefix(a.f[5], "user/") {
 			name := a.f[5][strings.LastIndexByte(a.f[5], '/')+1:]
 			if name != "" {
@@ -71,4 +133,32 @@ func (ev *evalCtx) lookup(key string) (values, bool) {
 		}
 	}
 	return values{}, false
+}
+
+func (ev *evalCtx) foldedLookup(key string) ([]string, bool) {
+	ctx := ev.req.Context
+	if !ev.foldedInit {
+		ev.foldedInit = true
+		ev.foldedAll = len(ctx) <= len(ev.folded)
+		if ev.foldedAll {
+			for k, v := range ctx {
+				ev.folded[ev.nFolded] = ctxEntry{key: k, vals: v}
+				ev.nFolded++
+			}
+		}
+	}
+	if ev.foldedAll {
+		for i := 0; i < ev.nFolded; i++ {
+			if strings.EqualFold(ev.folded[i].key, key) {
+				return ev.folded[i].vals, true
+			}
+		}
+		return nil, false
+	}
+	for k, v := range ctx {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
 }

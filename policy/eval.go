@@ -215,6 +215,97 @@ type cLayer struct {
 	layer Layer
 	level int
 	stmts []cStmt
+	// allow and deny index the statements by the service prefix of the
+	// actions they can match.
+	allow, deny stmtIndex
+}
+
+// stmtIndex lists, for each service prefix (lower case) named by some
+// statement, the statements that can match an action of that service, in
+// statement order; rest lists the statements that can match any service
+// (NotAction, or a wildcard in the service part).
+type stmtIndex struct {
+	by   map[string][]int32
+	rest []int32
+}
+
+// candidates returns the indexes of the statements that may match action.
+func (x *stmtIndex) candidates(action string) []int32 {
+	if len(x.by) == 0 {
+		return x.rest
+	}
+	svc := action
+	if i := strings.IndexByte(action, ':'); i >= 0 {
+		svc = action[:i]
+	}
+	var buf [48]byte
+	if len(svc) > len(buf) {
+		return x.rest
+	}
+	for i := 0; i < len(svc); i++ {
+		buf[i] = toLowerASCII(svc[i])
+	}
+	if c, ok := x.by[string(buf[:len(svc)])]; ok {
+		return c
+	}
+	return x.rest
+}
+
+// buildIndex indexes the statements of one effect.
+func buildIndex(stmts []cStmt, deny bool) stmtIndex {
+	var x stmtIndex
+	services := map[string]bool{}
+	anySvc := make([]bool, len(stmts))
+	svcOf := make([][]string, len(stmts))
+	for i := range stmts {
+		s := &stmts[i]
+		if s.deny != deny {
+			continue
+		}
+		if s.notAction {
+			anySvc[i] = true
+			continue
+		}
+		for _, a := range s.rawActions {
+			svc, _, found := strings.Cut(a, ":")
+			if !found || strings.ContainsAny(svc, "*?") {
+				anySvc[i] = true
+				break
+			}
+			svc = strings.ToLower(svc)
+			svcOf[i] = append(svcOf[i], svc)
+			services[svc] = true
+		}
+	}
+	for i := range stmts {
+		if stmts[i].deny == deny && anySvc[i] {
+			x.rest = append(x.rest, int32(i))
+		}
+	}
+	if len(services) == 0 {
+		return x
+	}
+	x.by = make(map[string][]int32, len(services))
+	for svc := range services {
+		var list []int32
+		for i := range stmts {
+			if stmts[i].deny != deny {
+				continue
+			}
+			hit := anySvc[i]
+			for _, s := range svcOf[i] {
+				if s == svc {
+					hit = true
+					break
+				}
+			}
+			if hit {
+				list = append(list, int32(i))
+			}
+		}
+		x.by[svc] = list
+	}
+	return x
 }
 
 // resource element kinds.
@@ -231,6 +322,8 @@ type cStmt struct {
 	deny      bool
 	notAction bool
 	actions   []actionPattern
+	// rawActions is the Action or NotAction list as written.
+	rawActions []string
 	resKind   int
 	resources []arnPattern
 	conds     []compiledCond
@@ -294,6 +387,8 @@ func (c *Compiled) addLayer(layer Layer, level int, pols []NamedPolicy) error {
 		}
 		l.stmts = append(l.stmts, stmts...)
 	}
+	l.allow = buildIndex(l.stmts, false)
+	l.deny = buildIndex(l.stmts, true)
 	c.layers = append(c.layers, l)
 	return nil
 }
@@ -334,6 +429,7 @@ func compileStatement(layer Layer, level int, name string, i int, st *Statement,
 	if st.NotAction != nil {
 		cs.notAction, actions = true, st.NotAction
 	}
+	cs.rawActions = actions
 	for _, a := range actions {
 		p := compilePattern(a, patternOpts{wild: true})
 		cs.actions = append(cs.actions, actionPattern{any: p.any, toks: staticToks(p.toks)})
@@ -379,7 +475,12 @@ func (s *cStmt) matchResource(ev *evalCtx) (tri, string) {
 	unknown := ""
 	matched := false
 	for i := range s.resources {
-		ok, st, why := s.resources[i].match(ev.req.Resource, &ev.resource, ev)
+		r := &s.resources[i]
+		if r.any {
+			matched = true
+			break
+		}
+		ok, st, why := r.match(ev.req.Resource, ev.resourceARN(), ev)
 		if st == resolvedBad {
 			unknown = why
 			continue
@@ -449,7 +550,7 @@ type layerState struct {
 // allocates only when more than one statement decides or the result is
 // unevaluable. It is safe for concurrent use.
 func (c *Compiled) Evaluate(req *Request) Result {
-	ev := evalCtx{req: req, resource: splitARN(req.Resource)}
+	ev := evalCtx{req: req}
 	var (
 		firstDeny   *cStmt
 		denies      int
@@ -457,11 +558,8 @@ func (c *Compiled) Evaluate(req *Request) Result {
 	)
 	for li := range c.layers {
 		l := &c.layers[li]
-		for si := range l.stmts {
+		for _, si := range l.deny.candidates(req.Action) {
 			s := &l.stmts[si]
-			if !s.deny {
-				continue
-			}
 			switch t, _ := s.applies(&ev); t {
 			case triTrue:
 				if denies == 0 {
@@ -488,11 +586,8 @@ func (c *Compiled) Evaluate(req *Request) Result {
 	for li := range c.layers {
 		l := &c.layers[li]
 		var ls layerState
-		for si := range l.stmts {
+		for _, si := range l.allow.candidates(req.Action) {
 			s := &l.stmts[si]
-			if s.deny {
-				continue
-			}
 			switch t, _ := s.applies(&ev); t {
 			case triTrue:
 				if ls.allows == 0 {

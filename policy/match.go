@@ -27,6 +27,7 @@ type token struct {
 	text   string
 	def    string
 	hasDef bool
+	ref    keyRef // tokVar: the key, resolved at compile time
 }
 
 // pattern is a compiled string pattern.
@@ -129,7 +130,7 @@ func parseVariable(s string) (token, int, string) {
 	if key == "" || strings.ContainsAny(key, " \t${") {
 		return token{}, 0, "malformed policy variable name in " + quote(s)
 	}
-	tok := token{kind: tokVar, text: key}
+	tok := token{kind: tokVar, text: key, ref: newKeyRef(key)}
 	if body[i] == '}' {
 		return tok, 2 + i + 1, ""
 	}
@@ -202,7 +203,7 @@ func (p *pattern) resolve(buf []rtok, ev *evalCtx) ([]rtok, resolveState, string
 			buf = append(buf, rtok{kind: t.kind, text: t.text})
 			continue
 		}
-		vals, ok := ev.lookup(t.text)
+		vals, ok := ev.lookup(t.ref)
 		switch {
 		case ok && vals.len() == 1:
 			buf = append(buf, rtok{kind: tokLit, text: vals.at(0)})
@@ -469,17 +470,15 @@ type arnFields struct {
 
 func splitARN(s string) arnFields {
 	var a arnFields
-	pos := 0
-	for a.n < 5 {
-		k := strings.IndexByte(s[pos:], ':')
-		if k < 0 {
-			break
+	start := 0
+	for i := 0; i < len(s) && a.n < 5; i++ {
+		if s[i] == ':' {
+			a.f[a.n], a.start[a.n] = s[start:i], start
+			a.n++
+			start = i + 1
 		}
-		a.f[a.n], a.start[a.n] = s[pos:pos+k], pos
-		a.n++
-		pos += k + 1
 	}
-	a.f[a.n], a.start[a.n] = s[pos:], pos
+	a.f[a.n], a.start[a.n] = s[start:], start
 	a.n++
 	return a
 }

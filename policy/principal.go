@@ -142,7 +142,7 @@ func (e errorString) Error() string { return string(e) }
 // Resource the role ARN or "*". An Allow here is not the whole story: for
 // a caller in another account, its own identity policies must allow too.
 func (t *CompiledTrust) Evaluate(req *Request) Result {
-	ev := evalCtx{req: req, resource: splitARN(req.Resource)}
+	ev := evalCtx{req: req}
 	var denies, allows []MatchedStatement
 	var unknownDeny, unknownAllow []string
 	for i := range t.stmts {

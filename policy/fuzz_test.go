@@ -1,0 +1,193 @@
+package policy
+
+import (
+	"encoding/json"
+	"sort"
+	"testing"
+)
+
+// corpusSeeds returns (document JSON, request) pairs from the corpus, in a
+// stable order.
+func corpusSeeds(t testing.TB) []seed {
+	corpus := loadCorpus(t)
+	files := make([]string, 0, len(corpus))
+	for f := range corpus {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	var out []seed
+	for _, f := range files {
+		for _, c := range corpus[f] {
+			var pols []corpusPolicy
+			pols = append(pols, c.Identity...)
+			if c.Boundary != nil {
+				pols = append(pols, *c.Boundary)
+			}
+			if c.Trust != nil {
+				pols = append(pols, *c.Trust)
+			}
+			for _, lvl := range c.SCPLevels {
+				pols = append(pols, lvl...)
+			}
+			req, _ := c.Request.request()
+			key, val := "", ""
+			for k, v := range req.Context {
+				if key == "" || k < key {
+					key = k
+					val = ""
+					if len(v) > 0 {
+						val = v[0]
+					}
+				}
+			}
+			for _, p := range pols {
+				data, err := p.document()
+				if err != nil {
+					continue
+				}
+				out = append(out, seed{doc: data, principal: req.Principal, action: req.Action, resource: req.Resource, key: key, val: val})
+			}
+		}
+	}
+	return out
+}
+
+type seed struct {
+	doc                                    []byte
+	principal, action, resource, key, val string
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range corpusSeeds(f) {
+		f.Add(s.doc)
+	}
+	f.Add([]byte(`%7B%22Statement%22%3A%5B%5D%7D`))
+	f.Add([]byte(`{"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"ForAnyValue:StringLikeIfExists":{"k":["${aws:username, 'x''y'}"]}}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := Parse(data)
+		if err != nil {
+			return
+		}
+		c1, err := d.CanonicalJSON()
+		if err != nil {
+			t.Fatalf("CanonicalJSON: %v", err)
+		}
+		back, err := Parse(c1)
+		if err != nil {
+			t.Fatalf("canonical JSON %s does not parse: %v", c1, err)
+		}
+		c2, err := back.CanonicalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(c1) != string(c2) {
+			t.Fatalf("canonical form not a fixed point:\n%s\n%s", c1, c2)
+		}
+		m, err := json.Marshal(d)
+		if err != nil {
+			t.Fatalf("MarshalJSON: %v", err)
+		}
+		again, err := Parse(m)
+		if err != nil {
+			t.Fatalf("marshalled %s does not parse: %v", m, err)
+		}
+		c3, _ := again.CanonicalJSON()
+		if string(c3) != string(c1) {
+			t.Fatalf("marshal round trip changed the document:\n%s\n%s", c1, c3)
+		}
+	})
+}
+
+func FuzzEvaluate(f *testing.F) {
+	for _, s := range corpusSeeds(f) {
+		f.Add(s.doc, s.principal, s.action, s.resource, s.key, s.val)
+	}
+	f.Fuzz(func(t *testing.T, doc []byte, principal, action, resource, key, val string) {
+		d, err := Parse(doc)
+		if err != nil {
+			return
+		}
+		req := &Request{Principal: principal, Action: action, Resource: resource}
+		if key != "" {
+			req.Context = map[string][]string{key: {val}, key + "/multi": {val, principal}}
+		}
+		if trust, err := CompileTrust("t", d); err == nil {
+			checkResult(t, trust.Evaluate(req))
+		}
+		set := PolicySet{Identity: []NamedPolicy{{Name: "p", Doc: d}}}
+		comp, err := Compile(set)
+		if err != nil {
+			return
+		}
+		r1 := comp.Evaluate(req)
+		checkResult(t, r1)
+		if r2 := comp.Evaluate(req); !sameResult(r1, r2) {
+			t.Fatalf("not deterministic: %+v vs %+v", r1, r2)
+		}
+		// The canonical form decides the same way.
+		cd := d.Canonical()
+		cc, err := Compile(PolicySet{Identity: []NamedPolicy{{Name: "p", Doc: cd}}})
+		if err != nil {
+			t.Fatalf("canonical form does not compile: %v", err)
+		}
+		rc := cc.Evaluate(req)
+		if rc.Decision != r1.Decision || rc.Evaluable() != r1.Evaluable() || rc.MissingLayer != r1.MissingLayer || len(rc.Matched) != len(r1.Matched) {
+			t.Fatalf("canonical form decides %+v, original %+v", rc, r1)
+		}
+		// A boundary equal to the identity policy changes nothing but the
+		// explanation.
+		both, err := Compile(PolicySet{Identity: set.Identity, Boundary: &NamedPolicy{Name: "b", Doc: d}})
+		if err != nil {
+			t.Fatalf("compile with boundary: %v", err)
+		}
+		rb := both.Evaluate(req)
+		checkResult(t, rb)
+		if rb.Evaluable() != r1.Evaluable() || (r1.Evaluable() && rb.Decision != r1.Decision) {
+			t.Fatalf("with boundary %+v, without %+v", rb, r1)
+		}
+	})
+}
+
+func checkResult(t *testing.T, r Result) {
+	t.Helper()
+	if !r.Evaluable() {
+		if r.Decision != ImplicitDeny || len(r.Matched) != 0 {
+			t.Fatalf("unevaluable result carries a decision: %+v", r)
+		}
+		return
+	}
+	switch r.Decision {
+	case Allow, ExplicitDeny:
+		if len(r.Matched) == 0 {
+			t.Fatalf("%s without matched statements", r.Decision)
+		}
+		for _, m := range r.Matched {
+			if (m.Effect == EffectDeny) != (r.Decision == ExplicitDeny) {
+				t.Fatalf("%s matched %s", r.Decision, m)
+			}
+		}
+	case ImplicitDeny:
+		if r.MissingLayer == "" || len(r.Matched) != 0 {
+			t.Fatalf("ImplicitDeny without missing layer or with matches: %+v", r)
+		}
+	default:
+		t.Fatalf("invalid decision %d", r.Decision)
+	}
+}
+
+func sameResult(a, b Result) bool {
+	if a.Decision != b.Decision || a.MissingLayer != b.MissingLayer || len(a.Matched) != len(b.Matched) || len(a.Unevaluable) != len(b.Unevaluable) {
+		return false
+	}
+	for i := range a.Matched {
+		if a.Matched[i] != b.Matched[i] {
+			return false
+		}
+	}
+	for i := range a.Unevaluable {
+		if a.Unevaluable[i] != b.Unevaluable[i] {
+			return false
+		}
+	}
+	return true
+}
