@@ -324,9 +324,9 @@ type cStmt struct {
 	actions   []actionPattern
 	// rawActions is the Action or NotAction list as written.
 	rawActions []string
-	resKind   int
-	resources []arnPattern
-	conds     []compiledCond
+	resKind    int
+	resources  []arnPattern
+	conds      []compiledCond
 	// Resource-based policies only.
 	principal    *Principal
 	notPrincipal bool

@@ -53,7 +53,7 @@ func corpusSeeds(t testing.TB) []seed {
 }
 
 type seed struct {
-	doc                                    []byte
+	doc                                   []byte
 	principal, action, resource, key, val string
 }
 
