@@ -1,0 +1,449 @@
+package checks
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pvaudit/pvaudit/contract"
+	"github.com/pvaudit/pvaudit/internal/finding"
+	"github.com/pvaudit/pvaudit/inventory"
+	"github.com/pvaudit/pvaudit/policy"
+)
+
+// escalationControls are shared by the escalation-path checks.
+var escalationControls = []finding.Control{nistAC6, nistAC6_1, nistAC5, nistCM5, hipaaAccessControl, hipaaRiskMgmt, nist171AC5, nist171AC7, nist171CM5}
+
+// actors are the principals whose escalation paths are examined: the
+// cross-account role and every child role.
+func (e *Env) actors() []RoleClass {
+	var out []RoleClass
+	for _, rc := range e.Roles {
+		if rc.Kind == KindCrossAccount || rc.Kind == KindChild {
+			out = append(out, rc)
+		}
+	}
+	return out
+}
+
+// boundaryPolicies returns the customer managed policies of the account
+// whose name matches the boundary pattern.
+func (e *Env) boundaryPolicies() []*inventory.ManagedPolicy {
+	var out []*inventory.ManagedPolicy
+	for i := range e.Snap.Policies {
+		p := &e.Snap.Policies[i]
+		if p.AWSManaged() {
+			continue
+		}
+		if _, ok := e.Contract.BoundaryNodeID(p.Name); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// rolesUsingBoundary counts the roles whose boundary is arn.
+func (e *Env) rolesUsingBoundary(arn string) []string {
+	var out []string
+	for _, r := range e.Snap.Roles {
+		if r.PermissionsBoundary != nil && r.PermissionsBoundary.ARN == arn {
+			out = append(out, r.Name)
+		}
+	}
+	return out
+}
+
+// unboundedTargets are the roles outside the boundary: no valid contract
+// boundary, not service-linked, not the actor itself.
+func (e *Env) unboundedTargets(self *inventory.Role) []*inventory.Role {
+	var out []*inventory.Role
+	for i := range e.Snap.Roles {
+		t := &e.Snap.Roles[i]
+		if t.ARN == self.ARN || strings.HasPrefix(t.Path, "/aws-service-role/") || e.boundedRole(t) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// roleWorth describes what a role outside the boundary is worth.
+func roleWorth(t *inventory.Role) string {
+	var parts []string
+	for _, a := range t.AttachedPolicies {
+		parts = append(parts, a.Name)
+	}
+	for _, p := range t.InlinePolicies {
+		parts = append(parts, "inline "+p.Name)
+	}
+	what := "no boundary"
+	if t.PermissionsBoundary != nil {
+		what = "boundary " + policyName(t.PermissionsBoundary.ARN) + " not in force in this account"
+	}
+	if len(parts) > 0 {
+		return what + "; " + strings.Join(parts, ", ")
+	}
+	return what
+}
+
+func escBoundaryEdit() *Check {
+	c := &Check{
+		ID:       "PV-ESC-001",
+		Title:    "Escalation: no provider role can edit a boundary policy",
+		Severity: finding.Critical,
+		Rationale: "A guardrail the guarded role can edit is no guardrail. CreatePolicyVersion (with --set-as-default), " +
+			"SetDefaultPolicyVersion or DeletePolicyVersion on pennsieve-boundary-* lets the cross-account role " +
+			"rewrite the ceiling of every role of a node, and with it everything the document promises.",
+		Remediation: "Add to the cross-account role's inline policy: {\"Effect\": \"Deny\", \"Action\": [\"iam:CreatePolicyVersion\", " +
+			"\"iam:SetDefaultPolicyVersion\", \"iam:DeletePolicyVersion\"], \"Resource\": \"arn:aws:iam::ACCOUNT:policy/pennsieve-boundary-*\"} " +
+			"(aws iam put-role-policy). Boundary changes then go through the account owner.",
+		Controls: escalationControls,
+	}
+	c.Run = func(env *Env) []finding.Finding {
+		pols := env.boundaryPolicies()
+		if len(pols) == 0 {
+			return nil
+		}
+		var out []finding.Finding
+		for _, rc := range env.actors() {
+			var reqs []request
+			for _, p := range pols {
+				users := env.rolesUsingBoundary(p.ARN)
+				gains := fmt.Sprintf("rewrites the boundary of %d role(s) (%s): the cap becomes whatever it writes", len(users), strings.Join(users, ", "))
+				for _, a := range []string{"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion"} {
+					g := gains
+					if a == "iam:DeletePolicyVersion" {
+						g = "deletes boundary versions so that a broader one is left to become the default"
+					}
+					reqs = append(reqs, request{Action: a, Resource: p.ARN, Key: a + " " + p.Name, Gains: g})
+				}
+			}
+			out = append(out, c.decideAll(env, rc.Role, reqs, fmt.Sprintf("cannot edit any of the %d boundary policies", len(pols)))...)
+		}
+		return out
+	}
+	return c
+}
+
+func escOwnBoundary() *Check {
+	c := &Check{
+		ID:       "PV-ESC-002",
+		Title:    "Escalation: the boundary condition pins the account and the node boundaries",
+		Severity: finding.Critical,
+		Rationale: "A CreateRole deny conditioned on a name pattern (pennsieve-boundary-*) is satisfied by any policy " +
+			"with that name: one the role writes itself with CreatePolicy, or one in another account. Either " +
+			"gives a new role a ceiling of the provider's choosing.",
+		Remediation: "Pin the condition to the exact boundary ARNs in this account: \"StringNotEquals\": {\"iam:PermissionsBoundary\": " +
+			"[\"arn:aws:iam::ACCOUNT:policy/pennsieve-boundary-NODE1\", …]}, and deny iam:CreatePolicy on " +
+			"arn:aws:iam::ACCOUNT:policy/pennsieve-boundary-* except through the account owner.",
+		Controls: escalationControls,
+	}
+	c.Run = func(env *Env) []finding.Finding {
+		if env.Contract.Boundary.NamePattern == "" {
+			return nil
+		}
+		var out []finding.Finding
+		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+			r := rc.Role
+			comp, err := env.Evaluator(r)
+			if err != nil {
+				out = append(out, c.evalError(r, err))
+				continue
+			}
+			acct := env.Account(r)
+			own := policyARN(acct, env.boundaryProbeName())
+			foreign := policyARN(outsiderAccount, env.boundaryProbeName())
+			ask := func(action, resource string, ctx map[string][]string) policy.Result {
+				return comp.Evaluate(&policy.Request{Principal: r.ARN, Action: action, Resource: resource, Context: ctx})
+			}
+			n := 0
+			for _, name := range env.probeRoleNames() {
+				target := roleARN(acct, name)
+				create := ask("iam:CreatePolicy", own, nil)
+				withOwn := ask("iam:CreateRole", target, map[string][]string{"iam:PermissionsBoundary": {own}})
+				withForeign := ask("iam:CreateRole", target, map[string][]string{"iam:PermissionsBoundary": {foreign}})
+				for _, res := range []policy.Result{create, withOwn, withForeign} {
+					if !res.Evaluable() {
+						out = append(out, c.unevaluable(r.ARN, name, "boundary pinning for "+name, res))
+						n++
+					}
+				}
+				if create.Decision == policy.Allow && withOwn.Decision == policy.Allow {
+					out = append(out, c.finding(finding.Fail, r.ARN, "own-policy "+name,
+						fmt.Sprintf("%s → iam:CreatePolicy %s, then iam:CreateRole %s with it as boundary → a role whose ceiling it wrote itself",
+							r.Name, env.boundaryProbeName(), name),
+						map[string]any{"policy": own, "role": target,
+							"create_policy_statements": matchedStrings(create), "create_role_statements": matchedStrings(withOwn)}))
+					n++
+				}
+				if withForeign.Decision == policy.Allow {
+					out = append(out, c.finding(finding.Fail, r.ARN, "foreign-account "+name,
+						fmt.Sprintf("%s → iam:CreateRole %s with boundary %s (account %s) → a ceiling defined in another account",
+							r.Name, name, shortARN(foreign), outsiderAccount),
+						map[string]any{"boundary": foreign, "role": target, "create_role_statements": matchedStrings(withForeign)}))
+					n++
+				}
+			}
+			if n == 0 {
+				out = append(out, c.finding(finding.Pass, r.ARN, "",
+					"new roles can only get a boundary that already exists in this account", map[string]any{"probe_policy": own, "foreign_policy": foreign}))
+			}
+		}
+		return out
+	}
+	return c
+}
+
+func escAttachUnbounded() *Check {
+	c := &Check{
+		ID:       "PV-ESC-003",
+		Title:    "Escalation: no provider role can put or attach policies on roles outside the boundary",
+		Severity: finding.Critical,
+		Rationale: "AttachRolePolicy or PutRolePolicy on a role without the boundary (an admin role, a child role that " +
+			"lost its boundary) turns that role into whatever the provider writes, beyond any cap.",
+		Remediation: "Scope the role's iam:AttachRolePolicy/PutRolePolicy with \"Condition\": {\"StringEquals\": " +
+			"{\"iam:PermissionsBoundary\": \"arn:aws:iam::ACCOUNT:policy/pennsieve-boundary-NODE\"}}, and restore the " +
+			"boundary of child roles that lack it (aws iam put-role-permissions-boundary).",
+		Controls: escalationControls,
+	}
+	c.Run = func(env *Env) []finding.Finding {
+		var out []finding.Finding
+		for _, rc := range env.actors() {
+			var reqs []request
+			for _, t := range env.unboundedTargets(rc.Role) {
+				ctx := map[string][]string{"iam:PolicyARN": {adminPolicy}}
+				if t.PermissionsBoundary != nil {
+					ctx["iam:PermissionsBoundary"] = []string{t.PermissionsBoundary.ARN}
+				}
+				gains := "gives " + t.Name + " (" + roleWorth(t) + ") any permission"
+				reqs = append(reqs,
+					request{Action: "iam:AttachRolePolicy", Resource: t.ARN, Context: ctx, Key: "attach " + t.Name, Gains: gains},
+					request{Action: "iam:PutRolePolicy", Resource: t.ARN, Context: ctx, Key: "put " + t.Name, Gains: gains})
+			}
+			out = append(out, c.decideAll(env, rc.Role, reqs, "cannot change the policies of roles outside the boundary")...)
+		}
+		return out
+	}
+	return c
+}
+
+func escPassRoleUnbounded() *Check {
+	c := &Check{
+		ID:       "PV-ESC-004",
+		Title:    "Escalation: no provider role can pass a role outside the boundary",
+		Severity: finding.Critical,
+		Rationale: "iam:PassRole on a role without the boundary lets the provider start a Lambda function, ECS task or " +
+			"instance that runs as that role, with all of its permissions.",
+		Remediation: "Limit iam:PassRole to the node's roles (Resource arn:aws:iam::ACCOUNT:role/pennsieve-NODE-*) with " +
+			"\"Condition\": {\"StringEquals\": {\"iam:PassedToService\": [...]}}, and give every such role the boundary.",
+		Controls: escalationControls,
+	}
+	c.Run = func(env *Env) []finding.Finding {
+		services := env.Contract.ChildRoles.TrustedServices
+		if len(services) == 0 {
+			services = []string{"lambda.amazonaws.com", "ecs-tasks.amazonaws.com", "ec2.amazonaws.com"}
+		}
+		var out []finding.Finding
+		for _, rc := range env.actors() {
+			var reqs []request
+			for _, t := range env.unboundedTargets(rc.Role) {
+				for _, s := range services {
+					reqs = append(reqs, request{Action: "iam:PassRole", Resource: t.ARN,
+						Context: map[string][]string{"iam:PassedToService": {s}}, Key: "pass " + t.Name + " to " + s,
+						Gains: "runs code on " + s + " as " + t.Name + " (" + roleWorth(t) + ")"})
+				}
+			}
+			out = append(out, c.decideAll(env, rc.Role, reqs, "cannot pass roles outside the boundary")...)
+		}
+		return out
+	}
+	return c
+}
+
+func escPassRoleAnyService() *Check {
+	c := &Check{
+		ID:       "PV-ESC-005",
+		Title:    "iam:PassRole is limited with iam:PassedToService",
+		Severity: finding.Medium,
+		Rationale: "Without iam:PassedToService, a role the provider may pass can be handed to any service, including " +
+			"ones outside the documented list, which then act with that role.",
+		Remediation: "Add \"Condition\": {\"StringEquals\": {\"iam:PassedToService\": [\"ecs-tasks.amazonaws.com\", " +
+			"\"lambda.amazonaws.com\", \"states.amazonaws.com\", \"ec2.amazonaws.com\"]}} to every statement that allows iam:PassRole.",
+		Controls: []finding.Control{nistAC6, nistCM7, hipaaAccessControl, nist171AC5, nist171CM7},
+	}
+	c.Run = func(env *Env) []finding.Finding {
+		var out []finding.Finding
+		for _, rc := range env.actors() {
+			r := rc.Role
+			comp, err := env.Evaluator(r)
+			if err != nil {
+				out = append(out, c.evalError(r, err))
+				continue
+			}
+			var passable, stmts []string
+			unknown := false
+			for i := range env.Snap.Roles {
+				t := &env.Snap.Roles[i]
+				if t.ARN == r.ARN {
+					continue
+				}
+				res := comp.Evaluate(&policy.Request{Principal: r.ARN, Action: "iam:PassRole", Resource: t.ARN,
+					Context: map[string][]string{"iam:PassedToService": {"pvaudit-probe.amazonaws.com"}}})
+				if !res.Evaluable() {
+					out = append(out, c.unevaluable(r.ARN, t.Name, "iam:PassRole of "+t.Name, res))
+					unknown = true
+					continue
+				}
+				if res.Decision == policy.Allow {
+					passable = append(passable, t.Name)
+					stmts = append(stmts, matchedStrings(res)...)
+				}
+			}
+			slices.Sort(stmts)
+			stmts = slices.Compact(stmts)
+			switch {
+			case len(passable) > 0:
+				out = append(out, c.finding(finding.Fail, r.ARN, "",
+					fmt.Sprintf("%s → iam:PassRole to any service → %d role(s) (%s) can be handed to services outside the document",
+						r.Name, len(passable), strings.Join(passable, ", ")),
+					map[string]any{"roles": passable, "deciding_statements": stmts}))
+			case !unknown:
+				out = append(out, c.finding(finding.Pass, r.ARN, "", "iam:PassRole, where allowed, is limited to named services", nil))
+			}
+		}
+		return out
+	}
+	return c
+}
+
+func escOutsideTrust() *Check {
+	c := &Check{
+		ID:       "PV-ESC-006",
+		Title:    "Escalation: no provider-created role trusts an outside account",
+		Severity: finding.Critical,
+		Rationale: "IAM has no condition key on the trust document of CreateRole, so a role that may create roles " +
+			"can create one trusting any account. A child role, or any role other than the cross-account role, that " +
+			"trusts an outside account (or the provisioner) is a second door: it bypasses the ExternalId, the 1-hour " +
+			"promise and revocation by deleting the cross-account role.",
+		Remediation: "Rewrite the role's trust to its AWS service principal (aws iam update-assume-role-policy), or delete " +
+			"the role; find who created it in CloudTrail (CreateRole, UpdateAssumeRolePolicy).",
+		Controls: []finding.Control{nistAC3, nistAC20, nistAC6, hipaaAccessControl, hipaaRiskMgmt, nist171AC20, nist171AC5},
+	}
+	c.Run = func(env *Env) []finding.Finding {
+		if len(env.RolesOfKind(KindCrossAccount)) == 0 && len(env.RolesOfKind(KindChild)) == 0 {
+			return nil
+		}
+		prov, _ := env.provisionerAccount()
+		var out []finding.Finding
+		for _, rc := range env.Roles {
+			r := rc.Role
+			if rc.Kind == KindCrossAccount || r.TrustPolicy == nil {
+				continue
+			}
+			acct := env.Account(r)
+			var outside []string
+			for _, g := range trustGrants(r.TrustPolicy) {
+				switch g.Kind {
+				case "AWS":
+					a := principalAccount(g.Value)
+					if a == acct {
+						continue
+					}
+					if rc.Kind == KindChild || (prov != "" && a == prov) {
+						outside = append(outside, g.Value)
+					}
+				case "*", "NotPrincipal":
+					if rc.Kind == KindChild {
+						outside = append(outside, g.String())
+					}
+				}
+			}
+			if len(outside) == 0 {
+				if rc.Kind == KindChild {
+					out = append(out, c.finding(finding.Pass, r.ARN, "", "trusts no outside account", nil))
+				}
+				continue
+			}
+			out = append(out, c.finding(finding.Fail, r.ARN, "",
+				fmt.Sprintf("%s → sts:AssumeRole on %s → a standing door outside the cross-account role's ExternalId, 1-hour limit and revocation",
+					strings.Join(outside, ", "), r.Name),
+				map[string]any{"outside_principals": outside, "role_kind": string(rc.Kind), "provisioner_account": prov}))
+		}
+		return out
+	}
+	return c
+}
+
+func escUpdateChildTrust() *Check {
+	c := &Check{
+		ID:       "PV-ESC-007",
+		Title:    "Escalation: no provider role can rewrite a child role's trust",
+		Severity: finding.Critical,
+		Rationale: "UpdateAssumeRolePolicy on a child role lets the provider make it assumable from its own account, " +
+			"a standing door that survives revocation of the cross-account role.",
+		Remediation: "Remove iam:UpdateAssumeRolePolicy from the role's policies, or add an explicit Deny for it on " +
+			"arn:aws:iam::ACCOUNT:role/* (aws iam put-role-policy). Terraform replaces roles whose trust changes.",
+		Controls: escalationControls,
+	}
+	c.Run = func(env *Env) []finding.Finding {
+		children := env.RolesOfKind(KindChild)
+		if len(children) == 0 {
+			return nil
+		}
+		var out []finding.Finding
+		for _, rc := range env.actors() {
+			var reqs []request
+			for _, ch := range children {
+				if ch.Role.ARN == rc.Role.ARN {
+					continue
+				}
+				reqs = append(reqs, request{Action: "iam:UpdateAssumeRolePolicy", Resource: ch.Role.ARN, Key: ch.Role.Name,
+					Gains: "makes " + ch.Role.Name + " assumable from any account"})
+			}
+			out = append(out, c.decideAll(env, rc.Role, reqs, "cannot rewrite child roles' trust")...)
+		}
+		return out
+	}
+	return c
+}
+
+func escCodeOutsideBoundary() *Check {
+	c := &Check{
+		ID:       "PV-ESC-008",
+		Title:    "Escalation: no provider role can change code or user data running as roles outside the boundary",
+		Severity: finding.Critical,
+		Rationale: "Updating an existing Lambda function's code, an instance's user data, or sending it SSM commands " +
+			"runs the provider's code as that function's or instance's role, which the boundary does not cap.",
+		Remediation: "Limit lambda:UpdateFunctionCode/UpdateFunctionConfiguration to arn:aws:lambda:*:ACCOUNT:function:pennsieve-*, " +
+			"and deny ec2:ModifyInstanceAttribute and ssm:SendCommand unless aws:ResourceTag/pennsieve:compute-node is present.",
+		Controls: escalationControls,
+	}
+	c.Run = func(env *Env) []finding.Finding {
+		if len(env.RolesOfKind(KindCrossAccount)) == 0 {
+			return nil
+		}
+		var out []finding.Finding
+		for _, rc := range env.actors() {
+			acct := env.Account(rc.Role)
+			fn := "arn:aws:lambda:us-east-1:" + acct + ":function:pvaudit-probe-customer-function"
+			inst := "arn:aws:ec2:us-east-1:" + acct + ":instance/i-0pvaudit0probe0000"
+			for _, p := range env.Contract.ProviderResources.LambdaFunctions {
+				if pat, err := contract.Expand(p, env.Vars(rc.Role, "")); err == nil && contract.Glob(pat, fn) {
+					fn = "" // the probe would be the provider's own: skip it
+				}
+			}
+			var reqs []request
+			if fn != "" {
+				reqs = append(reqs,
+					request{Action: "lambda:UpdateFunctionCode", Resource: fn, Gains: "runs its code as the role of a function that is not the provider's"},
+					request{Action: "lambda:UpdateFunctionConfiguration", Resource: fn, Gains: "adds layers or environment to a function that is not the provider's"})
+			}
+			reqs = append(reqs,
+				request{Action: "ec2:ModifyInstanceAttribute", Resource: inst, Gains: "rewrites the user data of an instance that is not the provider's (runs as its instance role at next start)"},
+				request{Action: "ssm:SendCommand", Resource: inst, Gains: "runs commands on an instance that is not the provider's, as its instance role"})
+			out = append(out, c.decideAll(env, rc.Role, reqs, "cannot change code running as roles outside the boundary")...)
+		}
+		return out
+	}
+	return c
+}

@@ -1,0 +1,359 @@
+package checks
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/pvaudit/pvaudit/contract"
+	"github.com/pvaudit/pvaudit/internal/finding"
+	"github.com/pvaudit/pvaudit/inventory"
+	"github.com/pvaudit/pvaudit/policy"
+)
+
+// roleEval is a role's compiled policy set, or why it could not be built.
+type roleEval struct {
+	set      policy.PolicySet
+	compiled *policy.Compiled
+	err      error
+}
+
+// ErrPolicyMissing is wrapped when a policy a role references is not in the
+// snapshot, so the role's permissions cannot be decided.
+var ErrPolicyMissing = errors.New("referenced policy is not in the snapshot")
+
+// Evaluator returns the compiled policy set of a role: its inline policies,
+// the default versions of its attached managed policies, and the default
+// version of its permissions boundary. A policy the role references but the
+// snapshot lacks is an error (checks then report ERROR for the role). The
+// result is cached in the Env; Env is not safe for concurrent use.
+func (e *Env) Evaluator(r *inventory.Role) (*policy.Compiled, error) {
+	if e.evals == nil {
+		e.evals = map[string]*roleEval{}
+	}
+	if ev, ok := e.evals[r.ARN]; ok {
+		return ev.compiled, ev.err
+	}
+	ev := &roleEval{}
+	ev.set, ev.err = e.policySet(r)
+	if ev.err == nil {
+		ev.compiled, ev.err = policy.Compile(ev.set)
+		if ev.err != nil {
+			ev.err = fmt.Errorf("compile policies of %s: %w", r.Name, ev.err)
+		}
+	}
+	e.evals[r.ARN] = ev
+	return ev.compiled, ev.err
+}
+
+func (e *Env) policySet(r *inventory.Role) (policy.PolicySet, error) {
+	var set policy.PolicySet
+	for _, p := range r.InlinePolicies {
+		if p.Document == nil {
+			return set, fmt.Errorf("inline policy %s of %s has no document: %w", p.Name, r.Name, ErrPolicyMissing)
+		}
+		set.Identity = append(set.Identity, policy.NamedPolicy{Name: p.Name, Doc: p.Document})
+	}
+	for _, a := range r.AttachedPolicies {
+		doc, err := e.managedDefault(a.ARN)
+		if err != nil {
+			return set, fmt.Errorf("attached policy of %s: %w", r.Name, err)
+		}
+		set.Identity = append(set.Identity, policy.NamedPolicy{Name: a.ARN, Doc: doc})
+	}
+	if r.PermissionsBoundary != nil {
+		doc, err := e.managedDefault(r.PermissionsBoundary.ARN)
+		if err != nil {
+			return set, fmt.Errorf("permissions boundary of %s: %w", r.Name, err)
+		}
+		set.Boundary = &policy.NamedPolicy{Name: r.PermissionsBoundary.ARN, Doc: doc}
+	}
+	return set, nil
+}
+
+func (e *Env) managedDefault(arn string) (*policy.Document, error) {
+	p := e.Snap.Policy(arn)
+	if p == nil {
+		return nil, fmt.Errorf("%s: %w", arn, ErrPolicyMissing)
+	}
+	doc := p.DefaultDocument()
+	if doc == nil {
+		return nil, fmt.Errorf("%s has no default version document: %w", arn, ErrPolicyMissing)
+	}
+	return doc, nil
+}
+
+// identityDocs returns the documents of a role's identity layer, named.
+func (e *Env) identityDocs(r *inventory.Role) []policy.NamedPolicy {
+	if _, err := e.Evaluator(r); err != nil {
+		return nil
+	}
+	return e.evals[r.ARN].set.Identity
+}
+
+// Account returns the scanned account ID, or the role's account when the
+// snapshot does not say.
+func (e *Env) Account(r *inventory.Role) string {
+	if e.Snap.AccountID != "" {
+		return e.Snap.AccountID
+	}
+	if r != nil {
+		return inventory.AccountFromARN(r.ARN)
+	}
+	return ""
+}
+
+// Vars returns the contract's template variables for the scanned account
+// and, when given, a compute node.
+func (e *Env) Vars(r *inventory.Role, node string) map[string]string {
+	extra := map[string]string{"account_id": e.Account(r)}
+	if node != "" {
+		extra["node_id"] = node
+	}
+	return e.Contract.Parameters.Vars(extra)
+}
+
+// decide evaluates one request as the role.
+func (e *Env) decide(r *inventory.Role, action, resource string, ctx map[string][]string) (policy.Result, error) {
+	c, err := e.Evaluator(r)
+	if err != nil {
+		return policy.Result{}, err
+	}
+	return c.Evaluate(&policy.Request{Principal: r.ARN, Action: action, Resource: resource, Context: ctx}), nil
+}
+
+// probe is a concrete request derived from a policy statement or from the
+// contract's service probes.
+type probe struct {
+	Action   string
+	Resource string
+	Context  map[string][]string
+	// Pattern and ResourcePattern are what the statement wrote (for
+	// service probes: the probe action and "*").
+	Pattern         string
+	ResourcePattern string
+	// Source names the statement ("policy[2] Sid") or "service probe".
+	Source string
+}
+
+func (p probe) service() string {
+	svc, _, _ := strings.Cut(p.Action, ":")
+	return strings.ToLower(svc)
+}
+
+var policyVarRE = regexp.MustCompile(`\$\{[^}]*\}`)
+
+// concreteResource turns an ARN pattern into one ARN it matches.
+func concreteResource(p string) string {
+	if p == "*" {
+		return "*"
+	}
+	p = policyVarRE.ReplaceAllString(p, "pvaudit")
+	p = strings.ReplaceAll(p, "*", "pvaudit-probe")
+	return strings.ReplaceAll(p, "?", "x")
+}
+
+// concreteActions turns an action pattern into concrete actions it covers:
+// the contract's service probes for "*" and "svc:*", else the pattern with
+// its wildcards filled in.
+func concreteActions(pattern string, probes []string) []string {
+	if pattern == "*" {
+		return probes
+	}
+	svc, name, _ := strings.Cut(pattern, ":")
+	if !strings.ContainsAny(name, "*?") {
+		return []string{pattern}
+	}
+	var out []string
+	for _, p := range probes {
+		if contract.Glob(strings.ToLower(pattern), strings.ToLower(p)) {
+			out = append(out, p)
+		}
+	}
+	if name == "*" && len(out) > 0 {
+		return out
+	}
+	filled := strings.ReplaceAll(strings.ReplaceAll(name, "*", "Pvaudit"), "?", "X")
+	return append(out, svc+":"+filled)
+}
+
+// favourableContext returns request context that satisfies the positive
+// conditions of a statement, so that the probe asks "can the statement's
+// grant be used at all?". Negated operators and Null:true hold when the key
+// is absent, so those keys are left out.
+func favourableContext(c policy.Condition) map[string][]string {
+	if len(c) == 0 {
+		return nil
+	}
+	ctx := map[string][]string{}
+	for op, kv := range c {
+		base := strings.ToLower(op)
+		if i := strings.Index(base, ":"); i >= 0 {
+			base = base[i+1:]
+		}
+		base = strings.TrimSuffix(base, "ifexists")
+		for k, vals := range kv {
+			if len(vals) == 0 {
+				continue
+			}
+			switch {
+			case base == "null":
+				if strings.EqualFold(vals[0], "false") {
+					ctx[k] = []string{"pvaudit"}
+				}
+			case strings.Contains(base, "not"):
+			default:
+				ctx[k] = []string{concreteResource(vals[0])}
+			}
+		}
+	}
+	return ctx
+}
+
+// statementProbes derives probes from every Allow statement of docs.
+func statementProbes(docs []policy.NamedPolicy, serviceProbes []string) []probe {
+	var out []probe
+	for _, np := range docs {
+		if np.Doc == nil {
+			continue
+		}
+		for i, st := range np.Doc.Statements {
+			if st.Effect != policy.EffectAllow {
+				continue
+			}
+			src := fmt.Sprintf("%s[%d]", shortPolicy(np.Name), i)
+			if st.Sid != "" {
+				src += " " + st.Sid
+			}
+			ctx := favourableContext(st.Condition)
+			var actions [][2]string // concrete, pattern
+			if st.NotAction != nil {
+				for _, a := range serviceProbes {
+					actions = append(actions, [2]string{a, "NotAction " + strings.Join(st.NotAction, ",")})
+				}
+			}
+			for _, pat := range st.Action {
+				for _, a := range concreteActions(pat, serviceProbes) {
+					actions = append(actions, [2]string{a, pat})
+				}
+			}
+			resources := []string(st.Resource)
+			if st.NotResource != nil || len(resources) == 0 {
+				resources = []string{"*"}
+			}
+			for _, a := range actions {
+				for _, rp := range resources {
+					out = append(out, probe{Action: a[0], Resource: concreteResource(rp), Context: ctx,
+						Pattern: a[1], ResourcePattern: rp, Source: src})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// serviceProbeRequests asks every service probe on "*".
+func serviceProbeRequests(serviceProbes []string) []probe {
+	out := make([]probe, 0, len(serviceProbes))
+	for _, a := range serviceProbes {
+		out = append(out, probe{Action: a, Resource: "*", Pattern: a, ResourcePattern: "*", Source: "service probe"})
+	}
+	return out
+}
+
+func shortPolicy(name string) string {
+	if strings.HasPrefix(name, "arn:") {
+		return policyName(name)
+	}
+	return name
+}
+
+// matchedStrings renders the statements that decided.
+func matchedStrings(r policy.Result) []string {
+	out := make([]string, 0, len(r.Matched))
+	for _, m := range r.Matched {
+		out = append(out, m.String())
+	}
+	return out
+}
+
+// unevaluable builds the NOT_EVALUATED finding for a result the engine could
+// not decide.
+func (c *Check) unevaluable(resource, key, what string, res policy.Result) finding.Finding {
+	return c.finding(finding.NotEvaluated, resource, key,
+		fmt.Sprintf("cannot decide %s: %s", what, strings.Join(res.Unevaluable, "; ")),
+		map[string]any{"unevaluable": res.Unevaluable})
+}
+
+// evalError builds the ERROR finding for a role whose policies could not be
+// assembled or compiled.
+func (c *Check) evalError(r *inventory.Role, err error) finding.Finding {
+	return c.finding(finding.Error, r.ARN, "evaluator",
+		fmt.Sprintf("cannot evaluate %s's permissions: %v", r.Name, err),
+		map[string]any{"error": err.Error()})
+}
+
+// grantCovers reports whether a concrete request is inside an allow-list.
+func grantCovers(grants []contract.Grant, vars map[string]string, action, resource string) (contract.Grant, bool) {
+	for _, g := range grants {
+		if !contract.Glob(strings.ToLower(g.Action), strings.ToLower(action)) {
+			continue
+		}
+		pat, err := contract.Expand(g.Resource, vars)
+		if err != nil {
+			continue // an unset parameter allows nothing
+		}
+		if contract.Glob(pat, resource) {
+			return g, true
+		}
+	}
+	return contract.Grant{}, false
+}
+
+// excess is one allowed request outside an allow-list.
+type excess struct {
+	probe  probe
+	result policy.Result
+}
+
+// allowedOutside evaluates every probe as the role and returns those that
+// are allowed but not covered by keep, plus the unevaluable ones. Probes are
+// deduplicated by (action pattern, resource pattern).
+func (e *Env) allowedOutside(r *inventory.Role, probes []probe, keep func(probe) bool) (out, unknown []excess, err error) {
+	c, err := e.Evaluator(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	seen := map[string]bool{}
+	for _, p := range probes {
+		if keep(p) {
+			continue
+		}
+		res := c.Evaluate(&policy.Request{Principal: r.ARN, Action: p.Action, Resource: p.Resource, Context: p.Context})
+		k := p.Action + " " + p.Resource
+		if seen[k] {
+			continue
+		}
+		switch {
+		case !res.Evaluable():
+			seen[k] = true
+			unknown = append(unknown, excess{p, res})
+		case res.Decision == policy.Allow:
+			seen[k] = true
+			out = append(out, excess{p, res})
+		}
+	}
+	return out, unknown, nil
+}
+
+// sortedKeys returns a map's keys, sorted.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

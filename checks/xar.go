@@ -1,0 +1,536 @@
+package checks
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/pvaudit/pvaudit/contract"
+	"github.com/pvaudit/pvaudit/internal/finding"
+	"github.com/pvaudit/pvaudit/inventory"
+	"github.com/pvaudit/pvaudit/policy"
+)
+
+// outsiderAccount is an account that is neither the scanned account nor the
+// provisioner; probes use it to ask "could anyone else …?".
+const outsiderAccount = "999999999999"
+
+// trustGrant is one principal a trust policy's Allow statements name for
+// an sts:AssumeRole* action.
+type trustGrant struct {
+	Kind  string // AWS, Service, Federated, CanonicalUser, * (wildcard), NotPrincipal
+	Value string
+	Sid   string
+}
+
+func (g trustGrant) String() string {
+	if g.Kind == "*" {
+		return "*"
+	}
+	return g.Kind + ":" + g.Value
+}
+
+// trustGrants lists the principals of a trust policy's Allow statements.
+func trustGrants(doc *policy.Document) []trustGrant {
+	var out []trustGrant
+	for i, st := range doc.Statements {
+		if st.Effect != policy.EffectAllow {
+			continue
+		}
+		if !actionListCovers(st, "sts:AssumeRole") && !actionListCovers(st, "sts:AssumeRoleWithWebIdentity") && !actionListCovers(st, "sts:AssumeRoleWithSAML") {
+			continue
+		}
+		sid := st.Label(i)
+		if st.NotPrincipal != nil {
+			out = append(out, trustGrant{Kind: "NotPrincipal", Value: strings.Join(st.NotPrincipal.Values(), ","), Sid: sid})
+			continue
+		}
+		p := st.Principal
+		if p == nil {
+			continue
+		}
+		if p.Wildcard {
+			out = append(out, trustGrant{Kind: "*", Sid: sid})
+			continue
+		}
+		for _, v := range p.AWS {
+			k := "AWS"
+			if v == "*" {
+				k = "*"
+			}
+			out = append(out, trustGrant{Kind: k, Value: v, Sid: sid})
+		}
+		for _, v := range p.Service {
+			out = append(out, trustGrant{Kind: "Service", Value: v, Sid: sid})
+		}
+		for _, v := range p.Federated {
+			out = append(out, trustGrant{Kind: "Federated", Value: v, Sid: sid})
+		}
+		for _, v := range p.CanonicalUser {
+			out = append(out, trustGrant{Kind: "CanonicalUser", Value: v, Sid: sid})
+		}
+	}
+	return out
+}
+
+// actionListCovers reports whether a statement's Action/NotAction covers a
+// concrete action.
+func actionListCovers(st policy.Statement, action string) bool {
+	if st.NotAction != nil {
+		for _, a := range st.NotAction {
+			if contract.Glob(strings.ToLower(a), strings.ToLower(action)) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, a := range st.Action {
+		if contract.Glob(strings.ToLower(a), strings.ToLower(action)) {
+			return true
+		}
+	}
+	return false
+}
+
+// principalAccount returns the account of an AWS principal value (account
+// ID or ARN), or "".
+func principalAccount(v string) string {
+	if len(v) == 12 && strings.Trim(v, "0123456789") == "" {
+		return v
+	}
+	return inventory.AccountFromARN(v)
+}
+
+// principalCaller turns an AWS principal value into a caller ARN.
+func principalCaller(v string) string {
+	if len(v) == 12 && strings.Trim(v, "0123456789") == "" {
+		return "arn:aws:iam::" + v + ":root"
+	}
+	return v
+}
+
+// expectedProvisioners expands the contract's trusted principals; entries
+// whose parameters are unset are dropped.
+func (e *Env) expectedProvisioners(r *inventory.Role) []string {
+	var out []string
+	for _, t := range e.Contract.CrossAccountRole.TrustedPrincipals {
+		if v, err := contract.Expand(t, e.Vars(r, "")); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// provisionerAccount returns the configured provisioner account, or the
+// single outside account the cross-account roles trust ("learned").
+func (e *Env) provisionerAccount() (acct string, learned bool) {
+	if a := e.Contract.Parameters.ProvisionerAccountID; a != "" {
+		return a, false
+	}
+	set := map[string]bool{}
+	for _, rc := range e.RolesOfKind(KindCrossAccount) {
+		if rc.Role.TrustPolicy == nil {
+			continue
+		}
+		for _, g := range trustGrants(rc.Role.TrustPolicy) {
+			if g.Kind == "AWS" {
+				if a := principalAccount(g.Value); a != "" && a != e.Account(rc.Role) {
+					set[a] = true
+				}
+			}
+		}
+	}
+	if len(set) == 1 {
+		for a := range set {
+			return a, true
+		}
+	}
+	return "", true
+}
+
+func trustPrincipals() *Check {
+	c := &Check{
+		ID:       "PV-XAR-002",
+		Title:    "Cross-account role trusts only the provisioner principal",
+		Severity: finding.Critical,
+		Rationale: "The document says the role trusts the Pennsieve provisioner account, nothing else. A wildcard, " +
+			"a second account, a service or a federated principal in the trust policy lets someone other than the " +
+			"provisioner take the role and everything it can do.",
+		Remediation: "Rewrite the trust policy to name only the provisioner: aws iam update-assume-role-policy " +
+			"--role-name ROLE --policy-document file://trust.json, where trust.json allows only " +
+			"arn:aws:iam::PROVISIONER:root with a StringEquals sts:ExternalId condition.",
+		Controls: []finding.Control{nistAC3, nistAC20, nistIA2, hipaaAccessControl, hipaaAuthn, nist171AC1, nist171AC20},
+	}
+	c.Run = func(env *Env) []finding.Finding {
+		var out []finding.Finding
+		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+			r := rc.Role
+			if r.TrustPolicy == nil {
+				out = append(out, c.finding(finding.Error, r.ARN, "", "the snapshot has no trust policy for the role", nil))
+				continue
+			}
+			grants := trustGrants(r.TrustPolicy)
+			expected := env.expectedProvisioners(r)
+			prov, _ := env.provisionerAccount()
+			var strs []string
+			for _, g := range grants {
+				strs = append(strs, g.String())
+			}
+			ev := map[string]any{"trust_principals": strs}
+			if len(expected) > 0 {
+				ev["expected_principals"] = expected
+			} else if prov != "" {
+				ev["provisioner_account_learned"] = prov
+			}
+			var bad []string
+			accounts := map[string]bool{}
+			for _, g := range grants {
+				switch g.Kind {
+				case "AWS":
+					a := principalAccount(g.Value)
+					accounts[a] = true
+					if prov != "" && a != prov {
+						bad = append(bad, fmt.Sprintf("%s (account %s is not the provisioner %s)", g.Value, a, prov))
+					}
+				case "*":
+					bad = append(bad, fmt.Sprintf("wildcard principal in statement %s: anyone can assume the role", g.Sid))
+				case "NotPrincipal":
+					bad = append(bad, fmt.Sprintf("Allow with NotPrincipal in statement %s: everyone except %s", g.Sid, g.Value))
+				default:
+					bad = append(bad, fmt.Sprintf("%s principal %s", g.Kind, g.Value))
+				}
+			}
+			if prov == "" && len(accounts) > 1 {
+				bad = append(bad, fmt.Sprintf("trusts %d accounts; the document names one provisioner", len(accounts)))
+			}
+			// Ask the evaluator whether an outsider gets in with whatever
+			// external ID the trust expects.
+			outsider := "arn:aws:iam::" + outsiderAccount + ":role/pvaudit-outsider"
+			ctx := map[string][]string{"sts:ExternalId": {externalIDGuess(env, r.TrustPolicy)}}
+			res, err := policy.TrustAllows(r.TrustPolicy, outsider, ctx)
+			switch {
+			case err != nil:
+				out = append(out, c.finding(finding.Error, r.ARN, "", "trust policy cannot be evaluated: "+err.Error(), ev))
+				continue
+			case !res.Evaluable():
+				out = append(out, c.unevaluable(r.ARN, "", "whether an outside account can assume the role", res))
+				continue
+			case res.Decision == policy.Allow && len(bad) == 0:
+				bad = append(bad, fmt.Sprintf("the evaluator lets %s assume the role (%s)", outsider, strings.Join(matchedStrings(res), ", ")))
+			}
+			if len(grants) == 0 {
+				out = append(out, c.finding(finding.Warn, r.ARN, "", "the trust policy allows no principal to assume the role", ev))
+				continue
+			}
+			if len(bad) > 0 {
+				ev["problems"] = bad
+				out = append(out, c.finding(finding.Fail, r.ARN, "",
+					"trust admits more than the provisioner: "+strings.Join(bad, "; "), ev))
+				continue
+			}
+			msg := "trusts only " + strings.Join(strs, ", ")
+			if len(expected) == 0 && prov != "" {
+				msg += " (provisioner account not configured; pin it with --provisioner-account)"
+			}
+			out = append(out, c.finding(finding.Pass, r.ARN, "", msg, ev))
+		}
+		return out
+	}
+	return c
+}
+
+// externalIDGuess returns the configured external ID or the first value the
+// trust policy compares sts:ExternalId with.
+func externalIDGuess(env *Env, doc *policy.Document) string {
+	if env.Contract.Parameters.ExternalID != "" {
+		return env.Contract.Parameters.ExternalID
+	}
+	for _, st := range doc.Statements {
+		for _, kv := range st.Condition {
+			for k, vals := range kv {
+				if strings.EqualFold(k, "sts:ExternalId") && len(vals) > 0 {
+					return concreteResource(vals[0])
+				}
+			}
+		}
+	}
+	return "pvaudit-external-id"
+}
+
+func trustExternalID() *Check {
+	c := &Check{
+		ID:       "PV-XAR-003",
+		Title:    "Cross-account role's trust requires the sts:ExternalId",
+		Severity: finding.High,
+		Rationale: "Without an external ID condition, anyone who can make the provisioner's account assume roles on " +
+			"their behalf (the confused-deputy problem) can reach this account. The condition must demand one exact " +
+			"value; a wildcard value demands nothing.",
+		Remediation: "Add to the trust statement: \"Condition\": {\"StringEquals\": {\"sts:ExternalId\": \"<the external ID " +
+			"the provider gave you>\"}} and apply it with aws iam update-assume-role-policy --role-name ROLE " +
+			"--policy-document file://trust.json.",
+		Controls: []finding.Control{nistIA2, nistAC3, nistAC20, hipaaAuthn, hipaaAccessControl, nist171IA2, nist171AC20},
+	}
+	c.Run = func(env *Env) []finding.Finding {
+		if !env.Contract.CrossAccountRole.RequireExternalID {
+			return nil
+		}
+		var out []finding.Finding
+		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+			r := rc.Role
+			if r.TrustPolicy == nil {
+				out = append(out, c.finding(finding.Error, r.ARN, "", "the snapshot has no trust policy for the role", nil))
+				continue
+			}
+			var callers []string
+			for _, g := range trustGrants(r.TrustPolicy) {
+				if g.Kind == "AWS" {
+					callers = append(callers, principalCaller(g.Value))
+				}
+			}
+			if len(callers) == 0 {
+				out = append(out, c.finding(finding.Pass, r.ARN, "", "no AWS principal can assume the role", nil))
+				continue
+			}
+			want := env.Contract.Parameters.ExternalID
+			type q struct {
+				name string
+				ctx  map[string][]string
+				must bool // must be allowed (true) or denied (false)
+			}
+			qs := []q{
+				{"no external ID", nil, false},
+				{"a wrong external ID", map[string][]string{"sts:ExternalId": {"pvaudit-wrong-external-id"}}, false},
+			}
+			if want != "" {
+				qs = append(qs, q{"the required external ID " + want, map[string][]string{"sts:ExternalId": {want}}, true})
+			}
+			var problems []string
+			ev := map[string]any{"callers": callers}
+			if want != "" {
+				ev["required_external_id"] = want
+			}
+			unknown := false
+			for _, caller := range callers {
+				for _, qq := range qs {
+					res, err := policy.TrustAllows(r.TrustPolicy, caller, qq.ctx)
+					if err != nil {
+						out = append(out, c.finding(finding.Error, r.ARN, "", "trust policy cannot be evaluated: "+err.Error(), ev))
+						unknown = true
+						break
+					}
+					if !res.Evaluable() {
+						out = append(out, c.unevaluable(r.ARN, "", caller+" assuming with "+qq.name, res))
+						unknown = true
+						break
+					}
+					allowed := res.Decision == policy.Allow
+					if allowed != qq.must {
+						verb := "can"
+						if qq.must {
+							verb = "cannot"
+						}
+						problems = append(problems, fmt.Sprintf("%s %s assume the role with %s", caller, verb, qq.name))
+					}
+				}
+				if unknown {
+					break
+				}
+			}
+			if unknown {
+				continue
+			}
+			if len(problems) > 0 {
+				ev["problems"] = problems
+				out = append(out, c.finding(finding.Fail, r.ARN, "", strings.Join(problems, "; "), ev))
+				continue
+			}
+			msg := "assuming the role requires the external ID"
+			if want == "" {
+				msg += " (value not configured; pin it with --required-external-id)"
+			}
+			out = append(out, c.finding(finding.Pass, r.ARN, "", msg, ev))
+		}
+		return out
+	}
+	return c
+}
+
+func sessionDuration() *Check {
+	c := &Check{
+		ID:       "PV-XAR-004",
+		Title:    "Cross-account role's maximum session is at most the promised 1 hour",
+		Severity: finding.Medium,
+		Rationale: "The document promises temporary credentials valid for up to 1 hour. A longer MaxSessionDuration " +
+			"lets a provider session, or a stolen one, outlive that promise.",
+		Remediation: "aws iam update-role --role-name ROLE --max-session-duration 3600",
+		Controls:    []finding.Control{nistAC12, nistAC2, hipaaAutoLogoff, nist171AC11},
+	}
+	c.Run = func(env *Env) []finding.Finding {
+		max := env.Contract.CrossAccountRole.MaxSessionDuration
+		if max == 0 {
+			return nil
+		}
+		var out []finding.Finding
+		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+			r := rc.Role
+			ev := map[string]any{"max_session_duration": r.MaxSessionDuration, "promised": max}
+			switch {
+			case r.MaxSessionDuration == 0:
+				out = append(out, c.finding(finding.Error, r.ARN, "",
+					"the source does not say the role's MaxSessionDuration (an AWS CLI export lacks it; merge `aws iam list-roles` or scan live)", ev))
+			case r.MaxSessionDuration > max:
+				out = append(out, c.finding(finding.Fail, r.ARN, "",
+					fmt.Sprintf("MaxSessionDuration is %d s (%s), above the promised %d s", r.MaxSessionDuration, hours(r.MaxSessionDuration), max), ev))
+			default:
+				out = append(out, c.finding(finding.Pass, r.ARN, "",
+					fmt.Sprintf("MaxSessionDuration %d s", r.MaxSessionDuration), ev))
+			}
+		}
+		return out
+	}
+	return c
+}
+
+func hours(s int) string {
+	if s%3600 == 0 {
+		return fmt.Sprintf("%d h", s/3600)
+	}
+	return fmt.Sprintf("%.1f h", float64(s)/3600)
+}
+
+func managedPolicies() *Check {
+	c := &Check{
+		ID:       "PV-XAR-005",
+		Title:    "No managed policy widens the cross-account role",
+		Severity: finding.Critical,
+		Rationale: "The document describes the role's permissions as its inline policy. A managed policy such as " +
+			"AdministratorAccess attached beside it adds permissions no deny rule anticipated.",
+		Remediation: "Detach it: aws iam detach-role-policy --role-name ROLE --policy-arn POLICY_ARN",
+		Controls:    []finding.Control{nistAC6, nistCM5, hipaaAccessControl, nist171AC5, nist171CM5},
+	}
+	c.Run = func(env *Env) []finding.Finding {
+		var out []finding.Finding
+		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+			r := rc.Role
+			if len(r.AttachedPolicies) == 0 {
+				out = append(out, c.finding(finding.Pass, r.ARN, "", "no managed policies attached", nil))
+				continue
+			}
+			for _, a := range r.AttachedPolicies {
+				ev := map[string]any{"policy_arn": a.ARN}
+				if slices.Contains(env.Contract.CrossAccountRole.ForbiddenManagedPolicies, a.ARN) {
+					out = append(out, c.finding(finding.Fail, r.ARN, a.ARN,
+						fmt.Sprintf("%s is attached; the document's limits no longer hold", a.Name), ev))
+					continue
+				}
+				doc, err := env.managedDefault(a.ARN)
+				if err != nil {
+					out = append(out, c.finding(finding.Error, r.ARN, a.ARN, "cannot read attached policy: "+err.Error(), ev))
+					continue
+				}
+				extra, unknown, err := docServicesOutside(env, a.ARN, doc)
+				switch {
+				case err != nil:
+					out = append(out, c.finding(finding.Error, r.ARN, a.ARN, err.Error(), ev))
+				case len(unknown) > 0:
+					out = append(out, c.finding(finding.NotEvaluated, r.ARN, a.ARN, "cannot decide what "+a.Name+" grants: "+strings.Join(unknown, "; "), ev))
+				case len(extra) > 0:
+					ev["services_outside_document"] = extra
+					out = append(out, c.finding(finding.Fail, r.ARN, a.ARN,
+						fmt.Sprintf("%s grants services the document does not list: %s", a.Name, strings.Join(extra, ", ")), ev))
+				default:
+					out = append(out, c.finding(finding.Pass, r.ARN, a.ARN, a.Name+" stays within the documented services", ev))
+				}
+			}
+		}
+		return out
+	}
+	return c
+}
+
+// docServicesOutside evaluates one document on its own and returns the
+// services outside the contract it allows.
+func docServicesOutside(env *Env, name string, doc *policy.Document) (extra, unknown []string, err error) {
+	comp, err := policy.Compile(policy.PolicySet{Identity: []policy.NamedPolicy{{Name: name, Doc: doc}}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("compile %s: %w", name, err)
+	}
+	probes := append(statementProbes([]policy.NamedPolicy{{Name: name, Doc: doc}}, env.Contract.ServiceProbes), serviceProbeRequests(env.Contract.ServiceProbes)...)
+	set := map[string]bool{}
+	for _, p := range probes {
+		if _, ok := env.Contract.AllowsService(p.service()); ok {
+			continue
+		}
+		res := comp.Evaluate(&policy.Request{Principal: "arn:aws:iam::" + env.Account(nil) + ":role/pvaudit-probe", Action: p.Action, Resource: p.Resource, Context: p.Context})
+		if !res.Evaluable() {
+			unknown = append(unknown, p.Action+": "+strings.Join(res.Unevaluable, "; "))
+			continue
+		}
+		if res.Decision == policy.Allow {
+			set[p.service()] = true
+		}
+	}
+	return sortedKeys(set), unknown, nil
+}
+
+func effectiveServices() *Check {
+	c := &Check{
+		ID:       "PV-XAR-006",
+		Title:    "Cross-account role's effective permissions stay within the documented services",
+		Severity: finding.High,
+		Rationale: "The document lists the services the provider uses and says the role cannot access any other " +
+			"(e.g. RDS, SQS, SNS, Route 53, CloudFront). Each service the role can in fact use beyond the list is a " +
+			"broken promise, decided by evaluating the role's policies, not by reading them.",
+		Remediation: "Remove the service from the role's inline policy (aws iam put-role-policy --role-name ROLE " +
+			"--policy-name POLICY --policy-document file://fixed.json), or add an explicit Deny for it.",
+		Controls: []finding.Control{nistAC6, nistCM7, hipaaAccessControl, nist171AC5, nist171CM7},
+	}
+	c.Run = func(env *Env) []finding.Finding {
+		if len(env.Contract.AllowedServices) == 0 {
+			return nil
+		}
+		var out []finding.Finding
+		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+			r := rc.Role
+			probes := append(statementProbes(env.identityDocs(r), env.Contract.ServiceProbes), serviceProbeRequests(env.Contract.ServiceProbes)...)
+			allowed, unknown, err := env.allowedOutside(r, probes, func(p probe) bool {
+				_, ok := env.Contract.AllowsService(p.service())
+				return ok
+			})
+			if err != nil {
+				out = append(out, c.evalError(r, err))
+				continue
+			}
+			for _, u := range unknown {
+				out = append(out, c.unevaluable(r.ARN, u.probe.service(), u.probe.Action+" on "+u.probe.Resource, u.result))
+			}
+			bySvc := map[string][]excess{}
+			for _, x := range allowed {
+				bySvc[x.probe.service()] = append(bySvc[x.probe.service()], x)
+			}
+			for _, svc := range sortedKeys(bySvc) {
+				xs := bySvc[svc]
+				var acts, stmts []string
+				for _, x := range xs {
+					acts = append(acts, x.probe.Action+" on "+x.probe.Resource)
+					stmts = append(stmts, matchedStrings(x.result)...)
+				}
+				sort.Strings(stmts)
+				stmts = slices.Compact(stmts)
+				msg := fmt.Sprintf("can use %s, which the document does not list (e.g. %s)", svc, xs[0].probe.Action)
+				if slices.Contains(env.Contract.Forbidden.Services, svc) {
+					msg = fmt.Sprintf("can use %s, which the document says it cannot access (e.g. %s)", svc, xs[0].probe.Action)
+				}
+				out = append(out, c.finding(finding.Fail, r.ARN, svc, msg,
+					map[string]any{"service": svc, "allowed_requests": acts, "deciding_statements": stmts}))
+			}
+			if len(allowed) == 0 && len(unknown) == 0 {
+				out = append(out, c.finding(finding.Pass, r.ARN, "",
+					fmt.Sprintf("no service outside the documented %d can be used (%d requests evaluated)", len(env.Contract.AllowedServices), len(probes)), nil))
+			}
+		}
+		return out
+	}
+	return c
+}
