@@ -1,0 +1,88 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/pvaudit/pvaudit/internal/awsfake"
+)
+
+// TestProviderSessionReplay: the provider's provisioner (another account)
+// assumes the cross-account role with its ExternalId, creates a child role
+// with the boundary, is denied one without it, and `trail sessions --lookup`
+// shows that session, its calls and the denied attempt, without mutating
+// anything.
+func TestProviderSessionReplay(t *testing.T) {
+	t.Parallel()
+	a := newAccount(t, "compliant.json")
+	a.srv.SetAuthorize(true)
+	ctx := context.Background()
+	const provider = "941377122013"
+	creds, err := a.srv.AddExternalUser(provider, "pennsieve-provisioner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := "arn:aws:iam::" + a.snap.AccountID + ":role/Pennsieve-Compute-prod-a3f1b20c"
+	out, err := sts.NewFromConfig(sdkConfig(a.srv.URL(), creds)).AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn: aws.String(role), RoleSessionName: aws.String("terraform-7f3a9c21"), ExternalId: aws.String("pn-ext-4c1d9e7a52"),
+	})
+	if err != nil {
+		t.Fatalf("provider AssumeRole: %v", err)
+	}
+	c := out.Credentials
+	session := iam.NewFromConfig(sdkConfig(a.srv.URL(), awsfake.Credentials{
+		AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretAccessKey), SessionToken: aws.ToString(c.SessionToken)}))
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	boundary := "arn:aws:iam::" + a.snap.AccountID + ":policy/pennsieve-boundary-7f3a9c21"
+	if _, err := session.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("pennsieve-7f3a9c21-new-fn"), AssumeRolePolicyDocument: aws.String(trust), PermissionsBoundary: aws.String(boundary)}); err != nil {
+		t.Fatalf("CreateRole with the boundary under the provider session: %v", err)
+	}
+	if _, err := session.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("pennsieve-7f3a9c21-rogue"), AssumeRolePolicyDocument: aws.String(trust)}); err == nil {
+		t.Fatal("CreateRole without the boundary succeeded: the guardrail did not hold")
+	}
+	a.srv.ResetCalls()
+	r := a.pvaudit(t, "trail", "sessions", "--lookup", "-o", "json", "--trusted-account", provider, "--require-external-id")
+	if r.code == 2 {
+		t.Fatalf("trail sessions: exit 2\n%s", r.stderr)
+	}
+	var rep struct {
+		Sessions []struct {
+			RoleName string `json:"role_name"`
+			Assumer  struct {
+				AccountID string `json:"account_id"`
+			} `json:"assumer"`
+			ExternalID  bool `json:"external_id"`
+			CallCount   int  `json:"call_count"`
+			DeniedCount int  `json:"denied_count"`
+		} `json:"sessions"`
+		ProviderCreatedRoles []string `json:"provider_created_roles"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("trail JSON: %v\n%s", err, r.stdout)
+	}
+	if len(rep.Sessions) != 1 {
+		t.Fatalf("sessions = %d, want 1:\n%s", len(rep.Sessions), r.stdout)
+	}
+	s := rep.Sessions[0]
+	if s.RoleName != "Pennsieve-Compute-prod-a3f1b20c" || s.Assumer.AccountID != provider || !s.ExternalID {
+		t.Errorf("session role/assumer/external ID = %s/%s/%v", s.RoleName, s.Assumer.AccountID, s.ExternalID)
+	}
+	if s.CallCount != 2 || s.DeniedCount != 1 {
+		t.Errorf("calls/denied = %d/%d, want 2/1", s.CallCount, s.DeniedCount)
+	}
+	if !slices.ContainsFunc(rep.ProviderCreatedRoles, func(r string) bool { return r == "pennsieve-7f3a9c21-new-fn" || r == "arn:aws:iam::"+a.snap.AccountID+":role/pennsieve-7f3a9c21-new-fn" }) {
+		t.Errorf("provider-created roles = %v, want the new role", rep.ProviderCreatedRoles)
+	}
+	if m := a.srv.MutatingCalls(); len(m) != 0 {
+		t.Errorf("trail replay made mutating calls: %+v", m)
+	}
+	if len(a.srv.CallsTo("LookupEvents")) == 0 {
+		t.Error("trail replay made no LookupEvents call")
+	}
+}
