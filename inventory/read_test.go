@@ -107,7 +107,7 @@ func TestDecodeFormats(t *testing.T) {
 
 func TestDecodeSampleContent(t *testing.T) {
 	t.Parallel()
-	snap, err := Decode(readSample(t, "sample.json"), "sample.json")
+	snap, err := Decode(readSample(t, "compliant.json"), "compliant.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,6 +114,8 @@ runtime error or incomplete scan.`,
 		newRolesCmd(a),
 		newSnapshotCmd(a),
 		newScanCmd(a),
+		newContractCmd(a),
+		newChecksCmd(a),
 		newTrailCmd(a),
 	)
 	return root

@@ -4,14 +4,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pvaudit/pvaudit/checks"
-	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/reports"
 )
 
 type scanOpts struct {
 	src        sourceOpts
-	contract   string
+	ct         contractOpts
 	output     string
 	failOn     string
 	checks     []string
@@ -58,9 +57,9 @@ or an incomplete scan (coverage gaps, ERROR or NOT_EVALUATED findings).`,
 			if err := o.validate(); err != nil {
 				return err
 			}
-			c, err := contract.Load(o.contract)
+			c, _, err := o.ct.load()
 			if err != nil {
-				return usageErr("%w", err)
+				return err
 			}
 			cs, err := checks.Select(checks.Catalogue(), o.checks, o.skipChecks)
 			if err != nil {
@@ -72,6 +71,7 @@ or an incomplete scan (coverage gaps, ERROR or NOT_EVALUATED findings).`,
 			}
 			env := checks.NewEnv(snap, c, a.now())
 			fs := checks.Run(env, cs)
+			o.ct.applySuppressions(a, fs)
 			rep := &reports.Report{
 				Schema: reports.SchemaVersion, Tool: "pvaudit", Version: a.version,
 				GeneratedAt: a.now().UTC().Truncate(1e9), Command: "scan", Contract: c.Name,
@@ -93,7 +93,8 @@ or an incomplete scan (coverage gaps, ERROR or NOT_EVALUATED findings).`,
 	}
 	f := cmd.Flags()
 	o.src.register(f)
-	f.StringVar(&o.contract, "contract", "pennsieve", "contract: built-in name (pennsieve, par) or YAML file")
+	o.ct.register(f)
+	o.ct.registerSuppress(f)
 	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
 	f.StringVar(&o.failOn, "fail-on", "high", "exit 1 when a FAIL has this severity or higher: info, low, medium, high, critical")
 	f.StringSliceVar(&o.checks, "checks", nil, "run only these check IDs (comma-separated)")

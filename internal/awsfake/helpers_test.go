@@ -86,7 +86,7 @@ func start(t *testing.T, opts Options) (*Server, clients, *fakeClock) {
 
 func ctx(t *testing.T) context.Context {
 	t.Helper()
-	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // generous: CI machines may be loaded
 	t.Cleanup(cancel)
 	return c
 }
