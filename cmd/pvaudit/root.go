@@ -117,6 +117,7 @@ runtime error or incomplete scan.`,
 		newContractCmd(a),
 		newChecksCmd(a),
 		newTrailCmd(a),
+		newSimulateCmd(a),
 	)
 	return root
 }
