@@ -16,8 +16,27 @@ import (
 // roleEval is a role's compiled policy set, or why it could not be built.
 type roleEval struct {
 	set      policy.PolicySet
-	compiled *policy.Compiled
+	compiled *RoleEvaluator
 	err      error
+}
+
+// RoleEvaluator decides requests for one role. When the role's boundary
+// policy is not in the snapshot, it evaluates the identity policies alone:
+// a denial is then still certain (a boundary only takes away), but an Allow
+// is reported as unevaluable.
+type RoleEvaluator struct {
+	c *policy.Compiled
+	// missingBoundary is set when the boundary could not be read.
+	missingBoundary string
+}
+
+// Evaluate decides one request.
+func (r *RoleEvaluator) Evaluate(req *policy.Request) policy.Result {
+	res := r.c.Evaluate(req)
+	if r.missingBoundary != "" && res.Evaluable() && res.Decision == policy.Allow {
+		return policy.Result{Unevaluable: []string{"identity policies allow it, but the permissions boundary " + r.missingBoundary + " is not in the snapshot"}}
+	}
+	return res
 }
 
 // ErrPolicyMissing is wrapped when a policy a role references is not in the
@@ -29,7 +48,7 @@ var ErrPolicyMissing = errors.New("referenced policy is not in the snapshot")
 // version of its permissions boundary. A policy the role references but the
 // snapshot lacks is an error (checks then report ERROR for the role). The
 // result is cached in the Env; Env is not safe for concurrent use.
-func (e *Env) Evaluator(r *inventory.Role) (*policy.Compiled, error) {
+func (e *Env) Evaluator(r *inventory.Role) (*RoleEvaluator, error) {
 	if e.evals == nil {
 		e.evals = map[string]*roleEval{}
 	}
@@ -37,40 +56,44 @@ func (e *Env) Evaluator(r *inventory.Role) (*policy.Compiled, error) {
 		return ev.compiled, ev.err
 	}
 	ev := &roleEval{}
-	ev.set, ev.err = e.policySet(r)
+	var missing string
+	ev.set, missing, ev.err = e.policySet(r)
 	if ev.err == nil {
-		ev.compiled, ev.err = policy.Compile(ev.set)
-		if ev.err != nil {
-			ev.err = fmt.Errorf("compile policies of %s: %w", r.Name, ev.err)
+		c, err := policy.Compile(ev.set)
+		if err != nil {
+			ev.err = fmt.Errorf("compile policies of %s: %w", r.Name, err)
+		} else {
+			ev.compiled = &RoleEvaluator{c: c, missingBoundary: missing}
 		}
 	}
 	e.evals[r.ARN] = ev
 	return ev.compiled, ev.err
 }
 
-func (e *Env) policySet(r *inventory.Role) (policy.PolicySet, error) {
-	var set policy.PolicySet
+// policySet assembles a role's policies. A boundary missing from the
+// snapshot is left out and named in missingBoundary.
+func (e *Env) policySet(r *inventory.Role) (set policy.PolicySet, missingBoundary string, err error) {
 	for _, p := range r.InlinePolicies {
 		if p.Document == nil {
-			return set, fmt.Errorf("inline policy %s of %s has no document: %w", p.Name, r.Name, ErrPolicyMissing)
+			return set, "", fmt.Errorf("inline policy %s of %s has no document: %w", p.Name, r.Name, ErrPolicyMissing)
 		}
 		set.Identity = append(set.Identity, policy.NamedPolicy{Name: p.Name, Doc: p.Document})
 	}
 	for _, a := range r.AttachedPolicies {
 		doc, err := e.managedDefault(a.ARN)
 		if err != nil {
-			return set, fmt.Errorf("attached policy of %s: %w", r.Name, err)
+			return set, "", fmt.Errorf("attached policy of %s: %w", r.Name, err)
 		}
 		set.Identity = append(set.Identity, policy.NamedPolicy{Name: a.ARN, Doc: doc})
 	}
 	if r.PermissionsBoundary != nil {
 		doc, err := e.managedDefault(r.PermissionsBoundary.ARN)
 		if err != nil {
-			return set, fmt.Errorf("permissions boundary of %s: %w", r.Name, err)
+			return set, r.PermissionsBoundary.ARN, nil
 		}
 		set.Boundary = &policy.NamedPolicy{Name: r.PermissionsBoundary.ARN, Doc: doc}
 	}
-	return set, nil
+	return set, "", nil
 }
 
 func (e *Env) managedDefault(arn string) (*policy.Document, error) {

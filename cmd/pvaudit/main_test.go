@@ -74,7 +74,7 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"sample has findings", []string{"scan", "--from", sample}, 1, "FAIL", ""},
 		{"compliant is clean", []string{"scan", "--from", compliant}, 0, "Summary: clean", ""},
-		{"fail-on above the findings", []string{"scan", "--from", sample, "--fail-on", "critical"}, 0, "FAIL", ""},
+		{"fail-on above the findings", []string{"scan", "--from", sample, "--checks", "PV-XAR-004,PV-BND-001", "--fail-on", "critical"}, 0, "FAIL", ""},
 		{"fail-on low", []string{"scan", "--from", sample, "--fail-on", "low"}, 1, "", ""},
 		{"coverage gap is incomplete", []string{"scan", "--from", gaps}, 2, "INCOMPLETE", ""},
 		{"coverage gap shows what was not read", []string{"scan", "--from", gaps}, 2, "iam:GetAccountAuthorizationDetails", ""},
@@ -85,7 +85,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad output format", []string{"scan", "--from", sample, "-o", "xml"}, 2, "", "unknown output format"},
 		{"unknown check", []string{"scan", "--from", sample, "--checks", "PV-NOPE-1"}, 2, "", "unknown check"},
 		{"only one check", []string{"scan", "--from", sample, "--checks", "PV-XAR-001"}, 0, "PV-XAR-001", ""},
-		{"skip the failing checks", []string{"scan", "--from", sample, "--skip-checks", "PV-BND-001,PV-BND-002"}, 0, "", ""},
+		{"skip the failing checks", []string{"scan", "--from", sample, "--checks", "PV-XAR-001,PV-BND-001,PV-BND-002", "--skip-checks", "PV-BND-001,PV-BND-002"}, 0, "", ""},
 		{"unknown contract", []string{"scan", "--from", sample, "--contract", "nope"}, 2, "", "neither a built-in"},
 		{"from with profile", []string{"scan", "--from", sample, "--profile", "x"}, 2, "", "cannot be combined"},
 		{"external id without role", []string{"scan", "--external-id", "x"}, 2, "", "--external-id needs --role-arn"},
