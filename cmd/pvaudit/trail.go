@@ -365,6 +365,11 @@ func writeSessionsTable(w io.Writer, res *trail.Result) error {
 	if err := t.Render(); err != nil {
 		return err
 	}
+	if roles := trail.ProviderCreatedRoles(res.Sessions); len(roles) > 0 {
+		if _, err := fmt.Fprintf(w, "\nRoles created under these sessions (provider-created): %s\n", strings.Join(roles, ", ")); err != nil {
+			return err
+		}
+	}
 	if err := writeFindingLines(w, res.Findings); err != nil {
 		return err
 	}
