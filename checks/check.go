@@ -90,6 +90,7 @@ func Catalogue() []*Check {
 		sessionDuration(),
 		managedPolicies(),
 		effectiveServices(),
+		otherAccounts(),
 		guardCreateRoleBoundary(),
 		guardBoundaryRemoval(),
 		guardSelfModification(),
@@ -178,29 +179,32 @@ var (
 	nist171AC5         = finding.Control{Framework: "NIST-800-171r2", ID: "3.1.5"}
 	nist171CA3         = finding.Control{Framework: "NIST-800-171r2", ID: "3.12.3"}
 
-	hipaaAuthn      = finding.Control{Framework: "HIPAA", ID: "164.312(d)"}
-	hipaaAutoLogoff = finding.Control{Framework: "HIPAA", ID: "164.312(a)(2)(iii)"}
-	hipaaWorkforce  = finding.Control{Framework: "HIPAA", ID: "164.308(a)(3)(ii)(C)"}
-	hipaaActivity   = finding.Control{Framework: "HIPAA", ID: "164.308(a)(1)(ii)(D)"}
-	hipaaIntegrity  = finding.Control{Framework: "HIPAA", ID: "164.312(c)(1)"}
-	nistAC5         = finding.Control{Framework: "NIST-800-53r5", ID: "AC-5"}
-	nistAC6_1       = finding.Control{Framework: "NIST-800-53r5", ID: "AC-6(1)"}
-	nistAC6_10      = finding.Control{Framework: "NIST-800-53r5", ID: "AC-6(10)"}
-	nistAC12        = finding.Control{Framework: "NIST-800-53r5", ID: "AC-12"}
-	nistAC20        = finding.Control{Framework: "NIST-800-53r5", ID: "AC-20"}
-	nistIA2         = finding.Control{Framework: "NIST-800-53r5", ID: "IA-2"}
-	nistIA5         = finding.Control{Framework: "NIST-800-53r5", ID: "IA-5"}
-	nistCM5         = finding.Control{Framework: "NIST-800-53r5", ID: "CM-5"}
-	nistCM6         = finding.Control{Framework: "NIST-800-53r5", ID: "CM-6"}
-	nistCM7         = finding.Control{Framework: "NIST-800-53r5", ID: "CM-7"}
-	nistSC7         = finding.Control{Framework: "NIST-800-53r5", ID: "SC-7"}
-	nist171AC2      = finding.Control{Framework: "NIST-800-171r2", ID: "3.1.2"}
-	nist171AC4      = finding.Control{Framework: "NIST-800-171r2", ID: "3.1.4"}
-	nist171AC7      = finding.Control{Framework: "NIST-800-171r2", ID: "3.1.7"}
-	nist171AC11     = finding.Control{Framework: "NIST-800-171r2", ID: "3.1.11"}
-	nist171AC20     = finding.Control{Framework: "NIST-800-171r2", ID: "3.1.20"}
-	nist171CM5      = finding.Control{Framework: "NIST-800-171r2", ID: "3.4.5"}
-	nist171CM7      = finding.Control{Framework: "NIST-800-171r2", ID: "3.4.6"}
-	nist171IA2      = finding.Control{Framework: "NIST-800-171r2", ID: "3.5.2"}
-	nist171SC1      = finding.Control{Framework: "NIST-800-171r2", ID: "3.13.1"}
+	hipaaAuthn        = finding.Control{Framework: "HIPAA", ID: "164.312(d)"}
+	hipaaAutoLogoff   = finding.Control{Framework: "HIPAA", ID: "164.312(a)(2)(iii)"}
+	hipaaWorkforce    = finding.Control{Framework: "HIPAA", ID: "164.308(a)(3)(ii)(C)"}
+	hipaaActivity     = finding.Control{Framework: "HIPAA", ID: "164.308(a)(1)(ii)(D)"}
+	hipaaIntegrity    = finding.Control{Framework: "HIPAA", ID: "164.312(c)(1)"}
+	nistAC5           = finding.Control{Framework: "NIST-800-53r5", ID: "AC-5"}
+	hipaaTransmission = finding.Control{Framework: "HIPAA", ID: "164.312(e)(1)"}
+	nistAC4           = finding.Control{Framework: "NIST-800-53r5", ID: "AC-4"}
+	nist171AC3        = finding.Control{Framework: "NIST-800-171r2", ID: "3.1.3"}
+	nistAC6_1         = finding.Control{Framework: "NIST-800-53r5", ID: "AC-6(1)"}
+	nistAC6_10        = finding.Control{Framework: "NIST-800-53r5", ID: "AC-6(10)"}
+	nistAC12          = finding.Control{Framework: "NIST-800-53r5", ID: "AC-12"}
+	nistAC20          = finding.Control{Framework: "NIST-800-53r5", ID: "AC-20"}
+	nistIA2           = finding.Control{Framework: "NIST-800-53r5", ID: "IA-2"}
+	nistIA5           = finding.Control{Framework: "NIST-800-53r5", ID: "IA-5"}
+	nistCM5           = finding.Control{Framework: "NIST-800-53r5", ID: "CM-5"}
+	nistCM6           = finding.Control{Framework: "NIST-800-53r5", ID: "CM-6"}
+	nistCM7           = finding.Control{Framework: "NIST-800-53r5", ID: "CM-7"}
+	nistSC7           = finding.Control{Framework: "NIST-800-53r5", ID: "SC-7"}
+	nist171AC2        = finding.Control{Framework: "NIST-800-171r2", ID: "3.1.2"}
+	nist171AC4        = finding.Control{Framework: "NIST-800-171r2", ID: "3.1.4"}
+	nist171AC7        = finding.Control{Framework: "NIST-800-171r2", ID: "3.1.7"}
+	nist171AC11       = finding.Control{Framework: "NIST-800-171r2", ID: "3.1.11"}
+	nist171AC20       = finding.Control{Framework: "NIST-800-171r2", ID: "3.1.20"}
+	nist171CM5        = finding.Control{Framework: "NIST-800-171r2", ID: "3.4.5"}
+	nist171CM7        = finding.Control{Framework: "NIST-800-171r2", ID: "3.4.6"}
+	nist171IA2        = finding.Control{Framework: "NIST-800-171r2", ID: "3.5.2"}
+	nist171SC1        = finding.Control{Framework: "NIST-800-171r2", ID: "3.13.1"}
 )

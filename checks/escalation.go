@@ -203,13 +203,24 @@ func escAttachUnbounded() *Check {
 			"lost its boundary) turns that role into whatever the provider writes, beyond any cap.",
 		Remediation: "Scope the role's iam:AttachRolePolicy/PutRolePolicy with \"Condition\": {\"StringEquals\": " +
 			"{\"iam:PermissionsBoundary\": \"arn:aws:iam::ACCOUNT:policy/pennsieve-boundary-NODE\"}}, and restore the " +
-			"boundary of child roles that lack it (aws iam put-role-permissions-boundary).",
+			"boundary of child roles that lack it (aws iam put-role-permissions-boundary). A role with no boundary " +
+			"is in reach when nothing in the grant demands the boundary.",
 		Controls: escalationControls,
 	}
 	c.Run = func(env *Env) []finding.Finding {
 		var out []finding.Finding
 		for _, rc := range env.actors() {
 			var reqs []request
+			// A role in reach that lacks the boundary (none may exist today):
+			// the grant must itself require the boundary.
+			for _, name := range env.probeRoleNames() {
+				t := roleARN(env.Account(rc.Role), name)
+				gains := "gives any role it can reach that lacks the boundary any permission (the grant has no iam:PermissionsBoundary condition)"
+				ctx := map[string][]string{"iam:PolicyARN": {adminPolicy}}
+				reqs = append(reqs,
+					request{Action: "iam:AttachRolePolicy", Resource: t, Context: ctx, Key: "unconditioned attach " + name, Gains: gains},
+					request{Action: "iam:PutRolePolicy", Resource: t, Context: ctx, Key: "unconditioned put " + name, Gains: gains})
+			}
 			for _, t := range env.unboundedTargets(rc.Role) {
 				ctx := map[string][]string{"iam:PolicyARN": {adminPolicy}}
 				if t.PermissionsBoundary != nil {

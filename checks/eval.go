@@ -28,10 +28,28 @@ type RoleEvaluator struct {
 	c *policy.Compiled
 	// missingBoundary is set when the boundary could not be read.
 	missingBoundary string
+	// account is the scanned account, the default aws:ResourceAccount.
+	account string
 }
 
-// Evaluate decides one request.
+// Evaluate decides one request. Like AWS, it supplies aws:ResourceAccount
+// when the request does not carry it: the resource ARN's account, or the
+// scanned account for ARNs without one (S3) and "*".
 func (r *RoleEvaluator) Evaluate(req *policy.Request) policy.Result {
+	if r.account != "" && !hasKey(req.Context, "aws:ResourceAccount") {
+		acct := inventory.AccountFromARN(req.Resource)
+		if acct == "" || acct == "aws" {
+			acct = r.account
+		}
+		ctx := make(map[string][]string, len(req.Context)+1)
+		for k, v := range req.Context {
+			ctx[k] = v
+		}
+		ctx["aws:ResourceAccount"] = []string{acct}
+		cp := *req
+		cp.Context = ctx
+		req = &cp
+	}
 	res := r.c.Evaluate(req)
 	if r.missingBoundary != "" && res.Evaluable() && res.Decision == policy.Allow {
 		return policy.Result{Unevaluable: []string{"identity policies allow it, but the permissions boundary " + r.missingBoundary + " is not in the snapshot"}}
@@ -63,7 +81,7 @@ func (e *Env) Evaluator(r *inventory.Role) (*RoleEvaluator, error) {
 		if err != nil {
 			ev.err = fmt.Errorf("compile policies of %s: %w", r.Name, err)
 		} else {
-			ev.compiled = &RoleEvaluator{c: c, missingBoundary: missing}
+			ev.compiled = &RoleEvaluator{c: c, missingBoundary: missing, account: e.Account(r)}
 		}
 	}
 	e.evals[r.ARN] = ev
@@ -369,6 +387,15 @@ func (e *Env) allowedOutside(r *inventory.Role, probes []probe, keep func(probe)
 		}
 	}
 	return out, unknown, nil
+}
+
+func hasKey(ctx map[string][]string, key string) bool {
+	for k := range ctx {
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
 }
 
 // sortedKeys returns a map's keys, sorted.

@@ -534,3 +534,43 @@ func effectiveServices() *Check {
 	}
 	return c
 }
+
+func otherAccounts() *Check {
+	c := &Check{
+		ID:       "PV-XAR-007",
+		Title:    "Cross-account role cannot reach resources in other AWS accounts",
+		Severity: finding.High,
+		Rationale: "\"The cross-account role cannot access resources in other AWS accounts.\" Allowing s3:PutObject, " +
+			"lambda:InvokeFunction or sts:AssumeRole on another account's resources lets data leave this account " +
+			"through the provider's credentials (the other account's resource policy is then the only gate).",
+		Remediation: "Add to the role's inline policy: {\"Effect\": \"Deny\", \"Action\": [\"s3:*\", \"lambda:*\", \"kms:*\", \"secretsmanager:*\", " +
+			"\"dynamodb:*\", \"states:*\", \"ecs:*\", \"logs:*\", \"sts:*\"], \"Resource\": \"*\", \"Condition\": {\"StringNotEquals\": " +
+			"{\"aws:ResourceAccount\": \"ACCOUNT\"}, \"Null\": {\"aws:ResourceAccount\": \"false\"}}} (aws iam put-role-policy).",
+		Controls: []finding.Control{nistAC3, nistAC4, nistAC20, nistSC7, hipaaAccessControl, hipaaTransmission, nist171AC20, nist171AC3, nist171SC1},
+	}
+	c.Run = func(env *Env) []finding.Finding {
+		var out []finding.Finding
+		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+			o := outsiderAccount
+			ctx := map[string][]string{"aws:ResourceAccount": {o}}
+			var reqs []request
+			for _, q := range [][2]string{
+				{"s3:GetObject", "arn:aws:s3:::pvaudit-probe-foreign-bucket/data.bin"},
+				{"s3:PutObject", "arn:aws:s3:::pvaudit-probe-foreign-bucket/data.bin"},
+				{"lambda:InvokeFunction", "arn:aws:lambda:us-east-1:" + o + ":function:pvaudit-probe"},
+				{"kms:Decrypt", "arn:aws:kms:us-east-1:" + o + ":key/pvaudit-probe"},
+				{"secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-east-1:" + o + ":secret:pvaudit-probe"},
+				{"dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:" + o + ":table/pvaudit-probe"},
+				{"states:StartExecution", "arn:aws:states:us-east-1:" + o + ":stateMachine:pvaudit-probe"},
+				{"logs:PutLogEvents", "arn:aws:logs:us-east-1:" + o + ":log-group:pvaudit-probe:log-stream:x"},
+				{"sts:AssumeRole", "arn:aws:iam::" + o + ":role/pvaudit-probe"},
+			} {
+				reqs = append(reqs, request{Action: q[0], Resource: q[1], Context: ctx,
+					Gains: "reaches a resource in account " + o + " with this account's provider credentials"})
+			}
+			out = append(out, c.decideAll(env, rc.Role, reqs, "resources in other accounts are out of reach")...)
+		}
+		return out
+	}
+	return c
+}

@@ -48,12 +48,15 @@ def xa_policy(nodes=NODES):
          "Resource": f"arn:aws:ssm:*:{ACCT}:parameter/pennsieve/*"},
         {"Sid": "ManageNodeRoles", "Effect": "Allow",
          "Action": ["iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:ListRoles", "iam:TagRole", "iam:UntagRole",
-                    "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy", "iam:ListRolePolicies",
-                    "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies",
+                    "iam:DeleteRolePolicy", "iam:GetRolePolicy", "iam:ListRolePolicies",
+                    "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies",
                     "iam:PutRolePermissionsBoundary", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile",
                     "iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:GetInstanceProfile",
                     "iam:ListInstanceProfilesForRole"],
          "Resource": [f"arn:aws:iam::{ACCT}:role/pennsieve-*", f"arn:aws:iam::{ACCT}:instance-profile/pennsieve-*"]},
+        {"Sid": "ManageNodeRolePolicies", "Effect": "Allow", "Action": ["iam:PutRolePolicy", "iam:AttachRolePolicy"],
+         "Resource": f"arn:aws:iam::{ACCT}:role/pennsieve-*",
+         "Condition": {"StringEquals": {"iam:PermissionsBoundary": [boundary_arn(n) for n in nodes]}}},
         {"Sid": "PassNodeRoles", "Effect": "Allow", "Action": "iam:PassRole",
          "Resource": f"arn:aws:iam::{ACCT}:role/pennsieve-*",
          "Condition": {"StringEquals": {"iam:PassedToService": ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com",
@@ -77,6 +80,10 @@ def xa_policy(nodes=NODES):
         {"Sid": "DenyForeignInstanceChanges", "Effect": "Deny",
          "Action": ["ec2:ModifyInstanceAttribute", "ssm:SendCommand"], "Resource": "*",
          "Condition": {"Null": {"aws:ResourceTag/pennsieve:compute-node": "true"}}},
+        {"Sid": "DenyOtherAccounts", "Effect": "Deny",
+         "Action": ["s3:*", "lambda:*", "kms:*", "secretsmanager:*", "dynamodb:*", "states:*", "ecs:*", "logs:*",
+                    "elasticfilesystem:*", "ssm:*", "sts:*"], "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:ResourceAccount": ACCT}, "Null": {"aws:ResourceAccount": "false"}}},
         {"Sid": "DenyUsersKeysAndAccount", "Effect": "Deny",
          "Action": ["iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "aws-portal:*", "account:*",
                     "billing:*", "organizations:*"], "Resource": "*"},
@@ -290,6 +297,9 @@ def main():
         {"Sid": "Broad", "Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"}))
     F("PV-XAR-006", "star", lambda a: xa_stmts(a).append({"Sid": "All", "Effect": "Allow", "Action": "*", "Resource": "*"}))
     Q("PV-XAR-006")
+    F("PV-XAR-007", "no-account-deny", lambda a: drop_sid(a, "DenyOtherAccounts"))
+    F("PV-XAR-007", "deny-only-s3", lambda a: sid(a, "DenyOtherAccounts").update({"Action": ["s3:*"]}))
+    Q("PV-XAR-007")
     Q("PV-XAR-006", "denied-extra-service", lambda a: xa_stmts(a).extend([
         {"Sid": "Dns", "Effect": "Allow", "Action": "route53:*", "Resource": "*"},
         {"Sid": "NoDns", "Effect": "Deny", "Action": "route53:*", "Resource": "*"}]))
@@ -338,10 +348,11 @@ def main():
 
     def lost_boundary(a):
         find_role(a, "pennsieve-b24e11d0-processor-ecs").pop("PermissionsBoundary")
-    F("PV-ESC-003", "child-role-lost-boundary", lost_boundary)
-    F("PV-ESC-003", "attach-anywhere", lambda a: (unbounded_admin_role(a), sid(a, "ManageNodeRoles")["Resource"].append(
-        f"arn:aws:iam::{ACCT}:role/*")))
+    F("PV-ESC-003", "no-boundary-condition", lambda a: sid(a, "ManageNodeRolePolicies").pop("Condition"))
+    F("PV-ESC-003", "attach-anywhere", lambda a: (unbounded_admin_role(a), sid(a, "ManageNodeRolePolicies").update(
+        {"Resource": f"arn:aws:iam::{ACCT}:role/*", "Condition": {"StringLike": {"iam:PolicyARN": "arn:aws:iam::aws:policy/*"}}})))
     Q("PV-ESC-003")
+    Q("PV-ESC-003", "child-role-lost-boundary-condition-holds", lost_boundary)
     Q("PV-ESC-003", "admin-role-out-of-reach", unbounded_admin_role)
     F("PV-ESC-004", "pass-any-role", lambda a: (unbounded_admin_role(a), sid(a, "PassNodeRoles").update(
         {"Resource": "*"})))
