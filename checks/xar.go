@@ -284,8 +284,11 @@ func trustExternalID() *Check {
 			}
 			var callers []string
 			for _, g := range trustGrants(r.TrustPolicy) {
-				if g.Kind == "AWS" {
+				switch g.Kind {
+				case "AWS":
 					callers = append(callers, principalCaller(g.Value))
+				case "*", "NotPrincipal":
+					callers = append(callers, "arn:aws:iam::"+outsiderAccount+":root")
 				}
 			}
 			if len(callers) == 0 {

@@ -270,6 +270,8 @@ def main():
     F("PV-XAR-003", "no-external-id", lambda a: xa(a)["AssumeRolePolicyDocument"]["Statement"][0].pop("Condition"))
     F("PV-XAR-003", "wildcard-external-id", lambda a: xa(a)["AssumeRolePolicyDocument"]["Statement"][0].update(
         {"Condition": {"StringLike": {"sts:ExternalId": "*"}}}))
+    F("PV-XAR-003", "wildcard-principal", lambda a: xa(a)["AssumeRolePolicyDocument"]["Statement"].append(
+        {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}))
     Q("PV-XAR-003")
     F("PV-XAR-004", "twelve-hours", lambda a: xa(a).update({"MaxSessionDuration": 43200}))
     F("PV-XAR-004", "unknown-duration", lambda a: xa(a).pop("MaxSessionDuration"))
