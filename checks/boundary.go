@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
 )
@@ -36,8 +37,18 @@ func crossAccountRoleExists() *Check {
 		}
 		var out []finding.Finding
 		for _, x := range xs {
-			out = append(out, c.finding(finding.Pass, x.Role.ARN, "", "cross-account role "+x.Role.Name,
-				map[string]any{"reasons": x.Reasons}))
+			ev := map[string]any{"reasons": x.Reasons}
+			if tmpl := env.Contract.CrossAccountRole.NameTemplate; tmpl != "" {
+				if want, err := contract.Expand(tmpl, env.Vars(x.Role, "")); err == nil {
+					ev["name_template"] = want
+					if !contract.Glob(want, x.Role.Name) {
+						out = append(out, c.finding(finding.Fail, x.Role.ARN, "",
+							fmt.Sprintf("cross-account role %s does not match %s (the configured environment)", x.Role.Name, want), ev))
+						continue
+					}
+				}
+			}
+			out = append(out, c.finding(finding.Pass, x.Role.ARN, "", "cross-account role "+x.Role.Name, ev))
 		}
 		return out
 	}

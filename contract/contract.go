@@ -65,6 +65,9 @@ type CrossAccountRole struct {
 	NamePattern string `yaml:"name_pattern"`
 	// Required says whether the account must have such a role.
 	Required bool `yaml:"required"`
+	// NameTemplate is a glob with parameters (e.g. Pennsieve-Compute-{env}-*)
+	// the role name must match when those parameters are set.
+	NameTemplate string `yaml:"name_template,omitempty"`
 	// TrustedPrincipals are the only AWS principals the trust policy may
 	// name (templates such as {provisioner_account_id} are expanded; an
 	// entry whose parameter is unset is skipped).

@@ -222,6 +222,8 @@ func TestConfigAndParameters(t *testing.T) {
 		{"config with the right values", []string{"--config", right, "--checks", "PV-XAR-002,PV-XAR-003"}, 0, "", ""},
 		{"required external ID differs", []string{"--config", wrongID, "--checks", "PV-XAR-003"}, 1, "cannot assume the role with the required external ID not-the-one", ""},
 		{"required external ID flag", []string{"--required-external-id", "pn-ext-4c1d9e7a52", "--checks", "PV-XAR-003"}, 0, "", ""},
+		{"env matches the role", []string{"--env", "prod", "--checks", "PV-XAR-001"}, 0, "", ""},
+		{"env differs from the role", []string{"--env", "dev", "--checks", "PV-XAR-001", "--fail-on", "medium"}, 1, "the configured environment", ""},
 		{"unknown config key", []string{"--config", unknown}, 2, "", "parameter"},
 		{"bad account in config", []string{"--config", badAcct}, 2, "", "12-digit"},
 		{"bad account flag", []string{"--provisioner-account", "abc"}, 2, "", "12-digit"},
