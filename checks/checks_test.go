@@ -175,6 +175,9 @@ func TestFailClosed(t *testing.T) {
 	}{
 		{"missing boundary policy under a gap", "PV-BND-002/fire-boundary-policy-deleted.json", "PV-BND-002", finding.Error},
 		{"missing cross-account role under a gap", "PV-XAR-001/fire-no-cross-account-role.json", "PV-XAR-001", finding.Error},
+		{"unknown session duration", "PV-XAR-004/fire-unknown-duration.json", "PV-XAR-004", finding.Error},
+		{"orphan boundary under a gap", "PV-BND-005/fire-deleted-node.json", "PV-BND-005", finding.Error},
+		{"no provider user under a gap", "PV-ACC-001/quiet-clean.json", "PV-ACC-001", finding.Error},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
