@@ -173,9 +173,28 @@ func boundaryVersions() *Check {
 					}
 				}
 				if len(wider) > 0 {
+					// Show the most telling example: IAM mutation, then an
+					// undocumented service, then anything.
+					example := wider[0]
+					rank := func(w string) int {
+						a, _, _ := strings.Cut(w, " ")
+						svc, _, _ := strings.Cut(a, ":")
+						if env.isIAMMutation(a) {
+							return 0
+						}
+						if _, ok := env.Contract.AllowsService(svc); !ok {
+							return 1
+						}
+						return 2
+					}
+					for _, w := range wider {
+						if rank(w) < rank(example) {
+							example = w
+						}
+					}
 					out = append(out, c.finding(finding.Fail, p.ARN, v.VersionID,
 						fmt.Sprintf("version %s (not default) allows %d request(s) the default %s denies, e.g. %s: SetDefaultPolicyVersion would widen the boundary",
-							v.VersionID, len(wider), p.DefaultVersionID, wider[0]),
+							v.VersionID, len(wider), p.DefaultVersionID, example),
 						map[string]any{"version": v.VersionID, "default_version": p.DefaultVersionID, "wider_requests": wider}))
 					n++
 				}
