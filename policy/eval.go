@@ -146,7 +146,8 @@ type Result struct {
 	// Matched lists the statements that decided: every matching Deny for
 	// ExplicitDeny; for Allow, every matching Allow of every layer, in layer
 	// order (identity, boundary, SCP levels, session). Empty for
-	// ImplicitDeny.
+	// ImplicitDeny. Treat it as read-only: when one statement decides, the
+	// slice is shared with the Compiled (capacity 1, so append copies).
 	Matched []MatchedStatement `json:"matched,omitempty"`
 	// MissingLayer is, for ImplicitDeny, the first layer with no statement
 	// allowing the request (MissingLevel says which SCP level).
@@ -220,33 +221,62 @@ type cLayer struct {
 	allow, deny stmtIndex
 }
 
-// stmtIndex lists, for each service prefix (lower case) named by some
-// statement, the statements that can match an action of that service, in
-// statement order; rest lists the statements that can match any service
-// (NotAction, or a wildcard in the service part).
+// stmtIndex finds the statements of one effect that can match an action
+// without trying every statement. Keys are lower case: a full action name
+// ("iam:createrole") for actions some statement names literally, and a
+// service prefix ("iam") otherwise. Each list is in statement order and
+// includes the statements that can match any service (NotAction, or a
+// wildcard in the service part), which are also the fallback list.
 type stmtIndex struct {
-	by   map[string][]int32
-	rest []int32
+	by   map[string][]cand
+	rest []cand
 }
 
-// candidates returns the indexes of the statements that may match action.
-func (x *stmtIndex) candidates(action string) []int32 {
+// cand is a candidate statement; actionOK says the index already proved
+// that the action matches (a literal Action entry equal to it).
+type cand struct {
+	stmt     int32
+	actionOK bool
+}
+
+// candidates returns the statements that may match action.
+func (x *stmtIndex) candidates(action string) []cand {
 	if len(x.by) == 0 {
 		return x.rest
 	}
-	svc := action
-	if i := strings.IndexByte(action, ':'); i >= 0 {
-		svc = action[:i]
+	var buf [96]byte
+	if len(action) > len(buf) {
+		return x.slowCandidates(action)
 	}
-	var buf [48]byte
-	if len(svc) > len(buf) {
+	svcLen := -1
+	for i := 0; i < len(action); i++ {
+		c := action[i]
+		if c == ':' && svcLen < 0 {
+			svcLen = i
+		}
+		buf[i] = toLowerASCII(c)
+	}
+	if c, ok := x.by[string(buf[:len(action)])]; ok {
+		return c
+	}
+	if svcLen < 0 {
 		return x.rest
 	}
-	for i := 0; i < len(svc); i++ {
-		buf[i] = toLowerASCII(svc[i])
-	}
-	if c, ok := x.by[string(buf[:len(svc)])]; ok {
+	if c, ok := x.by[string(buf[:svcLen])]; ok {
 		return c
+	}
+	return x.rest
+}
+
+func (x *stmtIndex) slowCandidates(action string) []cand {
+	lower := strings.ToLower(action)
+	if c, ok := x.by[lower]; ok {
+		return c
+	}
+	if svc, _, found := strings.Cut(lower, ":"); found {
+		if c, ok := x.by[svc]; ok {
+			return c
+		}
 	}
 	return x.rest
 }
@@ -254,58 +284,84 @@ func (x *stmtIndex) candidates(action string) []int32 {
 // buildIndex indexes the statements of one effect.
 func buildIndex(stmts []cStmt, deny bool) stmtIndex {
 	var x stmtIndex
-	services := map[string]bool{}
-	anySvc := make([]bool, len(stmts))
-	svcOf := make([][]string, len(stmts))
+	type info struct {
+		any      bool
+		services map[string]bool // services of wildcard patterns
+		literals map[string]bool // lower-cased literal actions
+	}
+	infos := make([]info, len(stmts))
+	keys := map[string]bool{}
 	for i := range stmts {
 		s := &stmts[i]
 		if s.deny != deny {
 			continue
 		}
+		in := info{services: map[string]bool{}, literals: map[string]bool{}}
 		if s.notAction {
-			anySvc[i] = true
-			continue
+			in.any = true
 		}
 		for _, a := range s.rawActions {
+			if in.any {
+				break
+			}
 			svc, _, found := strings.Cut(a, ":")
 			if !found || strings.ContainsAny(svc, "*?") {
-				anySvc[i] = true
+				in.any = true
 				break
 			}
 			svc = strings.ToLower(svc)
-			svcOf[i] = append(svcOf[i], svc)
-			services[svc] = true
+			keys[svc] = true
+			if strings.ContainsAny(a, "*?") {
+				in.services[svc] = true
+			} else {
+				l := strings.ToLower(a)
+				in.literals[l] = true
+				keys[l] = true
+			}
 		}
+		infos[i] = in
 	}
 	for i := range stmts {
-		if stmts[i].deny == deny && anySvc[i] {
-			x.rest = append(x.rest, int32(i))
+		if stmts[i].deny == deny && infos[i].any {
+			x.rest = append(x.rest, cand{stmt: int32(i)})
 		}
 	}
-	if len(services) == 0 {
+	if len(keys) == 0 {
 		return x
 	}
-	x.by = make(map[string][]int32, len(services))
-	for svc := range services {
-		var list []int32
+	x.by = make(map[string][]cand, len(keys))
+	for key := range keys {
+		svc, _, isAction := strings.Cut(key, ":")
+		var list []cand
 		for i := range stmts {
+			in := &infos[i]
 			if stmts[i].deny != deny {
 				continue
 			}
-			hit := anySvc[i]
-			for _, s := range svcOf[i] {
-				if s == svc {
-					hit = true
-					break
-				}
-			}
-			if hit {
-				list = append(list, int32(i))
+			switch {
+			case in.any:
+				list = append(list, cand{stmt: int32(i)})
+			case isAction && in.literals[key]:
+				list = append(list, cand{stmt: int32(i), actionOK: true})
+			case in.services[svc]:
+				list = append(list, cand{stmt: int32(i)})
+			case !isAction && hasService(in.literals, svc):
+				list = append(list, cand{stmt: int32(i)})
 			}
 		}
-		x.by[svc] = list
+		x.by[key] = list
 	}
 	return x
+}
+
+// hasService reports whether some literal action belongs to svc.
+func hasService(literals map[string]bool, svc string) bool {
+	for a := range literals {
+		if strings.HasPrefix(a, svc+":") {
+			return true
+		}
+	}
+	return false
 }
 
 // resource element kinds.
@@ -502,7 +558,13 @@ func (s *cStmt) matchResource(ev *evalCtx) (tri, string) {
 // applies reports whether the statement applies to the request (action,
 // resource and every condition), leaving out Principal.
 func (s *cStmt) applies(ev *evalCtx) (tri, string) {
-	if !s.matchAction(ev.req.Action) {
+	return s.appliesAfterAction(ev, false)
+}
+
+// appliesAfterAction is applies when actionOK says whether the action is
+// already known to match.
+func (s *cStmt) appliesAfterAction(ev *evalCtx, actionOK bool) (tri, string) {
+	if !actionOK && !s.matchAction(ev.req.Action) {
 		return triFalse, ""
 	}
 	r, why := s.matchResource(ev)
@@ -548,7 +610,8 @@ type layerState struct {
 // into account three-valued: the result is reported unevaluable only when
 // their outcome could change the decision. Evaluate does no JSON work and
 // allocates only when more than one statement decides or the result is
-// unevaluable. It is safe for concurrent use.
+// unevaluable (one slice for the explanation). It is safe for concurrent
+// use.
 func (c *Compiled) Evaluate(req *Request) Result {
 	ev := evalCtx{req: req}
 	var (
@@ -558,9 +621,9 @@ func (c *Compiled) Evaluate(req *Request) Result {
 	)
 	for li := range c.layers {
 		l := &c.layers[li]
-		for _, si := range l.deny.candidates(req.Action) {
-			s := &l.stmts[si]
-			switch t, _ := s.applies(&ev); t {
+		for _, cd := range l.deny.candidates(req.Action) {
+			s := &l.stmts[cd.stmt]
+			switch t, _ := s.appliesAfterAction(&ev, cd.actionOK); t {
 			case triTrue:
 				if denies == 0 {
 					firstDeny = s
@@ -586,9 +649,9 @@ func (c *Compiled) Evaluate(req *Request) Result {
 	for li := range c.layers {
 		l := &c.layers[li]
 		var ls layerState
-		for _, si := range l.allow.candidates(req.Action) {
-			s := &l.stmts[si]
-			switch t, _ := s.applies(&ev); t {
+		for _, cd := range l.allow.candidates(req.Action) {
+			s := &l.stmts[cd.stmt]
+			switch t, _ := s.appliesAfterAction(&ev, cd.actionOK); t {
 			case triTrue:
 				if ls.allows == 0 {
 					ls.first = s
@@ -625,13 +688,31 @@ func (c *Compiled) Evaluate(req *Request) Result {
 	if len(states) == 1 && states[0].allows == 1 {
 		return Result{Decision: Allow, Matched: states[0].first.ms}
 	}
-	return Result{Decision: Allow, Matched: c.collect(&ev, false, -1)}
+	total, single := 0, true
+	for _, ls := range states {
+		total += ls.allows
+		single = single && ls.allows == 1
+	}
+	if single {
+		// One allow per layer: build the explanation without re-matching.
+		out := make([]MatchedStatement, len(states))
+		for i, ls := range states {
+			out[i] = ls.first.ms[0]
+		}
+		return Result{Decision: Allow, Matched: out}
+	}
+	out := make([]MatchedStatement, 0, total)
+	return Result{Decision: Allow, Matched: c.collectInto(out, &ev, false, -1)}
 }
 
 // collect returns every statement of the given effect that applies, in
 // layer order (one layer when layer >= 0).
 func (c *Compiled) collect(ev *evalCtx, deny bool, layer int) []MatchedStatement {
-	var out []MatchedStatement
+	return c.collectInto(nil, ev, deny, layer)
+}
+
+// collectInto is collect appending to out.
+func (c *Compiled) collectInto(out []MatchedStatement, ev *evalCtx, deny bool, layer int) []MatchedStatement {
 	for li := range c.layers {
 		if layer >= 0 && li != layer {
 			continue
