@@ -193,20 +193,8 @@ func compareNumbers(a, b number) int {
 	return 0
 }
 
-// dateLayouts are the ISO 8601 forms accepted by Date* operators, in
-// addition to integer epoch seconds.
-var dateLayouts = [...]string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05Z0700",
-	"2006-01-02T15:04:05",
-	"2006-01-02T15:04Z07:00",
-	"2006-01-02T15:04",
-	"20060102T150405Z",
-	"2006-01-02",
-}
-
-// parseDate parses an ISO 8601 date-time or epoch seconds to Unix
-// nanoseconds-free (seconds, nanos) form. Times without a zone are UTC.
+// parseDate parses an ISO 8601 date-time or epoch seconds. Times without a
+// zone are UTC.
 func parseDate(s string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
@@ -219,7 +207,17 @@ func parseDate(s string) (time.Time, bool) {
 			return time.Unix(n, 0).UTC(), true
 		}
 	}
-	for _, l := range dateLayouts {
+	// ISO 8601 forms accepted besides integer epoch seconds.
+	layouts := [...]string{
+		time.RFC3339Nano,
+		"2006-01-02T15:04:05Z0700",
+		"2006-01-02T15:04:05",
+		"2006-01-02T15:04Z07:00",
+		"2006-01-02T15:04",
+		"20060102T150405Z",
+		"2006-01-02",
+	}
+	for _, l := range layouts {
 		if t, err := time.Parse(l, s); err == nil {
 			return t, true
 		}

@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"errors"
+	"strings"
+)
 
 // MatchesPrincipal reports whether the Principal element names the caller.
 // caller is an ARN (IAM user or role, assumed-role session, account root),
@@ -122,17 +125,15 @@ func CompileTrust(name string, doc *Document) (*CompiledTrust, error) {
 	for i := range stmts {
 		if stmts[i].principal == nil {
 			st := doc.Statements[i]
-			return nil, &CompileError{Layer: LayerResource, Policy: name, Index: i, Sid: st.Sid, Err: errNoPrincipal}
+			return nil, &CompileError{Layer: LayerResource, Policy: name, Index: i, Sid: st.Sid, Err: ErrNoPrincipal}
 		}
 	}
 	return &CompiledTrust{stmts: stmts}, nil
 }
 
-var errNoPrincipal = errorString("resource-based policy statement has neither Principal nor NotPrincipal")
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
+// ErrNoPrincipal is returned (wrapped in a *CompileError) by CompileTrust
+// for a statement that names no Principal or NotPrincipal.
+var ErrNoPrincipal = errors.New("resource-based policy statement has neither Principal nor NotPrincipal")
 
 // Evaluate decides whether the policy lets req.Principal perform
 // req.Action on req.Resource: ExplicitDeny when a Deny statement applies to
