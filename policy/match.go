@@ -570,7 +570,12 @@ func (ap *arnPattern) match(v string, fields *arnFields, ev *evalCtx) (bool, res
 		return globMatch(toks, v, foldNone), resolvedOK, ""
 	}
 	k := len(ap.fields)
-	for i := 0; i < k; i++ {
+	for n := 0; n < k; n++ {
+		// Try the last field (the resource part, the most selective) first.
+		i := n - 1
+		if n == 0 {
+			i = k - 1
+		}
 		var toks []rtok
 		if ap.hasVar {
 			var buf [16]rtok
