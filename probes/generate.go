@@ -1,0 +1,222 @@
+package probes
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/pvaudit/pvaudit/checks"
+	"github.com/pvaudit/pvaudit/contract"
+	"github.com/pvaudit/pvaudit/internal/finding"
+	"github.com/pvaudit/pvaudit/inventory"
+	"github.com/pvaudit/pvaudit/policy"
+)
+
+// Texts of the generated probes: the document's sentences they test.
+const (
+	textSelfModify = "Cannot modify itself. The cross-account role cannot change its own policy. " +
+		"This prevents a compromised process from removing the restrictions above."
+	textBoundary = "Must attach boundary on role creation. The role cannot create any IAM role in your account " +
+		"unless it attaches the Pennsieve permissions boundary. This prevents creating an unrestricted role."
+	textCustomerRoles = "What Pennsieve cannot do: Modify its own permissions to gain broader access"
+	textIsolation     = "What processor roles cannot do: Access resources belonging to other compute nodes " +
+		"(and: Deleting one node does not affect the others)"
+	sectionEscalation = "Escalation paths (generated from the account)"
+	sectionIsolation  = "Node isolation (generated from the account)"
+	adminPolicyARN    = "arn:aws:iam::aws:policy/AdministratorAccess"
+	probeName         = "pvaudit-escalation"
+)
+
+// escalations generates, for each cross-account role, the requests that
+// would let it escape its guardrails.
+func (x *expander) escalations() []Probe {
+	var out []Probe
+	acct := x.env.Snap.AccountID
+	for _, xr := range x.env.RolesOfKind(checks.KindCrossAccount) {
+		pr := principalOf(xr)
+		mk := func(id, text string, steps ...Request) Probe {
+			return Probe{Origin: FromEscalation, ScenarioID: id, Section: sectionEscalation, Text: text,
+				Principal: pr, Steps: steps, Expect: contract.ExpectDenied, Severity: finding.High}
+		}
+		// 1. Rewrite an existing boundary policy.
+		for _, arn := range x.boundaryARNs() {
+			for _, a := range []string{"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"} {
+				out = append(out, mk("escalation-edit-boundary", textSelfModify, Request{Action: a, Resource: arn}))
+			}
+		}
+		// 2. Create a policy it may create, then use it as the boundary of
+		// a new role.
+		roleName := probeName
+		if kids := x.env.RolesOfKind(checks.KindChild); len(kids) > 0 {
+			roleName = kids[0].Role.Name + "-" + probeName
+		}
+		for _, cand := range x.selfMadeBoundaries() {
+			out = append(out, mk("escalation-self-made-boundary", textBoundary,
+				Request{Action: "iam:CreatePolicy", Resource: cand},
+				Request{Action: "iam:CreateRole", Resource: "arn:aws:iam::" + acct + ":role/" + roleName,
+					Context: []ContextEntry{{Key: "iam:PermissionsBoundary", Type: "string", Values: []string{cand}}}},
+			))
+		}
+		// 3. Grant itself or the customer's roles more.
+		for _, rc := range x.env.Roles {
+			if rc.Kind != checks.KindOther || serviceLinked(rc.Role) {
+				continue
+			}
+			out = append(out,
+				mk("escalation-customer-role", textCustomerRoles, Request{Action: "iam:AttachRolePolicy", Resource: rc.Role.ARN,
+					Context: []ContextEntry{{Key: "iam:PolicyARN", Type: "string", Values: []string{adminPolicyARN}}}}),
+				mk("escalation-customer-role", textCustomerRoles, Request{Action: "iam:PutRolePolicy", Resource: rc.Role.ARN}),
+			)
+		}
+		// 4. Pass a role that no provider boundary caps to a service.
+		for _, rc := range x.env.Roles {
+			if rc.Kind == checks.KindCrossAccount || serviceLinked(rc.Role) || x.capped(rc.Role) {
+				continue
+			}
+			var services []string
+			if rc.Role.TrustPolicy != nil {
+				services = trustedServices(rc.Role.TrustPolicy)
+			}
+			if len(services) == 0 {
+				continue // no service can take the role: PassRole gains nothing
+			}
+			out = append(out, mk("escalation-pass-uncapped-role", textBoundary, Request{Action: "iam:PassRole", Resource: rc.Role.ARN,
+				Context: []ContextEntry{{Key: "iam:PassedToService", Type: "string", Values: []string{services[0]}}}}))
+		}
+	}
+	return out
+}
+
+func serviceLinked(r *inventory.Role) bool {
+	return strings.HasPrefix(r.Path, "/aws-service-role/") || strings.HasPrefix(r.Path, "/aws-reserved/")
+}
+
+// capped reports whether a role carries a provider boundary that exists in
+// this account.
+func (x *expander) capped(r *inventory.Role) bool {
+	if r.PermissionsBoundary == nil {
+		return false
+	}
+	arn := r.PermissionsBoundary.ARN
+	if _, ok := x.c.BoundaryNodeID(arn[strings.LastIndex(arn, "/")+1:]); !ok {
+		return false
+	}
+	return x.env.Snap.Policy(arn) != nil
+}
+
+// boundaryARNs lists the account's provider boundary policies: those in
+// the snapshot and those roles reference in this account.
+func (x *expander) boundaryARNs() []string {
+	set := map[string]bool{}
+	acct := x.env.Snap.AccountID
+	for i := range x.env.Snap.Policies {
+		p := &x.env.Snap.Policies[i]
+		if _, ok := x.c.BoundaryNodeID(p.Name); ok && !p.AWSManaged() {
+			set[p.ARN] = true
+		}
+	}
+	for _, r := range x.env.Snap.Roles {
+		if r.PermissionsBoundary == nil || inventory.AccountFromARN(r.PermissionsBoundary.ARN) != acct {
+			continue
+		}
+		arn := r.PermissionsBoundary.ARN
+		if _, ok := x.c.BoundaryNodeID(arn[strings.LastIndex(arn, "/")+1:]); ok {
+			set[arn] = true
+		}
+	}
+	return sortedSet(set)
+}
+
+// selfMadeBoundaries are policy ARNs that do not exist yet: one named like
+// a provider boundary, one not.
+func (x *expander) selfMadeBoundaries() []string {
+	acct := x.env.Snap.AccountID
+	out := []string{"arn:aws:iam::" + acct + ":policy/" + probeName}
+	if pat := x.c.Boundary.NamePattern; pat != "" {
+		out = append(out, "arn:aws:iam::"+acct+":policy/"+strings.Replace(pat, "*", "pvauditescalation", 1))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// isolation generates, for every ordered pair of compute nodes (A, B), a
+// probe of each of A's roles against each of B's resources. B's resources
+// are its roles (passed to the service they trust) and the resources B's
+// roles' policies name with B's identifier, with the actions those
+// policies allow on them.
+func (x *expander) isolation() []Probe {
+	var out []Probe
+	nodes := x.env.NodeIDs
+	for _, b := range nodes {
+		targets := x.nodeResources(b)
+		for _, a := range nodes {
+			if a == b {
+				continue
+			}
+			for _, rc := range x.byNode[a] {
+				// The document promises isolation for processor roles; for
+				// the node's other roles a breach is worth a look (WARN).
+				sev, when := finding.High, ""
+				if !x.isProcessor(rc.Role) {
+					sev, when = finding.Medium, "the role is a processor role (the document promises isolation for processor roles only)"
+				}
+				for _, t := range targets {
+					out = append(out, Probe{Origin: FromIsolation, ScenarioID: "isolation-" + a + "-to-" + b,
+						Section: sectionIsolation, Text: textIsolation, Principal: principalOf(rc),
+						Steps: []Request{t}, Expect: contract.ExpectDenied, When: when, Severity: sev})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (x *expander) nodeResources(node string) []Request {
+	set := map[string]Request{}
+	add := func(r Request) { set[r.key("")] = r }
+	for _, rc := range x.byNode[node] {
+		if rc.Role.TrustPolicy != nil {
+			if svc := trustedServices(rc.Role.TrustPolicy); len(svc) > 0 {
+				add(Request{Action: "iam:PassRole", Resource: rc.Role.ARN,
+					Context: []ContextEntry{{Key: "iam:PassedToService", Type: "string", Values: []string{svc[0]}}}})
+			}
+		}
+		for _, d := range roleDocs(x.env.Snap, rc.Role) {
+			for _, st := range d.Statements {
+				if st.Effect != policy.EffectAllow || st.NotAction != nil {
+					continue
+				}
+				for _, res := range st.Resource {
+					if !strings.Contains(res, node) || strings.Contains(res, "${") {
+						continue
+					}
+					concrete := strings.NewReplacer("*", "pvaudit-probe", "?", "x").Replace(res)
+					for _, act := range st.Action {
+						if strings.ContainsAny(act, "*?") || strings.EqualFold(act, "iam:PassRole") {
+							continue
+						}
+						add(Request{Action: act, Resource: concrete})
+					}
+				}
+			}
+		}
+	}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]Request, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, set[k])
+	}
+	return out
+}
+
+func sortedSet(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
