@@ -116,6 +116,7 @@ runtime error or incomplete scan.`,
 		newScanCmd(a),
 		newContractCmd(a),
 		newChecksCmd(a),
+		newProbeCmd(a),
 		newTrailCmd(a),
 		newSimulateCmd(a),
 	)

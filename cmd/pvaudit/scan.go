@@ -61,7 +61,7 @@ or an incomplete scan (coverage gaps, ERROR or NOT_EVALUATED findings).`,
 			if err != nil {
 				return err
 			}
-			cs, err := checks.Select(checks.Catalogue(), o.checks, o.skipChecks)
+			cs, err := selectScanChecks(o.checks, o.skipChecks) // catalogue checks and probe findings (probe.go)
 			if err != nil {
 				return usageErr("%w", err)
 			}
@@ -70,7 +70,10 @@ or an incomplete scan (coverage gaps, ERROR or NOT_EVALUATED findings).`,
 				return err
 			}
 			env := checks.NewEnv(snap, c, a.now())
-			fs := checks.Run(env, cs)
+			fs, err := cs.run(cmd.Context(), env)
+			if err != nil {
+				return err
+			}
 			o.ct.applySuppressions(a, fs)
 			rep := &reports.Report{
 				Schema: reports.SchemaVersion, Tool: "pvaudit", Version: a.version,
