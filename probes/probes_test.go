@@ -380,3 +380,66 @@ func TestFindings(t *testing.T) {
 		t.Errorf("escalation finding does not explain itself: %s / %q", esc.Message, esc.Remediation)
 	}
 }
+
+// fixedEngine answers every query with the same answer.
+type fixedEngine struct {
+	name string
+	a    Answer
+}
+
+func (e fixedEngine) Name() string { return e.name }
+
+func (e fixedEngine) Decide(_ context.Context, qs []Query) ([]Answer, error) {
+	out := make([]Answer, len(qs))
+	for i := range out {
+		out[i] = e.a
+	}
+	return out, nil
+}
+
+// TestDisagreement: when the engines decide differently the result says
+// so, takes the worse verdict, and a PV-PRB-004 finding shows both
+// explanations.
+func TestDisagreement(t *testing.T) {
+	t.Parallel()
+	ps := []Probe{{Origin: FromScenario, ScenarioID: "s", Text: "T", Expect: contract.ExpectDenied, Severity: finding.High,
+		Principal: Principal{Name: "r", ARN: "arn:aws:iam::111122223333:role/r"},
+		Steps:     []Request{{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k"}}}}
+	local := fixedEngine{"local", Answer{Decision: ImplicitDeny, MissingLayer: "identity"}}
+	remote := fixedEngine{"aws", Answer{Decision: Allowed, Statements: []string{"inline-x (role)"}}}
+	tests := []struct {
+		name         string
+		local, aws   Engine
+		wantDisagree bool
+		wantVerdict  Verdict
+	}{
+		{"engines differ", local, remote, true, Fail},
+		{"engines agree", local, local, false, Pass},
+		{"one engine only", local, nil, false, Pass},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rs, err := Run(context.Background(), ps, tc.local, tc.aws)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs[0].Disagree != tc.wantDisagree || rs[0].Verdict != tc.wantVerdict {
+				t.Fatalf("disagree %v verdict %s, want %v %s", rs[0].Disagree, rs[0].Verdict, tc.wantDisagree, tc.wantVerdict)
+			}
+			var dis *finding.Finding
+			fs := Findings(rs)
+			for i := range fs {
+				if fs[i].CheckID == CheckDisagree {
+					dis = &fs[i]
+				}
+			}
+			if (dis != nil) != tc.wantDisagree {
+				t.Fatalf("disagreement finding %+v, want present=%v", dis, tc.wantDisagree)
+			}
+			if dis != nil && (!strings.Contains(dis.Message, "no identity policy allows it") || !strings.Contains(dis.Message, "inline-x (role)")) {
+				t.Errorf("message %q does not show both explanations", dis.Message)
+			}
+		})
+	}
+}

@@ -53,7 +53,7 @@ func Run(ctx context.Context, ps []Probe, local, remote Engine) ([]Result, error
 	for i := range ps {
 		out[i].Probe = ps[i]
 	}
-	for _, eng := range []Engine{local, remote} {
+	for ei, eng := range []Engine{local, remote} {
 		if eng == nil {
 			continue
 		}
@@ -86,7 +86,7 @@ func Run(ctx context.Context, ps []Probe, local, remote Engine) ([]Result, error
 				er.Steps = append(er.Steps, answers[index[s.key(p.Principal.ARN)]])
 			}
 			judge(p, er)
-			if eng == local {
+			if ei == 0 {
 				out[i].Local = er
 			} else {
 				out[i].AWS = er
