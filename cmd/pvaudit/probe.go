@@ -9,7 +9,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/pvaudit/pvaudit/checks"
-	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/probes"
 	"github.com/pvaudit/pvaudit/reports"
@@ -17,7 +16,7 @@ import (
 
 type probeOpts struct {
 	src         sourceOpts
-	contract    string
+	ct          contractOpts
 	output      string
 	engine      string
 	awsRate     float64
@@ -89,9 +88,9 @@ runtime error, or a probe that could not be evaluated.`,
 			if err := o.validate(); err != nil {
 				return err
 			}
-			c, err := contract.Load(o.contract)
+			c, _, err := o.ct.load()
 			if err != nil {
-				return usageErr("%w", err)
+				return err
 			}
 			ctx := cmd.Context()
 			snap, input, err := o.src.load(ctx, a)
@@ -125,6 +124,7 @@ runtime error, or a probe that could not be evaluated.`,
 				Results:      rs,
 				Findings:     probes.Findings(rs),
 			}
+			o.ct.applySuppressions(a, rep.Findings)
 			rep.Complete = snap.Complete() && rep.Summary.NotEvaluated == 0
 			write := probes.WriteTable
 			if o.output == "json" {
@@ -138,7 +138,8 @@ runtime error, or a probe that could not be evaluated.`,
 	}
 	f := cmd.Flags()
 	o.src.register(f)
-	f.StringVar(&o.contract, "contract", "pennsieve", "contract: built-in name (pennsieve, par) or YAML file")
+	o.ct.register(f)
+	o.ct.registerSuppress(f)
 	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
 	f.StringVar(&o.engine, "engine", "local", "who decides: local (offline evaluator), aws (iam:SimulatePrincipalPolicy) or both")
 	f.Float64Var(&o.awsRate, "aws-rate", 5, "most iam:SimulatePrincipalPolicy calls per second (halved on throttling)")
@@ -169,7 +170,7 @@ func probeVerdict(rep *probes.Report, failOn finding.Severity) int {
 		return exitError
 	}
 	for _, f := range rep.Findings {
-		if f.Status == finding.Fail && f.Severity >= failOn {
+		if f.Status == finding.Fail && f.Suppressed == nil && f.Severity >= failOn {
 			return exitFindings
 		}
 	}

@@ -33,6 +33,7 @@ func TestProbeExitCodes(t *testing.T) {
 		{"guarded PAR role", []string{"probe", "--from", guarded, "--contract", "par"}, 0, "Summary: clean", ""},
 		{"no PAR role in the sample", []string{"probe", "--from", sample, "--contract", "par"}, 2, "no role in the account matches the selector role:pixell-*-task-role", ""},
 		{"var names the PAR role", []string{"probe", "--from", sample, "--contract", "par", "--var", "task_role=github-actions-deploy"}, 1, "github-actions-deploy", ""},
+		{"package bucket parameter", []string{"probe", "--from", guarded, "--contract", "par", "--package-bucket", "another-bucket"}, 1, "s3:GetObject another-bucket/test.apkg: promised allowed", ""},
 		{"fail-on above the findings", []string{"probe", "--from", sample, "--fail-on", "critical"}, 0, "FAIL", ""},
 		{"aws engine needs the live account", []string{"probe", "--from", sample, "--engine", "aws"}, 2, "", "cannot be combined with --from"},
 		{"unknown engine", []string{"probe", "--from", sample, "--engine", "opa"}, 2, "", "want local, aws or both"},
