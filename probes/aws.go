@@ -48,7 +48,7 @@ type AWS struct {
 // Name is "aws".
 func (*AWS) Name() string { return "aws" }
 
-// throttleCodes are the error codes AWS uses for throttling.
+// isThrottle reports whether an AWS error code means throttling.
 func isThrottle(code string) bool {
 	switch code {
 	case "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "RequestThrottled":
