@@ -216,11 +216,15 @@ func TestHumanDuration(t *testing.T) {
 		{90 * time.Minute, "1h30m"},
 		{45 * time.Minute, "45m"},
 		{time.Hour + 30*time.Second, "1h0m30s"},
+		{10 * time.Minute, "10m"},
+		{100 * time.Second, "1m40s"},
 		{0, "0s"},
 	}
 	for _, tc := range tests {
-		if got := humanDuration(tc.d); got != tc.want {
-			t.Errorf("humanDuration(%v) = %q, want %q", tc.d, got, tc.want)
-		}
+		t.Run(tc.d.String(), func(t *testing.T) {
+			if got := humanDuration(tc.d); got != tc.want {
+				t.Errorf("humanDuration(%v) = %q, want %q", tc.d, got, tc.want)
+			}
+		})
 	}
 }

@@ -90,13 +90,29 @@ boundary, who may assume it, when it was last used and its maximum session.`,
 
 // humanDuration writes 1h, 12h, 1h30m, 45m.
 func humanDuration(d time.Duration) string {
-	s := d.Round(time.Second).String()
-	s = strings.TrimSuffix(s, "0s")
-	s = strings.TrimSuffix(s, "0m")
-	if s == "" {
+	d = d.Round(time.Second)
+	if d == 0 {
 		return "0s"
 	}
-	return s
+	sign := ""
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	h := d / time.Hour
+	m := (d % time.Hour) / time.Minute
+	s := (d % time.Minute) / time.Second
+	var b strings.Builder
+	b.WriteString(sign)
+	if h > 0 {
+		fmt.Fprintf(&b, "%dh", h)
+	}
+	if m > 0 || (h > 0 && s > 0) {
+		fmt.Fprintf(&b, "%dm", m)
+	}
+	if s > 0 {
+		fmt.Fprintf(&b, "%ds", s)
+	}
+	return b.String()
 }
 
 func trusted(rc checks.RoleClass) []string {

@@ -237,7 +237,7 @@ func TestCallBudget(t *testing.T) {
 		t.Fatalf("scan failed: %s", r.stderr)
 	}
 	roles := len(a.snap.Roles) + extra
-	users := len(a.snap.Users) + 1 // the seeded admin
+	users := len(a.snap.Users) + 1  // the seeded admin
 	budget := 4 + roles/100 + users // STS + auth details + list roles, plus one ListAccessKeys per user
 	calls := a.srv.Calls()
 	t.Logf("scan of %d roles and %d users made %d API calls (budget %d)", roles, users, len(calls), budget)

@@ -76,7 +76,9 @@ func TestProviderSessionReplay(t *testing.T) {
 	if s.CallCount != 2 || s.DeniedCount != 1 {
 		t.Errorf("calls/denied = %d/%d, want 2/1", s.CallCount, s.DeniedCount)
 	}
-	if !slices.ContainsFunc(rep.ProviderCreatedRoles, func(r string) bool { return r == "pennsieve-7f3a9c21-new-fn" || r == "arn:aws:iam::"+a.snap.AccountID+":role/pennsieve-7f3a9c21-new-fn" }) {
+	if !slices.ContainsFunc(rep.ProviderCreatedRoles, func(r string) bool {
+		return r == "pennsieve-7f3a9c21-new-fn" || r == "arn:aws:iam::"+a.snap.AccountID+":role/pennsieve-7f3a9c21-new-fn"
+	}) {
 		t.Errorf("provider-created roles = %v, want the new role", rep.ProviderCreatedRoles)
 	}
 	if m := a.srv.MutatingCalls(); len(m) != 0 {
