@@ -2,6 +2,7 @@ package trail
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -13,6 +14,9 @@ import (
 type Expectations struct {
 	// RolePatterns select the cross-account roles (globs on the role name).
 	RolePatterns []string `json:"role_patterns"`
+	// RoleRegexp also selects roles (a contract's name_pattern); a role is
+	// selected when a glob or the expression matches its name.
+	RoleRegexp *regexp.Regexp `json:"-"`
 	// TrustedAccounts may assume the roles.
 	TrustedAccounts []string `json:"trusted_accounts,omitempty"`
 	// TrustedPrincipals may assume the roles: ARN globs, matched against the
@@ -48,7 +52,7 @@ func DefaultExpectations() Expectations {
 
 // Validate reports unusable expectations.
 func (e Expectations) Validate() error {
-	if len(e.RolePatterns) == 0 {
+	if len(e.RolePatterns) == 0 && e.RoleRegexp == nil {
 		return fmt.Errorf("trail expectations: no role pattern")
 	}
 	for _, p := range e.RolePatterns {
@@ -72,7 +76,7 @@ func (e Expectations) MatchRole(name string) bool {
 			return true
 		}
 	}
-	return false
+	return e.RoleRegexp != nil && e.RoleRegexp.MatchString(name)
 }
 
 // literals returns the byte strings at least one of which every record
@@ -91,6 +95,15 @@ func (e Expectations) literals() [][]byte {
 			return nil
 		}
 		out = append(out, []byte(best))
+	}
+	if e.RoleRegexp != nil {
+		// Every name the expression matches starts with its literal
+		// prefix (anchored or not, the match contains it).
+		prefix, _ := e.RoleRegexp.LiteralPrefix()
+		if len(prefix) < 3 {
+			return nil
+		}
+		out = append(out, []byte(prefix))
 	}
 	return out
 }
@@ -139,6 +152,11 @@ func (e Expectations) trusted(id Identity) (trust, string) {
 	}
 	if len(e.TrustedPrincipals) > 0 && (id.ARN != "" || id.IssuerARN != "") {
 		for _, p := range e.TrustedPrincipals {
+			// arn:aws:iam::A:root names every principal of account A, as
+			// in a trust policy.
+			if a, ok := accountRoot(p); ok && acct != "" && a == acct {
+				return trustYes, "account " + a + " is trusted (" + p + ")"
+			}
 			for _, a := range []string{id.ARN, id.IssuerARN, assumedToRoleARN(id.ARN)} {
 				if a != "" && (glob(p, a) || sameRole(p, a)) {
 					return trustYes, "principal " + p + " is trusted"
@@ -163,6 +181,20 @@ func (e Expectations) trusted(id Identity) (trust, string) {
 		return trustNo, "the assumer's account is not recorded"
 	}
 	return trustNo, "account " + acct + " is not a trusted provisioner account"
+}
+
+// accountRoot reports whether p names a whole account
+// (arn:aws:iam::A:root, or a bare 12-digit account ID) and which.
+func accountRoot(p string) (string, bool) {
+	if len(p) == 12 && strings.Trim(p, "0123456789") == "" {
+		return p, true
+	}
+	if strings.HasPrefix(p, "arn:") && strings.HasSuffix(p, ":root") {
+		if a := AccountFromARN(p); a != "" && !strings.ContainsAny(a, "*?") {
+			return a, true
+		}
+	}
+	return "", false
 }
 
 // assumedToRoleARN maps arn:aws:sts::A:assumed-role/R/S to

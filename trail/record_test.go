@@ -3,6 +3,7 @@ package trail
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 )
@@ -151,6 +152,69 @@ func TestTrusted(t *testing.T) {
 	}
 	if got, _ := DefaultExpectations().trusted(Identity{AccountID: "1"}); got != trustUnknown {
 		t.Errorf("no provisioner configured: got %v, want unknown", got)
+	}
+}
+
+func TestTrustedAccountRoot(t *testing.T) {
+	t.Parallel()
+	e := DefaultExpectations()
+	e.TrustedPrincipals = []string{"arn:aws:iam::941377122013:root"}
+	tests := []struct {
+		name string
+		id   Identity
+		want trust
+	}{
+		{"any-role-of-the-account", Identity{Type: "AssumedRole", ARN: "arn:aws:sts::941377122013:assumed-role/provisioner/tf", AccountID: "941377122013"}, trustYes},
+		{"user-of-the-account", Identity{Type: "IAMUser", ARN: "arn:aws:iam::941377122013:user/deploy", AccountID: "941377122013"}, trustYes},
+		{"account-from-arn-only", Identity{Type: "AssumedRole", ARN: "arn:aws:sts::941377122013:assumed-role/x/y"}, trustYes},
+		{"other-account", Identity{Type: "AssumedRole", ARN: "arn:aws:sts::123456789012:assumed-role/provisioner/tf", AccountID: "123456789012"}, trustNo},
+		{"copy-naming-only-the-account", Identity{Type: "AWSAccount", AccountID: "941377122013"}, trustYes},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, why := e.trusted(tc.id); got != tc.want {
+				t.Errorf("trusted = %v (%s), want %v", got, why, tc.want)
+			}
+		})
+	}
+}
+
+func TestRoleRegexp(t *testing.T) {
+	t.Parallel()
+	e := DefaultExpectations()
+	e.RolePatterns = nil
+	e.RoleRegexp = regexp.MustCompile(`^Pennsieve-Compute-[A-Za-z0-9]+-[A-Za-z0-9]+$`)
+	if err := e.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{"Pennsieve-Compute-dev-a3f1b20c", true},
+		{"Pennsieve-Compute-dev", false},
+		{"Pennsieve-Compute-dev-a3f1b20c-extra", false},
+		{"pennsieve-compute-dev-a3f1b20c", false},
+		{"", false},
+	}
+	for _, tc := range tests {
+		t.Run("name="+tc.name, func(t *testing.T) {
+			if got := e.MatchRole(tc.name); got != tc.want {
+				t.Errorf("MatchRole(%q) = %v, want %v", tc.name, got, tc.want)
+			}
+		})
+	}
+	lits := e.literals()
+	if len(lits) != 1 || string(lits[0]) != "Pennsieve-Compute-" {
+		t.Errorf("literals = %q, want the expression's literal prefix", lits)
+	}
+	e.RoleRegexp = regexp.MustCompile(`(?i)pennsieve`)
+	if lits := e.literals(); lits != nil {
+		t.Errorf("case-insensitive expression: literals = %q, want none (no safe pre-filter)", lits)
+	}
+	e.RoleRegexp = nil
+	if err := e.Validate(); err == nil {
+		t.Error("Validate with neither globs nor an expression: want an error")
 	}
 }
 

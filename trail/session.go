@@ -274,12 +274,21 @@ func callOf(r *Record, how string) Call {
 	}
 }
 
-// ProviderCreatedRoles returns the names of the roles created (CreateRole
-// succeeded) under the selected roles' sessions, sorted and unique. The
-// scanner uses them to recognise the provider's child roles.
-func ProviderCreatedRoles(sessions []*Session) []string {
-	seen := map[string]bool{}
-	var out []string
+// Creation is a role created (CreateRole succeeded) under a session of a
+// selected role: the evidence that the provider made it.
+type Creation struct {
+	RoleName  string    `json:"role_name"`
+	SessionID string    `json:"session_id"`
+	Time      time.Time `json:"time"`
+	EventID   string    `json:"event_id,omitempty"`
+	// Boundary is the permissions boundary CreateRole asked for ("" none).
+	Boundary string `json:"permissions_boundary,omitempty"`
+}
+
+// ProviderCreations returns the first successful CreateRole of every role
+// created under the selected roles' sessions, sorted by role name.
+func ProviderCreations(sessions []*Session) []Creation {
+	first := map[string]Creation{}
 	for _, s := range sessions {
 		if s.Attempt {
 			continue
@@ -290,13 +299,35 @@ func ProviderCreatedRoles(sessions []*Session) []string {
 				continue
 			}
 			name := firstNonEmpty(c.RoleName, RoleNameFromARN(c.CreatedRoleARN))
-			if name != "" && !seen[name] {
-				seen[name] = true
-				out = append(out, name)
+			if name == "" {
+				continue
 			}
+			if old, ok := first[name]; ok && !c.Time.Before(old.Time) {
+				continue
+			}
+			first[name] = Creation{RoleName: name, SessionID: s.ID, Time: c.Time, EventID: c.EventID, Boundary: c.PermissionsBoundary}
 		}
 	}
-	sort.Strings(out)
+	out := make([]Creation, 0, len(first))
+	for _, c := range first {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].RoleName < out[j].RoleName })
+	return out
+}
+
+// ProviderCreatedRoles returns the names of the roles created (CreateRole
+// succeeded) under the selected roles' sessions, sorted and unique. The
+// scanner uses them to recognise the provider's child roles.
+func ProviderCreatedRoles(sessions []*Session) []string {
+	cs := ProviderCreations(sessions)
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.RoleName
+	}
 	return out
 }
 
