@@ -212,6 +212,10 @@ func (c *Contract) Validate() error {
 	return c.validateRules(wrap)
 }
 
+// CrossAccountRoleRegexp returns the compiled cross-account role name
+// pattern, or nil when the contract names no cross-account role.
+func (c *Contract) CrossAccountRoleRegexp() *regexp.Regexp { return c.CrossAccountRole.nameRE }
+
 // IsCrossAccountRole reports whether name matches the cross-account role pattern.
 func (c *Contract) IsCrossAccountRole(name string) bool {
 	return c.CrossAccountRole.nameRE != nil && c.CrossAccountRole.nameRE.MatchString(name)

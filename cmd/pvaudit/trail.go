@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/reports"
 	"github.com/pvaudit/pvaudit/trail"
@@ -22,45 +24,141 @@ import (
 // trailSchema versions the JSON the trail commands write.
 const trailSchema = "pvaudit.trail/v1"
 
-type trailOpts struct {
+// trailSource is where CloudTrail records come from. The trail commands
+// register its flags bare (--dir); scan registers them with a "trail-"
+// prefix (--trail-dir) to learn which roles the provider created.
+type trailSource struct {
+	prefix     string
 	dir        string
 	files      []string
 	lookup     bool
 	lookupRate float64
 	since      string
 	until      string
+	workers    int
+	fullDecode bool
+
+	sinceT, untilT time.Time
+}
+
+func (s *trailSource) register(f *pflag.FlagSet, prefix string) {
+	s.prefix = prefix
+	f.StringVar(&s.dir, prefix+"dir", "", "local copy of a trail's S3 prefix (AWSLogs/…), read recursively")
+	f.StringArrayVar(&s.files, prefix+"file", nil, "a CloudTrail file: {\"Records\":[…]}, a JSON array or one record per line; .gz or plain; - for stdin (repeatable)")
+	f.BoolVar(&s.lookup, prefix+"lookup", false, "read the last 90 days from the CloudTrail LookupEvents API (us-east-1 unless --region)")
+	f.Float64Var(&s.lookupRate, prefix+"lookup-rate", 2, "LookupEvents requests per second (the API allows 2 per account and region)")
+	f.StringVar(&s.since, prefix+"since", "", "keep events at or after this time (RFC 3339 or YYYY-MM-DD); dated folders before it are not read")
+	f.StringVar(&s.until, prefix+"until", "", "keep events at or before this time (RFC 3339 or YYYY-MM-DD)")
+	f.IntVar(&s.workers, prefix+"workers", 0, "files decoded in parallel (default: one per CPU)")
+	f.BoolVar(&s.fullDecode, prefix+"full-decode", false, "decode every record, not only those naming the role (slower; validates archives)")
+}
+
+// given reports whether any CloudTrail input was named.
+func (s *trailSource) given() bool { return s.dir != "" || len(s.files) > 0 || s.lookup }
+
+func (s *trailSource) validate() error {
+	if s.lookupRate <= 0 {
+		return usageErr("--%slookup-rate must be positive", s.prefix)
+	}
+	var err error
+	if s.sinceT, err = parseWhen(s.prefix+"since", s.since, false); err != nil {
+		return err
+	}
+	if s.untilT, err = parseWhen(s.prefix+"until", s.until, true); err != nil {
+		return err
+	}
+	if !s.sinceT.IsZero() && !s.untilT.IsZero() && s.untilT.Before(s.sinceT) {
+		return usageErr("--%suntil is before --%ssince", s.prefix, s.prefix)
+	}
+	return nil
+}
+
+// expectOpts are the flags that override what the contract promises about
+// the provider's sessions.
+type expectOpts struct {
 	roles      []string
 	accounts   []string
 	principals []string
 	requireExt bool
 	maxSession time.Duration
-	output     string
-	failOn     string
-	workers    int
-	fullDecode bool
-	aws        awsOpts
+	flags      *pflag.FlagSet
+}
 
-	sinceT, untilT time.Time
-	failOnSev      finding.Severity
-	expect         trail.Expectations
+func (o *expectOpts) register(f *pflag.FlagSet) {
+	o.flags = f
+	f.StringSliceVar(&o.roles, "role", nil, "role name glob(s) to replay (default: the contract's cross-account role name pattern)")
+	f.StringSliceVar(&o.accounts, "trusted-account", nil, "account(s) allowed to assume the role, besides the contract's provisioner (--provisioner-account)")
+	f.StringSliceVar(&o.principals, "trusted-principal", nil, "principal ARN(s) allowed to assume the role (glob; arn:aws:iam::ACCOUNT:root means the whole account)")
+	f.BoolVar(&o.requireExt, "require-external-id", false, "report sessions opened without an ExternalId (default: the contract's require_external_id)")
+	f.DurationVar(&o.maxSession, "max-session", 0, "promised maximum session length (default: the contract's max_session_duration)")
+}
+
+func (o *expectOpts) changed(name string) bool { return o.flags != nil && o.flags.Changed(name) }
+
+// trailExpectations turns the contract's promises about the cross-account
+// role into what replay checks; flags override them.
+func trailExpectations(c *contract.Contract, o *expectOpts) (trail.Expectations, error) {
+	e := trail.DefaultExpectations()
+	car := c.CrossAccountRole
+	e.RolePatterns = nil
+	switch {
+	case o.changed("role"):
+		e.RolePatterns = o.roles
+	case c.CrossAccountRoleRegexp() != nil:
+		e.RoleRegexp = c.CrossAccountRoleRegexp()
+	default:
+		return e, usageErr("contract %s names no cross-account role: pass --role", c.Name)
+	}
+	vars := c.Parameters.Vars(nil)
+	for _, p := range car.TrustedPrincipals {
+		if v, err := contract.Expand(p, vars); err == nil {
+			e.TrustedPrincipals = append(e.TrustedPrincipals, v)
+		}
+	}
+	e.TrustedPrincipals = append(e.TrustedPrincipals, o.principals...)
+	e.TrustedAccounts = append(e.TrustedAccounts, o.accounts...)
+	e.RequireExternalID = car.RequireExternalID
+	if o.changed("require-external-id") {
+		e.RequireExternalID = o.requireExt
+	}
+	e.MaxSession = time.Duration(car.MaxSessionDuration) * time.Second
+	if o.changed("max-session") {
+		e.MaxSession = o.maxSession
+	}
+	if c.Boundary.NamePattern != "" {
+		e.BoundaryPattern = c.Boundary.NamePattern
+	}
+	if len(c.AllowedServices) > 0 {
+		e.AllowedServices = []string{"sts"} // the session itself
+		for _, s := range c.AllowedServices {
+			e.AllowedServices = append(e.AllowedServices, s.Prefixes...)
+		}
+	}
+	if err := e.Validate(); err != nil {
+		return e, usageErr("%w", err)
+	}
+	return e, nil
+}
+
+type trailOpts struct {
+	src    trailSource
+	exp    expectOpts
+	ct     contractOpts
+	output string
+	failOn string
+	aws    awsOpts
+
+	failOnSev finding.Severity
+	expect    trail.Expectations
 }
 
 func (o *trailOpts) register(f *pflag.FlagSet) {
-	f.StringVar(&o.dir, "dir", "", "local copy of a trail's S3 prefix (AWSLogs/…), read recursively")
-	f.StringArrayVar(&o.files, "file", nil, "a CloudTrail file: {\"Records\":[…]}, a JSON array or one record per line; .gz or plain; - for stdin (repeatable)")
-	f.BoolVar(&o.lookup, "lookup", false, "read the last 90 days from the CloudTrail LookupEvents API (us-east-1 unless --region)")
-	f.Float64Var(&o.lookupRate, "lookup-rate", 2, "LookupEvents requests per second (the API allows 2 per account and region)")
-	f.StringVar(&o.since, "since", "", "keep events at or after this time (RFC 3339 or YYYY-MM-DD); dated folders before it are not read")
-	f.StringVar(&o.until, "until", "", "keep events at or before this time (RFC 3339 or YYYY-MM-DD)")
-	f.StringSliceVar(&o.roles, "role", []string{"Pennsieve-Compute-*"}, "cross-account role name pattern(s) (glob)")
-	f.StringSliceVar(&o.accounts, "trusted-account", nil, "account(s) allowed to assume the role (the provisioner's)")
-	f.StringSliceVar(&o.principals, "trusted-principal", nil, "principal ARN(s) allowed to assume the role (glob)")
-	f.BoolVar(&o.requireExt, "require-external-id", false, "report sessions opened without an ExternalId")
-	f.DurationVar(&o.maxSession, "max-session", time.Hour, "promised maximum session length")
+	o.src.register(f, "")
+	o.exp.register(f)
+	o.ct.register(f)
+	o.ct.registerSuppress(f)
 	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
 	f.StringVar(&o.failOn, "fail-on", "high", "exit 1 when a FAIL has this severity or higher: info, low, medium, high, critical")
-	f.IntVar(&o.workers, "workers", 0, "files decoded in parallel (default: one per CPU)")
-	f.BoolVar(&o.fullDecode, "full-decode", false, "decode every record, not only those naming the role (slower; validates archives)")
 	o.aws.register(f)
 }
 
@@ -82,52 +180,37 @@ func parseWhen(flag, s string, end bool) (time.Time, error) {
 }
 
 func (o *trailOpts) validate() error {
-	if o.dir == "" && len(o.files) == 0 && !o.lookup {
+	if !o.src.given() {
 		return usageErr("%w", trail.ErrNoInput)
 	}
 	if o.output != "table" && o.output != "json" {
 		return usageErr("-o %q: want table or json", o.output)
 	}
-	if o.lookupRate <= 0 {
-		return usageErr("--lookup-rate must be positive")
+	if err := o.src.validate(); err != nil {
+		return err
 	}
 	var err error
-	if o.sinceT, err = parseWhen("since", o.since, false); err != nil {
-		return err
-	}
-	if o.untilT, err = parseWhen("until", o.until, true); err != nil {
-		return err
-	}
-	if !o.sinceT.IsZero() && !o.untilT.IsZero() && o.untilT.Before(o.sinceT) {
-		return usageErr("--until is before --since")
-	}
 	if o.failOnSev, err = finding.ParseSeverity(o.failOn); err != nil {
 		return usageErr("--fail-on: %w", err)
 	}
 	if err := o.aws.validate(); err != nil {
 		return err
 	}
-	e := trail.DefaultExpectations()
-	e.RolePatterns = o.roles
-	e.TrustedAccounts = o.accounts
-	e.TrustedPrincipals = o.principals
-	e.RequireExternalID = o.requireExt
-	e.MaxSession = o.maxSession
-	if err := e.Validate(); err != nil {
-		return usageErr("%w", err)
+	c, _, err := o.ct.load()
+	if err != nil {
+		return err
 	}
-	o.expect = e
-	return nil
+	o.expect, err = trailExpectations(c, &o.exp)
+	return err
 }
 
 // replay runs every chosen source into one collection.
-func (o *trailOpts) replay(cmd *cobra.Command, a *app) (*trail.Result, error) {
-	ctx := cmd.Context()
+func (s *trailSource) replay(ctx context.Context, a *app, stdin io.Reader, expect trail.Expectations, ao *awsOpts) (*trail.Result, error) {
 	start := time.Now()
-	c := trail.NewCollection(o.expect, o.sinceT, o.untilT)
+	c := trail.NewCollection(expect, s.sinceT, s.untilT)
 	var inputs []trail.Input
-	if o.dir != "" {
-		ins, ws, err := trail.WalkDir(o.dir, o.sinceT, o.untilT)
+	if s.dir != "" {
+		ins, ws, err := trail.WalkDir(s.dir, s.sinceT, s.untilT)
 		if err != nil {
 			return nil, &exitErr{code: exitError, err: err}
 		}
@@ -135,21 +218,21 @@ func (o *trailOpts) replay(cmd *cobra.Command, a *app) (*trail.Result, error) {
 		inputs = append(inputs, ins...)
 	}
 	stdinUsed := false
-	for _, f := range o.files {
+	for _, f := range s.files {
 		if f == "-" {
 			if stdinUsed {
-				return nil, usageErr("--file - given twice")
+				return nil, usageErr("--%sfile - given twice", s.prefix)
 			}
 			stdinUsed = true
-			inputs = append(inputs, trail.ReaderInput("-", cmd.InOrStdin()))
+			inputs = append(inputs, trail.ReaderInput("-", stdin))
 			continue
 		}
 		if _, err := os.Stat(f); err != nil {
-			return nil, usageErr("--file: %w", err)
+			return nil, usageErr("--%sfile: %w", s.prefix, err)
 		}
 		inputs = append(inputs, trail.FileInput(f))
 	}
-	opts := trail.Options{Expect: o.expect, Since: o.sinceT, Until: o.untilT, Workers: o.workers, FullDecode: o.fullDecode}
+	opts := trail.Options{Expect: expect, Since: s.sinceT, Until: s.untilT, Workers: s.workers, FullDecode: s.fullDecode}
 	bar := newProgressBar(a.stderr)
 	if bar != nil {
 		opts.Progress = bar.update
@@ -158,23 +241,23 @@ func (o *trailOpts) replay(cmd *cobra.Command, a *app) (*trail.Result, error) {
 		return nil, &exitErr{code: exitError, err: err}
 	}
 	bar.finish()
-	if o.lookup {
-		cfg, err := o.aws.config(ctx)
+	if s.lookup {
+		cfg, err := ao.config(ctx)
 		if err != nil {
 			return nil, &exitErr{code: exitError, err: err}
 		}
-		if o.aws.region == "" {
+		if ao.region == "" {
 			cfg.Region = "us-east-1" // IAM and STS events are recorded there
 		}
 		client := cloudtrail.NewFromConfig(cfg)
-		a.log.Info("looking up CloudTrail events", "region", cfg.Region, "rate", o.lookupRate)
-		err = trail.Lookup(ctx, client, c, trail.LookupOptions{Since: o.sinceT, Until: o.untilT, Rate: o.lookupRate,
+		a.log.Info("looking up CloudTrail events", "region", cfg.Region, "rate", s.lookupRate)
+		err = trail.Lookup(ctx, client, c, trail.LookupOptions{Since: s.sinceT, Until: s.untilT, Rate: s.lookupRate,
 			Now: a.now, Origin: "lookup:" + cfg.Region})
 		if err != nil {
 			return nil, &exitErr{code: exitError, err: err}
 		}
 	}
-	res := trail.Finish(c, o.expect, time.Since(start))
+	res := trail.Finish(c, expect, time.Since(start))
 	st := res.Stats
 	a.log.Info("replay done", "files", st.Files, "skipped_whole", st.FilesSkippedWhole, "records_split", st.RecordsSplit,
 		"decoded", st.RecordsDecoded, "kept", st.RecordsKept, "undecodable", st.Undecodable, "elapsed", st.Elapsed)
@@ -208,6 +291,12 @@ or the LookupEvents API), reconstructs every AssumeRole session on the
 cross-account role, attaches every call made under it, and reports calls that
 broke a promise. Denied calls are listed as evidence that the guardrails held.
 
+What is promised comes from the contract (--contract, default pennsieve): the
+cross-account role name pattern, the trusted provisioner (--provisioner-account
+or pvaudit.yaml), the ExternalId requirement, the session length, the boundary
+pattern and the documented services. --role, --trusted-account,
+--trusted-principal, --require-external-id and --max-session override it.
+
 Exit codes: 0 clean; 1 a FAIL at or above --fail-on; 2 usage or runtime error,
 an unreadable file, or a finding that could not be evaluated.`,
 	}
@@ -220,18 +309,20 @@ func newTrailSessionsCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sessions",
 		Short: "List the sessions opened on the cross-account role, with their findings",
-		Example: `  pvaudit trail sessions --dir ./AWSLogs --trusted-account 999988887777 --since 2025-03-01
+		Example: `  pvaudit trail sessions --dir ./AWSLogs --provisioner-account 999988887777 --since 2025-03-01
   pvaudit trail sessions --file export.ndjson.gz --file - -o json
-  pvaudit trail sessions --lookup --profile audit --trusted-account 999988887777`,
+  pvaudit trail sessions --lookup --profile audit --provisioner-account 999988887777
+  pvaudit trail sessions --dir ./AWSLogs --role 'Legacy-Deploy-*' --trusted-principal 'arn:aws:iam::999988887777:role/ci'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.validate(); err != nil {
 				return err
 			}
-			res, err := o.replay(cmd, a)
+			res, err := o.src.replay(cmd.Context(), a, cmd.InOrStdin(), o.expect, &o.aws)
 			if err != nil {
 				return err
 			}
+			o.ct.applySuppressions(a, res.Findings)
 			if o.output == "json" {
 				if err := writeTrailJSON(a.stdout, a, res.Sessions, res.Findings, res.Stats, false); err != nil {
 					return err
@@ -254,17 +345,18 @@ func newTrailShowCmd(a *app) *cobra.Command {
 		Long: `show prints one session's timeline. SESSION is the session ID from
 'trail sessions' (its access key ID), the AssumeRole event ID, or an
 unambiguous prefix.`,
-		Example: `  pvaudit trail show ASIAQZ9TXK1Z0CWVP7UC --dir ./AWSLogs
+		Example: `  pvaudit trail show ASIAQZ9TXK1Z0CWVP7UC --dir ./AWSLogs --provisioner-account 999988887777
   pvaudit trail show attempt-7d54e28d --file export.json -o json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.validate(); err != nil {
 				return err
 			}
-			res, err := o.replay(cmd, a)
+			res, err := o.src.replay(cmd.Context(), a, cmd.InOrStdin(), o.expect, &o.aws)
 			if err != nil {
 				return err
 			}
+			o.ct.applySuppressions(a, res.Findings)
 			s, ok := trail.FindSession(res.Sessions, args[0])
 			if !ok {
 				return &exitErr{code: exitError, err: fmt.Errorf("no session %q among %d replayed (or the prefix is ambiguous)", args[0], len(res.Sessions))}

@@ -2,8 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/pvaudit/pvaudit/contract"
 )
 
 func trailFixture(name string) string { return repoPath("testdata", "trail", name) }
@@ -36,6 +42,16 @@ func TestTrailCommands(t *testing.T) {
 			code: 1, stdout: "ASIAFIXTURE0000002"},
 		{name: "since-prunes-records", args: append([]string{"trail", "sessions", "--file", messy, "--since", "2025-01-16"}, trusted...),
 			code: 0, stdout: "decoded, 0 kept"},
+		{name: "provisioner-from-contract-parameter", args: []string{"trail", "sessions", "--file", messy, "--file", delivered, "--file", export, "--provisioner-account", "999988887777"},
+			code: 1, stdout: "arn:aws:iam::444455556666:user/eve is not a"},
+		{name: "provisioner-from-config-file", args: []string{"trail", "sessions", "--file", messy, "--config", trailFixture("pvaudit.yaml"), "--fail-on", "critical"},
+			code: 0, stdout: "ASIAFIXTURE0000001"},
+		{name: "par-contract-names-no-role", args: []string{"trail", "sessions", "--file", messy, "--contract", "par"},
+			code: 2, stderr: "names no cross-account role"},
+		{name: "par-contract-with-role", args: []string{"trail", "sessions", "--file", messy, "--contract", "par", "--role", "Pennsieve-Compute-*", "--trusted-account", "999988887777"},
+			code: 1, stdout: "ASIAFIXTURE0000001"},
+		{name: "role-override-selects-nothing", args: []string{"trail", "sessions", "--file", messy, "--role", "Other-*", "--trusted-account", "999988887777"},
+			code: 0, stdout: "0 kept"},
 		{name: "no-input", args: []string{"trail", "sessions"}, code: 2, stderr: "no CloudTrail input"},
 		{name: "bad-output", args: []string{"trail", "sessions", "--file", messy, "-o", "xml"}, code: 2, stderr: "want table or json"},
 		{name: "bad-since", args: []string{"trail", "sessions", "--file", messy, "--since", "yesterday"}, code: 2, stderr: "--since"},
@@ -84,5 +100,79 @@ func TestTrailSessionsJSON(t *testing.T) {
 	}
 	if got := strings.Join(doc.ProviderCreatedRoles, ","); got != "pennsieve-wf-0001-lambda,pennsieve-wf-0002-rogue" {
 		t.Errorf("provider-created roles %q", got)
+	}
+}
+
+func TestTrailExpectationsFromContract(t *testing.T) {
+	t.Parallel()
+	load := func(t *testing.T, name string, p contract.Parameters) *contract.Contract {
+		t.Helper()
+		c, err := contract.Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Parameters = c.Parameters.Merge(p)
+		return c
+	}
+	tests := []struct {
+		name      string
+		contract  string
+		params    contract.Parameters
+		args      []string
+		wantErr   string
+		role      string // a name that must be selected
+		notRole   string // a name that must not be selected
+		principal []string
+		accounts  []string
+		extID     bool
+		max       time.Duration
+	}{
+		{name: "pennsieve-defaults", contract: "pennsieve", role: "Pennsieve-Compute-dev-a3f1b20c", notRole: "Pennsieve-Compute-dev",
+			extID: true, max: time.Hour},
+		{name: "provisioner-parameter", contract: "pennsieve", params: contract.Parameters{ProvisionerAccountID: "941377122013"},
+			role: "Pennsieve-Compute-prod-1", principal: []string{"arn:aws:iam::941377122013:root"}, extID: true, max: time.Hour},
+		{name: "flags-override", contract: "pennsieve", params: contract.Parameters{ProvisionerAccountID: "941377122013"},
+			args: []string{"--role", "Legacy-*", "--trusted-account", "111122223333", "--trusted-principal", "arn:aws:iam::444455556666:role/ci", "--require-external-id=false", "--max-session", "2h"},
+			role: "Legacy-Deploy", notRole: "Pennsieve-Compute-dev-a3f1b20c",
+			principal: []string{"arn:aws:iam::941377122013:root", "arn:aws:iam::444455556666:role/ci"}, accounts: []string{"111122223333"},
+			extID: false, max: 2 * time.Hour},
+		{name: "par-needs-role", contract: "par", wantErr: "names no cross-account role"},
+		{name: "par-with-role", contract: "par", args: []string{"--role", "par-*"}, role: "par-task"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o := &expectOpts{}
+			fs := pflag.NewFlagSet(tc.name, pflag.ContinueOnError)
+			o.register(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			e, err := trailExpectations(load(t, tc.contract, tc.params), o)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !e.MatchRole(tc.role) {
+				t.Errorf("role %q not selected", tc.role)
+			}
+			if tc.notRole != "" && e.MatchRole(tc.notRole) {
+				t.Errorf("role %q selected", tc.notRole)
+			}
+			if !slices.Equal(e.TrustedPrincipals, tc.principal) || !slices.Equal(e.TrustedAccounts, tc.accounts) {
+				t.Errorf("trusted principals %v accounts %v, want %v %v", e.TrustedPrincipals, e.TrustedAccounts, tc.principal, tc.accounts)
+			}
+			if e.RequireExternalID != tc.extID || e.MaxSession != tc.max {
+				t.Errorf("external id %v max %s, want %v %s", e.RequireExternalID, e.MaxSession, tc.extID, tc.max)
+			}
+			if tc.contract == "pennsieve" && (!slices.Contains(e.AllowedServices, "states") || slices.Contains(e.AllowedServices, "route53")) {
+				t.Errorf("allowed services %v: want the contract's list", e.AllowedServices)
+			}
+		})
 	}
 }
