@@ -24,6 +24,16 @@ const (
 	CheckUndecodable      = "TRAIL-011" // records that could not be decoded
 )
 
+// CheckIDs lists the session finding IDs, sorted.
+func CheckIDs() []string {
+	out := make([]string, 0, len(titles))
+	for id := range titles {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
 func ctl(pairs ...string) []finding.Control {
 	out := make([]finding.Control, 0, len(pairs)/2)
 	for i := 0; i+1 < len(pairs); i += 2 {
@@ -322,7 +332,9 @@ func protectedTarget(c *Call, e Expectations) string {
 }
 
 // StatsFindings reports replay problems: undecodable records and unreadable
-// files, with where they are.
+// files, with where they are. The finding is an ERROR: a record that could
+// not be read may be a call that broke a promise, so the replay cannot
+// vouch for the sessions it covers (exit code 2).
 func StatsFindings(st Stats, resource string) []finding.Finding {
 	if st.Undecodable == 0 && st.FilesUnread == 0 {
 		return nil
@@ -334,8 +346,8 @@ func StatsFindings(st Stats, resource string) []finding.Finding {
 		}
 		where = append(where, p.String())
 	}
-	f := newFinding(CheckUndecodable, finding.Low, finding.Warn, resource, "records",
-		fmt.Sprintf("%d record(s) could not be decoded and %d file(s) could not be read; they were skipped", st.Undecodable, st.FilesUnread),
+	f := newFinding(CheckUndecodable, finding.Low, finding.Error, resource, "records",
+		fmt.Sprintf("%d record(s) could not be decoded and %d file(s) could not be read; they were skipped, so the replay is incomplete", st.Undecodable, st.FilesUnread),
 		map[string]any{"undecodable": st.Undecodable, "files_unread": st.FilesUnread, "first": where})
 	return []finding.Finding{f}
 }

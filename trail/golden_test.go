@@ -54,6 +54,7 @@ func TestReplayFixturesGolden(t *testing.T) {
 		{name: "messy", files: []string{"messy.ndjson"}},
 		{name: "all", files: []string{"messy.ndjson", "delivered.json.gz", "export-array.json"}},
 		{name: "all-full-decode", files: []string{"messy.ndjson", "delivered.json.gz", "export-array.json"}, full: true},
+		{name: "damaged", files: []string{"messy.ndjson", "damaged.ndjson"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
