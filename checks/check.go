@@ -35,13 +35,29 @@ type Env struct {
 	Roles    []RoleClass // every role, classified, sorted by name
 	NodeIDs  []string    // compute node identifiers known to the scan
 	Now      time.Time
+	// ProviderCreated are roles CloudTrail shows the provider created
+	// (role name → evidence); see WithProviderCreated.
+	ProviderCreated map[string]string
 
 	evals map[string]*roleEval // per-role compiled policies, see Evaluator
 }
 
+// EnvOption adds what a scan knows beyond the snapshot.
+type EnvOption func(*Env)
+
+// WithProviderCreated names the roles CloudTrail replay shows were created
+// under the provider's sessions (role name → evidence: session and time).
+// They are classified as child roles whatever their name, path or boundary.
+func WithProviderCreated(roles map[string]string) EnvOption {
+	return func(e *Env) { e.ProviderCreated = roles }
+}
+
 // NewEnv classifies the snapshot's roles for the contract.
-func NewEnv(snap *inventory.Snapshot, c *contract.Contract, now time.Time) *Env {
+func NewEnv(snap *inventory.Snapshot, c *contract.Contract, now time.Time, opts ...EnvOption) *Env {
 	env := &Env{Snap: snap, Contract: c, Now: now}
+	for _, o := range opts {
+		o(env)
+	}
 	env.NodeIDs = NodeIDs(snap, c)
 	for _, id := range c.Parameters.NodeIDs {
 		if !slices.Contains(env.NodeIDs, id) {
@@ -49,7 +65,7 @@ func NewEnv(snap *inventory.Snapshot, c *contract.Contract, now time.Time) *Env 
 		}
 	}
 	sort.Strings(env.NodeIDs)
-	env.Roles = Classify(snap, c, env.NodeIDs)
+	env.Roles = Classify(snap, c, env.NodeIDs, env.ProviderCreated)
 	return env
 }
 

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -157,6 +158,57 @@ func TestClassify(t *testing.T) {
 			}
 			if tc.kind == KindOther && tc.wantReason == "" && len(rc.Reasons) > 0 {
 				t.Errorf("unexpected reasons for an other role: %v", rc.Reasons)
+			}
+		})
+	}
+}
+
+// TestClassifyProviderCreated: CloudTrail's word that the provider created a
+// role makes it a child role, whatever its name, path or boundary.
+func TestClassifyProviderCreated(t *testing.T) {
+	t.Parallel()
+	snap := load(t, filepath.Join("..", "testdata", "accounts", "sample.json"))
+	created := map[string]string{
+		"lab-notebook-sagemaker":          "CreateRole under session ASIAX at 2026-11-20T09:03:40Z",
+		"AWSServiceRoleForECS":            "CreateRole under session ASIAX at 2026-11-20T09:04:00Z",
+		"pennsieve-7f3a9c21-orchestrator": "CreateRole under session ASIAX at 2026-11-20T09:02:00Z",
+	}
+	tests := []struct {
+		role    string
+		opts    []EnvOption
+		kind    RoleKind
+		reasons int
+	}{
+		{"lab-notebook-sagemaker", nil, KindOther, 0},
+		{"lab-notebook-sagemaker", []EnvOption{WithProviderCreated(created)}, KindChild, 1},
+		{"AWSServiceRoleForECS", []EnvOption{WithProviderCreated(created)}, KindChild, 2}, // excluded path, but the trail says so
+		{"pennsieve-7f3a9c21-orchestrator", []EnvOption{WithProviderCreated(created)}, KindChild, 4},
+		{"github-actions-deploy", []EnvOption{WithProviderCreated(created)}, KindOther, 0},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%s/trail=%v", tc.role, tc.opts != nil), func(t *testing.T) {
+			t.Parallel()
+			env := NewEnv(snap, mustContract(t, "pennsieve"), testNow, tc.opts...)
+			i := slices.IndexFunc(env.Roles, func(rc RoleClass) bool { return rc.Role.Name == tc.role })
+			if i < 0 {
+				t.Fatalf("role %s not classified", tc.role)
+			}
+			rc := env.Roles[i]
+			if rc.Kind != tc.kind || len(rc.Reasons) != tc.reasons {
+				t.Errorf("kind %s reasons %v, want %s with %d reason(s)", rc.Kind, rc.Reasons, tc.kind, tc.reasons)
+			}
+			if tc.kind == KindChild && !slices.ContainsFunc(rc.Reasons, func(r string) bool {
+				return strings.HasPrefix(r, "created by the provider: CreateRole under session ASIAX")
+			}) {
+				t.Errorf("reasons %v lack the CloudTrail evidence", rc.Reasons)
+			}
+			fs := findingsOf(Run(env, Catalogue()), "PV-BND-001")
+			fires := slices.ContainsFunc(fs, func(f finding.Finding) bool {
+				return f.Status == finding.Fail && f.Resource == rc.Role.ARN
+			})
+			wantFire := tc.kind == KindChild && rc.Role.PermissionsBoundary == nil
+			if fires != wantFire {
+				t.Errorf("PV-BND-001 fires on %s = %v, want %v", tc.role, fires, wantFire)
 			}
 		})
 	}

@@ -64,8 +64,11 @@ func NodeIDs(snap *inventory.Snapshot, c *contract.Contract) []string {
 // Classify decides for every role whether it is the cross-account role, a
 // child role (created for a compute node) or another role, and why. The
 // rules come from the contract's child_roles section; every rule that
-// matches is reported.
-func Classify(snap *inventory.Snapshot, c *contract.Contract, nodeIDs []string) []RoleClass {
+// matches is reported. providerCreated names roles CloudTrail shows the
+// provider created (role name → evidence): they are child roles whatever
+// their name, path or boundary, because the contract's promise is about
+// every role the provider creates.
+func Classify(snap *inventory.Snapshot, c *contract.Contract, nodeIDs []string, providerCreated map[string]string) []RoleClass {
 	out := make([]RoleClass, 0, len(snap.Roles))
 	rules := c.ChildRoles
 	for i := range snap.Roles {
@@ -78,14 +81,20 @@ func Classify(snap *inventory.Snapshot, c *contract.Contract, nodeIDs []string) 
 				excluded = true
 			}
 		}
+		evidence, created := providerCreated[r.Name]
 		switch {
-		case excluded:
+		case excluded && !created:
 		case c.IsCrossAccountRole(r.Name):
 			rc.Kind = KindCrossAccount
 			rc.Reasons = append(rc.Reasons, fmt.Sprintf("name matches %s", c.CrossAccountRole.NamePattern))
 		default:
-			rc.Reasons, rc.NodeID = childReasons(r, c, nodeIDs)
-			if len(rc.Reasons) > 0 {
+			var reasons []string
+			reasons, rc.NodeID = childReasons(r, c, nodeIDs)
+			if created {
+				reasons = append(reasons, "created by the provider: "+evidence)
+			}
+			rc.Reasons = append(rc.Reasons, reasons...)
+			if len(reasons) > 0 {
 				rc.Kind = KindChild
 			}
 		}

@@ -28,12 +28,38 @@ type Report struct {
 	Account     Account   `json:"account"`
 	// Complete is false when something could not be read or evaluated; the
 	// exit code is then 2 whatever the findings say.
-	Complete     bool              `json:"complete"`
-	FailOn       string            `json:"fail_on"`
-	Summary      finding.Summary   `json:"summary"`
-	CoverageGaps []inventory.Gap   `json:"coverage_gaps"`
-	Roles        []RoleSummary     `json:"roles,omitempty"`
-	Findings     []finding.Finding `json:"findings"`
+	Complete     bool            `json:"complete"`
+	FailOn       string          `json:"fail_on"`
+	Summary      finding.Summary `json:"summary"`
+	CoverageGaps []inventory.Gap `json:"coverage_gaps"`
+	Roles        []RoleSummary   `json:"roles,omitempty"`
+	// Trail is present when the scan replayed CloudTrail (--trail-*).
+	Trail    *TrailSummary     `json:"trail,omitempty"`
+	Findings []finding.Finding `json:"findings"`
+}
+
+// TrailSummary says what CloudTrail replay added to a scan.
+type TrailSummary struct {
+	Sources        []string `json:"sources"`
+	FilesRead      int      `json:"files_read"`
+	FilesUnread    int      `json:"files_unread"`
+	Undecodable    int64    `json:"undecodable_records"`
+	LookupRequests int      `json:"lookup_requests,omitempty"`
+	Sessions       int      `json:"sessions"`
+	// ProviderCreated are the roles created under the provider's sessions:
+	// the scan classifies each as a child role.
+	ProviderCreated []ProviderCreatedRole `json:"provider_created_roles"`
+}
+
+// ProviderCreatedRole is a CreateRole seen under a provider session.
+type ProviderCreatedRole struct {
+	Role     string    `json:"role"`
+	Session  string    `json:"session"`
+	Time     time.Time `json:"time"`
+	EventID  string    `json:"event_id,omitempty"`
+	Boundary string    `json:"permissions_boundary,omitempty"`
+	// InAccount is false when the role no longer exists in the snapshot.
+	InAccount bool `json:"in_account"`
 }
 
 // Account says what was scanned.

@@ -45,6 +45,17 @@ func (tableWriter) Write(w io.Writer, r *Report) error {
 			fmt.Fprintf(w, "  - %s%s: %s%s\n", g.Operation, res, code, g.Message)
 		}
 	}
+	if tr := r.Trail; tr != nil {
+		fmt.Fprintf(w, "\nCloudTrail (%s): %d file(s) read, %d unreadable, %d undecodable record(s), %d session(s) on the cross-account role.\n",
+			strings.Join(tr.Sources, ", "), tr.FilesRead, tr.FilesUnread, tr.Undecodable, tr.Sessions)
+		for _, c := range tr.ProviderCreated {
+			state := "child role"
+			if !c.InAccount {
+				state = "no longer in the account"
+			}
+			fmt.Fprintf(w, "  provider-created: %s (%s) by session %s at %s\n", c.Role, state, c.Session, c.Time.Format("2006-01-02T15:04:05Z07:00"))
+		}
+	}
 	fixes := remediations(r.Findings)
 	if len(fixes) > 0 {
 		fmt.Fprintf(w, "\nHow to fix:\n")

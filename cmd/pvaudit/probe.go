@@ -12,6 +12,7 @@ import (
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/probes"
 	"github.com/pvaudit/pvaudit/reports"
+	"github.com/pvaudit/pvaudit/trail"
 )
 
 type probeOpts struct {
@@ -183,27 +184,34 @@ func probeVerdict(rep *probes.Report, failOn finding.Severity) int {
 type scanSelection struct {
 	checks []*checks.Check
 	probes map[string]bool
+	trail  map[string]bool // TRAIL-… findings kept when scan replays CloudTrail
 }
 
 // selectScanChecks splits the IDs between the catalogue and the probes.
 func selectScanChecks(include, skip []string) (*scanSelection, error) {
-	isProbe := map[string]bool{}
+	kind := map[string]string{}
 	for _, id := range probes.CheckIDs() {
-		isProbe[id] = true
+		kind[id] = "probe"
 	}
-	split := func(ids []string) (cat, prb []string) {
+	for _, id := range trail.CheckIDs() {
+		kind[id] = "trail"
+	}
+	split := func(ids []string) (cat, prb, trl []string) {
 		for _, id := range ids {
-			if isProbe[strings.ToUpper(id)] {
-				prb = append(prb, strings.ToUpper(id))
-			} else {
+			switch up := strings.ToUpper(id); kind[up] {
+			case "probe":
+				prb = append(prb, up)
+			case "trail":
+				trl = append(trl, up)
+			default:
 				cat = append(cat, id)
 			}
 		}
-		return cat, prb
+		return cat, prb, trl
 	}
-	incCat, incPrb := split(include)
-	skipCat, skipPrb := split(skip)
-	sel := &scanSelection{probes: map[string]bool{}}
+	incCat, incPrb, incTrl := split(include)
+	skipCat, skipPrb, skipTrl := split(skip)
+	sel := &scanSelection{probes: map[string]bool{}, trail: map[string]bool{}}
 	if len(include) == 0 || len(incCat) > 0 {
 		cs, err := checks.Select(checks.Catalogue(), incCat, skipCat)
 		if err != nil {
@@ -212,13 +220,19 @@ func selectScanChecks(include, skip []string) (*scanSelection, error) {
 		sel.checks = cs
 	}
 	if len(include) == 0 {
-		incPrb = probes.CheckIDs()
+		incPrb, incTrl = probes.CheckIDs(), trail.CheckIDs()
 	}
 	for _, id := range incPrb {
 		sel.probes[id] = true
 	}
 	for _, id := range skipPrb {
 		delete(sel.probes, id)
+	}
+	for _, id := range incTrl {
+		sel.trail[id] = true
+	}
+	for _, id := range skipTrl {
+		delete(sel.trail, id)
 	}
 	return sel, nil
 }

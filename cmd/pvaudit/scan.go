@@ -10,6 +10,7 @@ import (
 
 type scanOpts struct {
 	src        sourceOpts
+	trail      trailSource
 	ct         contractOpts
 	output     string
 	failOn     string
@@ -29,6 +30,11 @@ func (o *scanOpts) validate() error {
 		return usageErr("--fail-on: %w", err)
 	}
 	o.failOnSev = sev
+	if o.trail.given() {
+		if err := o.trail.validate(); err != nil {
+			return err
+		}
+	}
 	w, err := reports.ForFormat(o.output)
 	if err != nil {
 		return usageErr("-o: %w", err)
@@ -47,11 +53,17 @@ cross-account role and the child roles created for compute nodes, and runs the
 check catalogue. Every finding names the resource, the evidence and the fix.
 A check that could not look reports ERROR, never PASS.
 
+With --trail-dir, --trail-file or --trail-lookup, scan also replays CloudTrail:
+every role created under a provider session on the cross-account role is a
+child role whatever its name (and must carry the boundary), and the session
+findings (TRAIL-…) join the report.
+
 Exit codes: 0 clean; 1 a FAIL at or above --fail-on; 2 usage or runtime error,
 or an incomplete scan (coverage gaps, ERROR or NOT_EVALUATED findings).`,
 		Example: `  pvaudit scan --from testdata/accounts/sample.json
   pvaudit scan --profile audit -o json > report.json
-  pvaudit scan --from account.json --fail-on critical`,
+  pvaudit scan --from account.json --fail-on critical
+  pvaudit scan --from account.json --trail-dir ./AWSLogs --trail-since 2026-01-01 --provisioner-account 941377122013`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.validate(); err != nil {
@@ -69,10 +81,27 @@ or an incomplete scan (coverage gaps, ERROR or NOT_EVALUATED findings).`,
 			if err != nil {
 				return err
 			}
-			env := checks.NewEnv(snap, c, a.now())
+			var tev *trailEvidence
+			var opts []checks.EnvOption
+			if o.trail.given() {
+				if tev, err = replayForScan(cmd.Context(), a, cmd.InOrStdin(), &o.trail, c, &o.src.aws, snap); err != nil {
+					return err
+				}
+				opts = append(opts, tev.option)
+				snap.Gaps = append(snap.Gaps, tev.gaps...)
+			}
+			env := checks.NewEnv(snap, c, a.now(), opts...)
 			fs, err := cs.run(cmd.Context(), env)
 			if err != nil {
 				return err
+			}
+			if tev != nil {
+				for _, f := range tev.findings {
+					if cs.trail[f.CheckID] {
+						fs = append(fs, f)
+					}
+				}
+				finding.Sort(fs)
 			}
 			o.ct.applySuppressions(a, fs)
 			rep := &reports.Report{
@@ -83,6 +112,9 @@ or an incomplete scan (coverage gaps, ERROR or NOT_EVALUATED findings).`,
 				Summary:      finding.Summarize(fs),
 				CoverageGaps: snap.Gaps,
 				Findings:     fs,
+			}
+			if tev != nil {
+				rep.Trail = tev.summary
 			}
 			for _, rc := range env.Roles {
 				rep.Roles = append(rep.Roles, reports.RoleSummary{Name: rc.Role.Name, ARN: rc.Role.ARN, Kind: string(rc.Kind), NodeID: rc.NodeID, Reasons: rc.Reasons})
@@ -96,6 +128,7 @@ or an incomplete scan (coverage gaps, ERROR or NOT_EVALUATED findings).`,
 	}
 	f := cmd.Flags()
 	o.src.register(f)
+	o.trail.register(f, "trail-")
 	o.ct.register(f)
 	o.ct.registerSuppress(f)
 	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")

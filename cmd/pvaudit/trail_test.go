@@ -39,7 +39,7 @@ func TestTrailCommands(t *testing.T) {
 		{name: "no-trusted-provisioner-is-incomplete", args: []string{"trail", "sessions", "--file", messy},
 			code: 2, stdout: "NOT_EVALUATED"},
 		{name: "dir-walk", args: append([]string{"trail", "sessions", "--dir", repoPath("testdata", "trail")}, trusted...),
-			code: 1, stdout: "ASIAFIXTURE0000002"},
+			code: 2, stdout: "ASIAFIXTURE0000002"}, // the folder holds damaged.ndjson too
 		{name: "since-prunes-records", args: append([]string{"trail", "sessions", "--file", messy, "--since", "2025-01-16"}, trusted...),
 			code: 0, stdout: "decoded, 0 kept"},
 		{name: "provisioner-from-contract-parameter", args: []string{"trail", "sessions", "--file", messy, "--file", delivered, "--file", export, "--provisioner-account", "999988887777"},
@@ -52,6 +52,8 @@ func TestTrailCommands(t *testing.T) {
 			code: 1, stdout: "ASIAFIXTURE0000001"},
 		{name: "role-override-selects-nothing", args: []string{"trail", "sessions", "--file", messy, "--role", "Other-*", "--trusted-account", "999988887777"},
 			code: 0, stdout: "0 kept"},
+		{name: "damaged-record-makes-replay-incomplete", args: append([]string{"trail", "sessions", "--file", messy, "--file", trailFixture("damaged.ndjson")}, trusted...),
+			code: 2, stdout: "damaged.ndjson@0: record is truncated"},
 		{name: "no-input", args: []string{"trail", "sessions"}, code: 2, stderr: "no CloudTrail input"},
 		{name: "bad-output", args: []string{"trail", "sessions", "--file", messy, "-o", "xml"}, code: 2, stderr: "want table or json"},
 		{name: "bad-since", args: []string{"trail", "sessions", "--file", messy, "--since", "yesterday"}, code: 2, stderr: "--since"},
