@@ -187,8 +187,45 @@ func TestTamperAndDetect(t *testing.T) {
 	if !rep.has("PV-BND-001", "FAIL", "role/"+victim) {
 		t.Errorf("no PV-BND-001 FAIL for %s:\n%s", victim, rep.statusKey())
 	}
+	if !rep.has("PV-BND-003", "FAIL", "policy/pennsieve-boundary-b24e11d0") {
+		t.Errorf("no PV-BND-003 FAIL for the widened boundary:\n%s", rep.statusKey())
+	}
 	if m := a.srv.MutatingCalls(); len(m) != 0 {
 		t.Errorf("scan made %d mutating call(s): %+v", len(m), m)
+	}
+
+	// The probes see it too, with both engines: the widened boundary no
+	// longer blocks what the document says it blocks.
+	probe := a.pvaudit(t, "probe", "--engine", "both", "-o", "json")
+	if probe.code != 1 {
+		t.Fatalf("probe after tampering: exit %d, want 1\n%s", probe.code, probe.stderr)
+	}
+	var pr struct {
+		Engine  string `json:"engine"`
+		Results []struct {
+			Principal struct {
+				Name string `json:"name"`
+			} `json:"principal"`
+			Local   *struct{ Verdict string } `json:"local"`
+			AWS     *struct{ Verdict string } `json:"aws"`
+			Verdict string                    `json:"verdict"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(probe.stdout), &pr); err != nil {
+		t.Fatalf("probe JSON: %v", err)
+	}
+	failed := 0
+	for _, r := range pr.Results {
+		if strings.Contains(r.Principal.Name, "b24e11d0") && r.Verdict == "FAIL" && r.Local != nil && r.AWS != nil &&
+			r.Local.Verdict == "FAIL" && r.AWS.Verdict == "FAIL" {
+			failed++
+		}
+	}
+	if pr.Engine != "both" || failed == 0 {
+		t.Errorf("engine %q: %d probe rows of node b24e11d0's roles fail with both engines, want some", pr.Engine, failed)
+	}
+	if m := a.srv.MutatingCalls(); len(m) != 0 {
+		t.Errorf("probe made %d mutating call(s): %+v", len(m), m)
 	}
 }
 
@@ -202,6 +239,9 @@ func TestReadOnlyCommands(t *testing.T) {
 		{"scan", "-o", "json"},
 		{"roles"},
 		{"snapshot", "-o", out},
+		{"probe", "--engine", "both"},
+		{"trail", "sessions", "--lookup", "--provisioner-account", "941377122013"},
+		{"scan", "--trail-lookup", "--provisioner-account", "941377122013"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			r := a.pvaudit(t, args...)
