@@ -196,7 +196,7 @@ func TestTamperAndDetect(t *testing.T) {
 
 	// The probes see it too, with both engines: the widened boundary no
 	// longer blocks what the document says it blocks.
-	probe := a.pvaudit(t, "probe", "--engine", "both", "-o", "json")
+	probe := a.pvaudit(t, "probe", "--engine", "both", "--aws-rate", "200", "-o", "json")
 	if probe.code != 1 {
 		t.Fatalf("probe after tampering: exit %d, want 1\n%s", probe.code, probe.stderr)
 	}
@@ -239,7 +239,7 @@ func TestReadOnlyCommands(t *testing.T) {
 		{"scan", "-o", "json"},
 		{"roles"},
 		{"snapshot", "-o", out},
-		{"probe", "--engine", "both"},
+		{"probe", "--engine", "both", "--aws-rate", "200"},
 		{"trail", "sessions", "--lookup", "--provisioner-account", "941377122013"},
 		{"scan", "--trail-lookup", "--provisioner-account", "941377122013"},
 	} {
