@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -59,7 +58,7 @@ func (r *RoleEvaluator) Evaluate(req *policy.Request) policy.Result {
 
 // ErrPolicyMissing is wrapped when a policy a role references is not in the
 // snapshot, so the role's permissions cannot be decided.
-var ErrPolicyMissing = errors.New("referenced policy is not in the snapshot")
+var ErrPolicyMissing = inventory.ErrPolicyMissing
 
 // Evaluator returns the compiled policy set of a role: its inline policies,
 // the default versions of its attached managed policies, and the default
@@ -75,7 +74,7 @@ func (e *Env) Evaluator(r *inventory.Role) (*RoleEvaluator, error) {
 	}
 	ev := &roleEval{}
 	var missing string
-	ev.set, missing, ev.err = e.policySet(r)
+	ev.set, missing, ev.err = e.Snap.RolePolicySet(r)
 	if ev.err == nil {
 		c, err := policy.Compile(ev.set)
 		if err != nil {
@@ -86,44 +85,6 @@ func (e *Env) Evaluator(r *inventory.Role) (*RoleEvaluator, error) {
 	}
 	e.evals[r.ARN] = ev
 	return ev.compiled, ev.err
-}
-
-// policySet assembles a role's policies. A boundary missing from the
-// snapshot is left out and named in missingBoundary.
-func (e *Env) policySet(r *inventory.Role) (set policy.PolicySet, missingBoundary string, err error) {
-	for _, p := range r.InlinePolicies {
-		if p.Document == nil {
-			return set, "", fmt.Errorf("inline policy %s of %s has no document: %w", p.Name, r.Name, ErrPolicyMissing)
-		}
-		set.Identity = append(set.Identity, policy.NamedPolicy{Name: p.Name, Doc: p.Document})
-	}
-	for _, a := range r.AttachedPolicies {
-		doc, err := e.managedDefault(a.ARN)
-		if err != nil {
-			return set, "", fmt.Errorf("attached policy of %s: %w", r.Name, err)
-		}
-		set.Identity = append(set.Identity, policy.NamedPolicy{Name: a.ARN, Doc: doc})
-	}
-	if r.PermissionsBoundary != nil {
-		doc, err := e.managedDefault(r.PermissionsBoundary.ARN)
-		if err != nil {
-			return set, r.PermissionsBoundary.ARN, nil
-		}
-		set.Boundary = &policy.NamedPolicy{Name: r.PermissionsBoundary.ARN, Doc: doc}
-	}
-	return set, "", nil
-}
-
-func (e *Env) managedDefault(arn string) (*policy.Document, error) {
-	p := e.Snap.Policy(arn)
-	if p == nil {
-		return nil, fmt.Errorf("%s: %w", arn, ErrPolicyMissing)
-	}
-	doc := p.DefaultDocument()
-	if doc == nil {
-		return nil, fmt.Errorf("%s has no default version document: %w", arn, ErrPolicyMissing)
-	}
-	return doc, nil
 }
 
 // identityDocs returns the documents of a role's identity layer, named.

@@ -427,7 +427,7 @@ func managedPolicies() *Check {
 						fmt.Sprintf("%s is attached; the document's limits no longer hold", a.Name), ev))
 					continue
 				}
-				doc, err := env.managedDefault(a.ARN)
+				doc, err := env.Snap.DefaultPolicyDocument(a.ARN)
 				if err != nil {
 					out = append(out, c.finding(finding.Error, r.ARN, a.ARN, "cannot read attached policy: "+err.Error(), ev))
 					continue

@@ -114,39 +114,22 @@ func (l *Local) compile(arn string) *compiledRole {
 	if role == nil {
 		return &compiledRole{err: "principal " + arn + " is not in the snapshot"}
 	}
-	var set policy.PolicySet
-	for _, ip := range role.InlinePolicies {
-		if ip.Document == nil {
-			return &compiledRole{err: "inline policy " + ip.Name + " has no document in the snapshot"}
-		}
-		set.Identity = append(set.Identity, policy.NamedPolicy{Name: ip.Name, Doc: ip.Document})
-	}
-	for _, ap := range role.AttachedPolicies {
-		mp := l.snap.Policy(ap.ARN)
-		if mp == nil || mp.DefaultDocument() == nil {
-			return &compiledRole{err: "attached policy " + ap.ARN + " is not in the snapshot"}
-		}
-		set.Identity = append(set.Identity, policy.NamedPolicy{Name: ap.ARN, Doc: mp.DefaultDocument()})
+	set, barn, err := l.snap.RolePolicySet(role)
+	if err != nil {
+		return &compiledRole{err: err.Error()}
 	}
 	var bset *policy.PolicySet
 	var missing string
 	foreign := false
-	if role.PermissionsBoundary != nil {
-		barn := role.PermissionsBoundary.ARN
-		mp := l.snap.Policy(barn)
-		switch {
-		case mp != nil && mp.DefaultDocument() != nil:
-		case inventory.AccountFromARN(barn) != "aws" && inventory.AccountFromARN(barn) != l.snap.AccountID:
-			missing, foreign = "permissions boundary "+barn+" belongs to another account and cannot be read", true
-		default:
-			missing = "permissions boundary " + barn + " is not in the snapshot"
+	switch {
+	case barn == "":
+		if set.Boundary != nil {
+			bset = &policy.PolicySet{Identity: []policy.NamedPolicy{*set.Boundary}}
 		}
-	}
-	if role.PermissionsBoundary != nil && missing == "" {
-		mp := l.snap.Policy(role.PermissionsBoundary.ARN)
-		np := policy.NamedPolicy{Name: role.PermissionsBoundary.ARN, Doc: mp.DefaultDocument()}
-		set.Boundary = &np
-		bset = &policy.PolicySet{Identity: []policy.NamedPolicy{np}}
+	case inventory.AccountFromARN(barn) != "aws" && inventory.AccountFromARN(barn) != l.snap.AccountID:
+		missing, foreign = "permissions boundary "+barn+" belongs to another account and cannot be read", true
+	default:
+		missing = "permissions boundary " + barn + " is not in the snapshot"
 	}
 	all, err := policy.Compile(set)
 	if err != nil {

@@ -84,7 +84,9 @@ func TestScanWithTrail(t *testing.T) {
 		{name: "provider-created-role-is-a-child", args: []string{"scan", "--from", sample, "--trail-file", sampleTrail, "--provisioner-account", "941377122013", "-o", "json"},
 			code: 1, kind: "child", boundFx: true,
 			check: func(t *testing.T, s *trailScanJSON) {
-				if _, reasons := s.kind("lab-notebook-sagemaker"); !slices.ContainsFunc(reasons, func(r string) bool { return strings.Contains(r, "created by the provider: CreateRole under session ASIASAMPLEPROV000001") }) {
+				if _, reasons := s.kind("lab-notebook-sagemaker"); !slices.ContainsFunc(reasons, func(r string) bool {
+					return strings.Contains(r, "created by the provider: CreateRole under session ASIASAMPLEPROV000001")
+				}) {
 					t.Errorf("reasons %v lack the CloudTrail evidence", reasons)
 				}
 				if s.Trail == nil || s.Trail.Sessions != 1 || len(s.Trail.ProviderCreated) != 2 || !s.Trail.ProviderCreated[0].InAccount {

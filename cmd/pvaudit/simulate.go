@@ -172,39 +172,20 @@ func readPolicyFile(path string) (*policy.Document, error) {
 }
 
 // roleSet builds a role's policy set from a snapshot: inline policies,
-// default versions of attached managed policies, and the boundary's.
+// default versions of attached managed policies, and the boundary's. A
+// policy the snapshot lacks, the boundary included, is a usage error: the
+// role's permissions cannot be decided.
 func roleSet(snap *inventory.Snapshot, name string) (policy.PolicySet, string, error) {
-	var set policy.PolicySet
 	r := snap.Role(name)
 	if r == nil {
-		return set, "", usageErr("--role %q: no such role in the snapshot", name)
+		return policy.PolicySet{}, "", usageErr("--role %q: no such role in the snapshot", name)
 	}
-	for _, ip := range r.InlinePolicies {
-		if ip.Document == nil {
-			return set, "", usageErr("role %s: inline policy %s has no document in the snapshot", name, ip.Name)
-		}
-		set.Identity = append(set.Identity, policy.NamedPolicy{Name: ip.Name, Doc: ip.Document})
+	set, missing, err := snap.RolePolicySet(r)
+	if err != nil {
+		return set, "", usageErr("%w (its permissions cannot be decided)", err)
 	}
-	managed := func(arn, what string) (*policy.Document, error) {
-		mp := snap.Policy(arn)
-		if mp == nil || mp.DefaultDocument() == nil {
-			return nil, usageErr("role %s: %s %s is not in the snapshot (its permissions cannot be decided)", name, what, arn)
-		}
-		return mp.DefaultDocument(), nil
-	}
-	for _, ap := range r.AttachedPolicies {
-		doc, err := managed(ap.ARN, "attached policy")
-		if err != nil {
-			return set, "", err
-		}
-		set.Identity = append(set.Identity, policy.NamedPolicy{Name: ap.ARN, Doc: doc})
-	}
-	if r.PermissionsBoundary != nil {
-		doc, err := managed(r.PermissionsBoundary.ARN, "permissions boundary")
-		if err != nil {
-			return set, "", err
-		}
-		set.Boundary = &policy.NamedPolicy{Name: r.PermissionsBoundary.ARN, Doc: doc}
+	if missing != "" {
+		return set, "", usageErr("role %s: permissions boundary %s is not in the snapshot (its permissions cannot be decided)", name, missing)
 	}
 	return set, r.ARN, nil
 }
