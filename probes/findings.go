@@ -21,6 +21,12 @@ func CheckIDs() []string {
 	return []string{CheckScenario, CheckEscalation, CheckIsolation, CheckDisagree}
 }
 
+// Describe returns a probe check's title, remediation and controls.
+func Describe(id string) (title, remediation string, controls []finding.Control) {
+	m := metaFor(id)
+	return m.title, m.remediation, append([]finding.Control(nil), m.controls...)
+}
+
 type checkMeta struct {
 	title, remediation string
 	controls           []finding.Control

@@ -34,6 +34,11 @@ func CheckIDs() []string {
 	return out
 }
 
+// Describe returns a session check's title, remediation and controls.
+func Describe(id string) (title, remediation string, ctls []finding.Control) {
+	return titles[id], remediations[id], controls(id)
+}
+
 func ctl(pairs ...string) []finding.Control {
 	out := make([]finding.Control, 0, len(pairs)/2)
 	for i := 0; i+1 < len(pairs); i += 2 {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/pvaudit/pvaudit/checks"
 	"github.com/pvaudit/pvaudit/internal/finding"
+	"github.com/pvaudit/pvaudit/probes"
+	"github.com/pvaudit/pvaudit/trail"
 )
 
 type jsonReport struct {
@@ -299,12 +301,15 @@ func TestContractCommands(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := len(out.Checks), len(checks.Catalogue()); got != want {
+		if got, want := len(out.Checks), len(checks.Catalogue())+len(probes.CheckIDs())+len(trail.CheckIDs()); got != want {
 			t.Errorf("got %d checks, want %d", got, want)
 		}
 		for _, c := range out.Checks {
-			if len(c.Controls) < 3 || c.Remediation == "" {
-				t.Errorf("%s: controls %v, remediation %q", c.ID, c.Controls, c.Remediation)
+			if c.Title == "" || len(c.Controls) == 0 || c.Remediation == "" {
+				t.Errorf("%s: title %q controls %v, remediation %q", c.ID, c.Title, c.Controls, c.Remediation)
+			}
+			if c.Source == "catalogue" && len(c.Controls) < 3 {
+				t.Errorf("%s: controls %v, want HIPAA and both NIST frameworks", c.ID, c.Controls)
 			}
 		}
 	})

@@ -17,8 +17,10 @@ import (
 	"github.com/pvaudit/pvaudit/checks"
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
+	"github.com/pvaudit/pvaudit/probes"
 	"github.com/pvaudit/pvaudit/reports"
 	"github.com/pvaudit/pvaudit/suppress"
+	"github.com/pvaudit/pvaudit/trail"
 )
 
 // defaultConfigFile is looked up in the current directory when --config is
@@ -241,12 +243,39 @@ func newContractInitCmd(a *app) *cobra.Command {
 
 // checkInfo is one catalogue entry in `checks list -o json`.
 type checkInfo struct {
-	ID          string            `json:"id"`
-	Title       string            `json:"title"`
-	Severity    finding.Severity  `json:"severity"`
-	Rationale   string            `json:"rationale"`
+	ID     string `json:"id"`
+	Source string `json:"source"` // catalogue, probe (scenario rows) or trail (CloudTrail replay)
+	Title  string `json:"title"`
+	// Severity is the check's; probe and trail findings take theirs from
+	// the row or the event ("varies").
+	Severity    string            `json:"severity"`
+	Rationale   string            `json:"rationale,omitempty"`
 	Remediation string            `json:"remediation"`
 	Controls    []finding.Control `json:"controls"`
+}
+
+// checkInfos lists everything scan can report: the catalogue, the probe
+// checks and the CloudTrail session checks.
+func checkInfos() []checkInfo {
+	norm := func(cs []finding.Control) []finding.Control {
+		f := finding.Finding{Controls: append([]finding.Control(nil), cs...)}
+		f.Finalize()
+		return f.Controls
+	}
+	var out []checkInfo
+	for _, c := range checks.Catalogue() {
+		out = append(out, checkInfo{ID: c.ID, Source: "catalogue", Title: c.Title, Severity: c.Severity.String(),
+			Rationale: c.Rationale, Remediation: c.Remediation, Controls: norm(c.Controls)})
+	}
+	for _, id := range probes.CheckIDs() {
+		title, fix, ctl := probes.Describe(id)
+		out = append(out, checkInfo{ID: id, Source: "probe", Title: title, Severity: "varies", Remediation: fix, Controls: norm(ctl)})
+	}
+	for _, id := range trail.CheckIDs() {
+		title, fix, ctl := trail.Describe(id)
+		out = append(out, checkInfo{ID: id, Source: "trail", Title: title, Severity: "varies", Remediation: fix, Controls: norm(ctl)})
+	}
+	return out
 }
 
 func newChecksCmd(a *app) *cobra.Command {
@@ -256,34 +285,29 @@ func newChecksCmd(a *app) *cobra.Command {
 	}
 	output := "table"
 	list := &cobra.Command{
-		Use:     "list",
-		Short:   "List every check with its severity and control mappings",
+		Use:   "list",
+		Short: "List every check with its severity and control mappings",
+		Long: `list shows every check scan can report: the catalogue (PV-…), the probe checks
+(PV-PRB-…, one finding per scenario row, with the row's severity) and the
+CloudTrail session checks (TRAIL-…, reported when scan is given --trail-*).
+Any of these IDs can be given to scan --checks and --skip-checks.`,
 		Example: "  pvaudit checks list\n  pvaudit checks list -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			cat := checks.Catalogue()
+			infos := checkInfos()
 			switch output {
 			case "json":
-				out := make([]checkInfo, 0, len(cat))
-				for _, c := range cat {
-					ctl := append([]finding.Control(nil), c.Controls...)
-					f := finding.Finding{Controls: ctl}
-					f.Finalize()
-					out = append(out, checkInfo{ID: c.ID, Title: c.Title, Severity: c.Severity, Rationale: c.Rationale, Remediation: c.Remediation, Controls: f.Controls})
-				}
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"schema": "pvaudit.checks/v1", "checks": out})
+				return enc.Encode(map[string]any{"schema": "pvaudit.checks/v1", "checks": infos})
 			case "table":
-				t := reports.NewTable(a.stdout, "ID", "SEVERITY", "TITLE", "CONTROLS")
-				for _, c := range cat {
-					f := finding.Finding{Controls: append([]finding.Control(nil), c.Controls...)}
-					f.Finalize()
+				t := reports.NewTable(a.stdout, "ID", "SOURCE", "SEVERITY", "TITLE", "CONTROLS")
+				for _, c := range infos {
 					var ctl []string
-					for _, x := range f.Controls {
+					for _, x := range c.Controls {
 						ctl = append(ctl, x.String())
 					}
-					if err := t.Append([]string{c.ID, c.Severity.String(), c.Title, strings.Join(ctl, " ")}); err != nil {
+					if err := t.Append([]string{c.ID, c.Source, c.Severity, c.Title, strings.Join(ctl, " ")}); err != nil {
 						return err
 					}
 				}
