@@ -322,6 +322,8 @@ func TestCatalogueGoldens(t *testing.T) {
 		args   []string
 	}{
 		{"checks-list.txt", []string{"checks", "list"}},
+		{"scan-sample-trail.txt", []string{"scan", "--from", repoPath("testdata", "accounts", "sample.json"), "--trail-file", repoPath("testdata", "accounts", "sample-trail.ndjson"),
+			"--provisioner-account", "941377122013", "--checks", "PV-BND-001,TRAIL-005,TRAIL-007,TRAIL-009"}},
 		{"scan-par-sample.txt", []string{"scan", "--from", repoPath("testdata", "accounts", "par-sample.json"), "--contract", "par"}},
 		{"scan-editable-boundary.txt", []string{"scan", "--from", repoPath("testdata", "accounts", "editable-boundary.json"), "--checks", "PV-ESC-001,PV-ESC-002,PV-GRD-001,PV-GRD-002,PV-GRD-003"}},
 	}
