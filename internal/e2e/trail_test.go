@@ -46,6 +46,14 @@ func TestProviderSessionReplay(t *testing.T) {
 	if _, err := session.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("pennsieve-7f3a9c21-rogue"), AssumeRolePolicyDocument: aws.String(trust)}); err == nil {
 		t.Fatal("CreateRole without the boundary succeeded: the guardrail did not hold")
 	}
+	// A role whose name carries no node identifier: only its boundary marks
+	// it as the provider's, and an administrator then removes that.
+	if _, err := session.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("pennsieve-etl-helper"), AssumeRolePolicyDocument: aws.String(trust), PermissionsBoundary: aws.String(boundary)}); err != nil {
+		t.Fatalf("CreateRole etl-helper with the boundary under the provider session: %v", err)
+	}
+	if _, err := a.admin.DeleteRolePermissionsBoundary(ctx, &iam.DeleteRolePermissionsBoundaryInput{RoleName: aws.String("pennsieve-etl-helper")}); err != nil {
+		t.Fatal(err)
+	}
 	a.srv.ResetCalls()
 	r := a.pvaudit(t, "trail", "sessions", "--lookup", "-o", "json", "--trusted-account", provider, "--require-external-id")
 	if r.code == 2 {
@@ -73,8 +81,8 @@ func TestProviderSessionReplay(t *testing.T) {
 	if s.RoleName != "Pennsieve-Compute-prod-a3f1b20c" || s.Assumer.AccountID != provider || !s.ExternalID {
 		t.Errorf("session role/assumer/external ID = %s/%s/%v", s.RoleName, s.Assumer.AccountID, s.ExternalID)
 	}
-	if s.CallCount != 2 || s.DeniedCount != 1 {
-		t.Errorf("calls/denied = %d/%d, want 2/1", s.CallCount, s.DeniedCount)
+	if s.CallCount != 3 || s.DeniedCount != 1 {
+		t.Errorf("calls/denied = %d/%d, want 3/1", s.CallCount, s.DeniedCount)
 	}
 	if !slices.ContainsFunc(rep.ProviderCreatedRoles, func(r string) bool {
 		return r == "pennsieve-7f3a9c21-new-fn" || r == "arn:aws:iam::"+a.snap.AccountID+":role/pennsieve-7f3a9c21-new-fn"
@@ -86,5 +94,23 @@ func TestProviderSessionReplay(t *testing.T) {
 	}
 	if len(a.srv.CallsTo("LookupEvents")) == 0 {
 		t.Error("trail replay made no LookupEvents call")
+	}
+
+	// Without CloudTrail the scan cannot know etl-helper is the provider's;
+	// with --trail-lookup it is a child role and its missing boundary fails.
+	const etl = "role/pennsieve-etl-helper"
+	plain := parseReport(t, a.pvaudit(t, "scan", "-o", "json", "--provisioner-account", provider, "--checks", "PV-BND-001"))
+	if plain.has("PV-BND-001", "FAIL", etl) {
+		t.Errorf("scan without CloudTrail already flags %s: the test proves nothing", etl)
+	}
+	withTrail := a.pvaudit(t, "scan", "-o", "json", "--provisioner-account", provider, "--checks", "PV-BND-001,TRAIL-005", "--trail-lookup")
+	if withTrail.code != 1 {
+		t.Fatalf("scan --trail-lookup: exit %d, want 1\n%s", withTrail.code, withTrail.stderr)
+	}
+	if rep := parseReport(t, withTrail); !rep.has("PV-BND-001", "FAIL", etl) {
+		t.Errorf("scan --trail-lookup: no PV-BND-001 FAIL for %s:\n%s", etl, rep.statusKey())
+	}
+	if m := a.srv.MutatingCalls(); len(m) != 0 {
+		t.Errorf("scan --trail-lookup made mutating calls: %+v", m)
 	}
 }
