@@ -256,12 +256,23 @@ func childOtherNodes() *Check {
 				out = append(out, c.evalError(r, err))
 				continue
 			}
+			// One finding per statement probe of the role, naming every
+			// other node it reaches: with N nodes, one per node pair would
+			// bury the report in N² rows.
 			fails := 0
 			seen := map[string]bool{}
 			for _, p := range statementProbes(env.identityDocs(r), env.Contract.ServiceProbes) {
 				if p.ResourcePattern == "*" || !strings.HasPrefix(p.ResourcePattern, "arn:") {
 					continue
 				}
+				key := p.Pattern + " " + p.ResourcePattern
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				var reached, unknown []string
+				var example, unknownWhy string
+				var deciding []string
 				for _, other := range env.NodeIDs {
 					if other == rc.NodeID {
 						continue
@@ -272,22 +283,32 @@ func childOtherNodes() *Check {
 					if !strings.Contains(res, other) {
 						continue
 					}
-					key := p.Pattern + " " + res
-					if seen[key] {
-						continue
-					}
-					seen[key] = true
 					dec := comp.Evaluate(&policy.Request{Principal: r.ARN, Action: p.Action, Resource: res, Context: p.Context})
 					switch {
 					case !dec.Evaluable():
-						out = append(out, c.unevaluable(r.ARN, key, p.Action+" on "+res, dec))
-						fails++
+						unknown = append(unknown, other)
+						if unknownWhy == "" {
+							unknownWhy = p.Action + " on " + res + ": " + strings.Join(dec.Unevaluable, "; ")
+						}
 					case dec.Decision == policy.Allow:
-						out = append(out, c.finding(finding.Fail, r.ARN, key,
-							fmt.Sprintf("%s → %s on %s → reaches node %s's resources (statement %s writes %s)", r.Name, p.Action, shortARN(res), other, p.Source, p.ResourcePattern),
-							map[string]any{"node": rc.NodeID, "other_node": other, "resource": res, "deciding_statements": matchedStrings(dec)}))
-						fails++
+						if len(reached) == 0 {
+							example, deciding = res, matchedStrings(dec)
+						}
+						reached = append(reached, other)
 					}
+				}
+				if len(unknown) > 0 {
+					fails++
+					out = append(out, c.finding(finding.NotEvaluated, r.ARN, key+" (undecided)",
+						fmt.Sprintf("cannot decide whether %s reaches %d other node(s) (%s): %s", r.Name, len(unknown), listSome(unknown, 5), unknownWhy),
+						map[string]any{"node": rc.NodeID, "other_nodes": unknown}))
+				}
+				if len(reached) > 0 {
+					fails++
+					out = append(out, c.finding(finding.Fail, r.ARN, key,
+						fmt.Sprintf("%s → %s on %s → reaches %s resources (statement %s writes %s)",
+							r.Name, p.Action, shortARN(example), nodesPhrase(reached), p.Source, p.ResourcePattern),
+						map[string]any{"node": rc.NodeID, "other_nodes": reached, "example_resource": example, "deciding_statements": deciding}))
 				}
 			}
 			if fails == 0 {
@@ -297,4 +318,20 @@ func childOtherNodes() *Check {
 		return out
 	}
 	return c
+}
+
+// nodesPhrase names the nodes reached: "node X's" or "3 other nodes' (X, Y, Z)".
+func nodesPhrase(nodes []string) string {
+	if len(nodes) == 1 {
+		return "node " + nodes[0] + "'s"
+	}
+	return fmt.Sprintf("%d other nodes' (%s)", len(nodes), listSome(nodes, 5))
+}
+
+// listSome joins the first n items and says how many more there are.
+func listSome(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
 }
