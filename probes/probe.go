@@ -149,8 +149,18 @@ func originRank(o Origin) int {
 // each row's index), then generated probes; within a row by principal and
 // request.
 func SortProbes(ps []Probe, order map[string]int) {
-	sort.SliceStable(ps, func(i, j int) bool {
-		a, b := &ps[i], &ps[j]
+	// Keys are built once per probe, not once per comparison: a large
+	// account has hundreds of thousands of generated probes.
+	keys := make([]string, len(ps))
+	for i := range ps {
+		keys[i] = ps[i].sortKey()
+	}
+	idx := make([]int, len(ps))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool {
+		a, b := &ps[idx[i]], &ps[idx[j]]
 		if ra, rb := originRank(a.Origin), originRank(b.Origin); ra != rb {
 			return ra < rb
 		}
@@ -162,6 +172,11 @@ func SortProbes(ps []Probe, order map[string]int) {
 			}
 			return a.ScenarioID < b.ScenarioID
 		}
-		return a.sortKey() < b.sortKey()
+		return keys[idx[i]] < keys[idx[j]]
 	})
+	sorted := make([]Probe, len(ps))
+	for i, k := range idx {
+		sorted[i] = ps[k]
+	}
+	copy(ps, sorted)
 }

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/pvaudit/pvaudit/checks"
+	"github.com/pvaudit/pvaudit/contract"
+	"github.com/pvaudit/pvaudit/inventory"
+)
+
+// largeAccount returns compliant.json with `extra` more compute nodes: node
+// 7f3a9c21's roles and boundary policy copied under new identifiers, the
+// way the provider provisions one more node. Copies are made by
+// substituting the identifier in the AWS CLI export, so every ARN, policy
+// name and resource pattern follows.
+func largeAccount(tb testing.TB, extra int) *inventory.Snapshot {
+	tb.Helper()
+	raw, err := os.ReadFile(repoPath("testdata", "accounts", "compliant.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var doc map[string][]json.RawMessage
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		tb.Fatal(err)
+	}
+	for _, list := range []string{"RoleDetailList", "Policies"} {
+		var node []json.RawMessage
+		for _, it := range doc[list] {
+			if bytes.Contains(it, []byte(`"pennsieve-7f3a9c21`)) || bytes.Contains(it, []byte(`"pennsieve-boundary-7f3a9c21"`)) {
+				node = append(node, it)
+			}
+		}
+		if len(node) == 0 {
+			tb.Fatalf("compliant.json has no %s of node 7f3a9c21 to copy", list)
+		}
+		for n := range extra {
+			id := []byte(fmt.Sprintf("%08x", 0x10000000+n))
+			for _, it := range node {
+				doc[list] = append(doc[list], bytes.ReplaceAll(it, []byte("7f3a9c21"), id))
+			}
+		}
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	snap, err := inventory.Decode(out, "large.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return snap
+}
+
+// BenchmarkScan runs the whole scan (catalogue and local probes) on
+// accounts with more and more compute nodes. See docs/performance.md.
+func BenchmarkScan(b *testing.B) {
+	c, err := contract.Load("pennsieve")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sel, err := selectScanChecks(nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, extra := range []int{0, 8, 32} {
+		snap := largeAccount(b, extra)
+		b.Run(fmt.Sprintf("nodes=%d/roles=%d", extra+2, len(snap.Roles)), func(b *testing.B) {
+			b.ReportAllocs()
+			var findings int
+			for b.Loop() {
+				env := checks.NewEnv(snap, c, fixedNow())
+				fs, err := sel.run(context.Background(), env)
+				if err != nil {
+					b.Fatal(err)
+				}
+				findings = len(fs)
+			}
+			b.ReportMetric(float64(findings), "findings")
+		})
+	}
+}
+
+// TestLargeAccountFixture keeps the benchmark's account honest: the copies
+// are child roles of their own nodes and the copied account stays clean.
+func TestLargeAccountFixture(t *testing.T) {
+	t.Parallel()
+	snap := largeAccount(t, 3)
+	c, err := contract.Load("pennsieve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := checks.NewEnv(snap, c, fixedNow())
+	if got := len(env.NodeIDs); got != 5 {
+		t.Errorf("node IDs %v, want 5", env.NodeIDs)
+	}
+	children := 0
+	for _, rc := range env.RolesOfKind(checks.KindChild) {
+		if rc.NodeID == "10000002" {
+			children++
+		}
+	}
+	if children == 0 {
+		t.Error("no child roles of copied node 10000002")
+	}
+}
