@@ -28,6 +28,9 @@ type Options struct {
 	Vars map[string]string
 	// NoGenerated leaves out the escalation and isolation probes.
 	NoGenerated bool
+	// NoIsolation leaves out the isolation probes only (IsolationFindings
+	// decides them node by node in bounded memory).
+	NoIsolation bool
 }
 
 // Expand turns the contract's scenario rows and, unless opts.NoGenerated,
@@ -43,7 +46,9 @@ func Expand(env *checks.Env, c *contract.Contract, opts Options) []Probe {
 	}
 	if !opts.NoGenerated {
 		out = append(out, x.escalations()...)
-		out = append(out, x.isolation()...)
+		if !opts.NoIsolation {
+			out = append(out, x.isolation()...)
+		}
 	}
 	SortProbes(out, order)
 	return out

@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"context"
 	"sort"
 	"strings"
 
@@ -144,30 +145,70 @@ func (x *expander) selfMadeBoundaries() []string {
 // roles' policies name with B's identifier, with the actions those
 // policies allow on them.
 func (x *expander) isolation() []Probe {
+	targets := x.allNodeResources()
 	var out []Probe
-	nodes := x.env.NodeIDs
-	for _, b := range nodes {
-		targets := x.nodeResources(b)
-		for _, a := range nodes {
-			if a == b {
-				continue
+	for _, a := range x.env.NodeIDs {
+		out = append(out, x.isolationFrom(a, targets)...)
+	}
+	return out
+}
+
+// allNodeResources returns every compute node's resources, by node.
+func (x *expander) allNodeResources() map[string][]Request {
+	targets := make(map[string][]Request, len(x.env.NodeIDs))
+	for _, b := range x.env.NodeIDs {
+		targets[b] = x.nodeResources(b)
+	}
+	return targets
+}
+
+// isolationFrom generates node a's roles against every other node's
+// resources.
+func (x *expander) isolationFrom(a string, targets map[string][]Request) []Probe {
+	var out []Probe
+	for _, b := range x.env.NodeIDs {
+		if a == b {
+			continue
+		}
+		for _, rc := range x.byNode[a] {
+			// The document promises isolation for processor roles; for
+			// the node's other roles a breach is worth a look (WARN).
+			sev, when := finding.High, ""
+			if !x.isProcessor(rc.Role) {
+				sev, when = finding.Medium, "the role is a processor role (the document promises isolation for processor roles only)"
 			}
-			for _, rc := range x.byNode[a] {
-				// The document promises isolation for processor roles; for
-				// the node's other roles a breach is worth a look (WARN).
-				sev, when := finding.High, ""
-				if !x.isProcessor(rc.Role) {
-					sev, when = finding.Medium, "the role is a processor role (the document promises isolation for processor roles only)"
-				}
-				for _, t := range targets {
-					out = append(out, Probe{Origin: FromIsolation, ScenarioID: "isolation-" + a + "-to-" + b,
-						Section: sectionIsolation, Text: textIsolation, Principal: principalOf(rc),
-						Steps: []Request{t}, Expect: contract.ExpectDenied, When: when, Severity: sev})
-				}
+			for _, t := range targets[b] {
+				out = append(out, Probe{Origin: FromIsolation, ScenarioID: "isolation-" + a + "-to-" + b,
+					Section: sectionIsolation, Text: textIsolation, Principal: principalOf(rc),
+					Steps: []Request{t}, Expect: contract.ExpectDenied, When: when, Severity: sev})
 			}
 		}
 	}
 	return out
+}
+
+// IsolationFindings decides the isolation probes (every ordered pair of
+// compute nodes) with one engine and returns their findings, one per
+// principal. It works one source node at a time and keeps only the
+// findings, so memory grows with the number of nodes, not its square; the
+// probes themselves still number roles × nodes × resources.
+func IsolationFindings(ctx context.Context, env *checks.Env, c *contract.Contract, opts Options, eng Engine) ([]finding.Finding, error) {
+	x := newExpander(env, c, opts)
+	targets := x.allNodeResources()
+	var out []finding.Finding
+	for _, a := range env.NodeIDs {
+		ps := x.isolationFrom(a, targets)
+		if len(ps) == 0 {
+			continue
+		}
+		rs, err := Run(ctx, ps, eng, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Findings(rs)...)
+	}
+	finding.Sort(out)
+	return out, nil
 }
 
 func (x *expander) nodeResources(node string) []Request {

@@ -443,3 +443,46 @@ func TestDisagreement(t *testing.T) {
 		})
 	}
 }
+
+// TestIsolationFindingsNodeByNode: deciding the isolation probes one source
+// node at a time gives exactly the findings of deciding them all at once.
+func TestIsolationFindingsNodeByNode(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"sample", "compliant"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			snap, err := inventory.ReadFile(filepath.Join("..", "testdata", "accounts", name+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := loadContract(t, "pennsieve")
+			var want []finding.Finding
+			for _, f := range Findings(runLocal(t, snap, c, Options{})) {
+				if f.CheckID == CheckIsolation {
+					want = append(want, f)
+				}
+			}
+			if len(want) == 0 {
+				t.Fatal("no isolation findings: the comparison proves nothing")
+			}
+			got, err := IsolationFindings(context.Background(), checks.NewEnv(snap, c, testNow), c, Options{}, NewLocal(snap))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d findings node by node, %d at once", len(got), len(want))
+			}
+			for i := range got {
+				if got[i].Fingerprint != want[i].Fingerprint || got[i].Status != want[i].Status || got[i].Message != want[i].Message {
+					t.Errorf("finding %d: node by node %s %s %q; at once %s %s %q", i,
+						got[i].Fingerprint, got[i].Status, got[i].Message, want[i].Fingerprint, want[i].Status, want[i].Message)
+				}
+			}
+			for _, r := range runLocal(t, snap, c, Options{NoIsolation: true}) {
+				if r.Origin == FromIsolation {
+					t.Fatal("NoIsolation still generated isolation probes")
+				}
+			}
+		})
+	}
+}

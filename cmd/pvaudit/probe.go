@@ -244,12 +244,23 @@ func (s *scanSelection) run(ctx context.Context, env *checks.Env) ([]finding.Fin
 	if len(s.probes) == 0 {
 		return fs, nil
 	}
-	ps := probes.Expand(env, env.Contract, probes.Options{})
-	rs, err := probes.Run(ctx, ps, probes.NewLocal(env.Snap), nil)
+	// Isolation probes (every pair of nodes) are decided node by node so
+	// that a large account does not hold them all at once.
+	local := probes.NewLocal(env.Snap)
+	ps := probes.Expand(env, env.Contract, probes.Options{NoIsolation: true})
+	rs, err := probes.Run(ctx, ps, local, nil)
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range probes.Findings(rs) {
+	pfs := probes.Findings(rs)
+	if s.probes[probes.CheckIsolation] {
+		ifs, err := probes.IsolationFindings(ctx, env, env.Contract, probes.Options{}, local)
+		if err != nil {
+			return nil, err
+		}
+		pfs = append(pfs, ifs...)
+	}
+	for _, f := range pfs {
 		if s.probes[f.CheckID] {
 			fs = append(fs, f)
 		}
