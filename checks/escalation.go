@@ -54,12 +54,12 @@ func (e *Env) rolesUsingBoundary(arn string) []string {
 }
 
 // unboundedTargets are the roles outside the boundary: no valid contract
-// boundary, not service-linked, not the actor itself.
+// boundary, not service-linked, not the actor itself (self may be nil).
 func (e *Env) unboundedTargets(self *inventory.Role) []*inventory.Role {
 	var out []*inventory.Role
 	for i := range e.Snap.Roles {
 		t := &e.Snap.Roles[i]
-		if t.ARN == self.ARN || strings.HasPrefix(t.Path, "/aws-service-role/") || e.boundedRole(t) {
+		if (self != nil && t.ARN == self.ARN) || strings.HasPrefix(t.Path, "/aws-service-role/") || e.boundedRole(t) {
 			continue
 		}
 		out = append(out, t)
@@ -208,9 +208,22 @@ func escAttachUnbounded() *Check {
 		Controls: escalationControls,
 	}
 	c.Run = func(env *Env) []finding.Finding {
+		// Requests on the roles outside the boundary are the same for every
+		// actor (but its own role): built once.
+		var targets []request
+		for _, t := range env.unboundedTargets(nil) {
+			ctx := map[string][]string{"iam:PolicyARN": {adminPolicy}}
+			if t.PermissionsBoundary != nil {
+				ctx["iam:PermissionsBoundary"] = []string{t.PermissionsBoundary.ARN}
+			}
+			gains := "gives " + t.Name + " (" + roleWorth(t) + ") any permission"
+			targets = append(targets,
+				request{Action: "iam:AttachRolePolicy", Resource: t.ARN, Context: ctx, Key: "attach " + t.Name, Gains: gains},
+				request{Action: "iam:PutRolePolicy", Resource: t.ARN, Context: ctx, Key: "put " + t.Name, Gains: gains})
+		}
 		var out []finding.Finding
 		for _, rc := range env.actors() {
-			var reqs []request
+			reqs := make([]request, 0, len(targets)+8)
 			// A role in reach that lacks the boundary (none may exist today):
 			// the grant must itself require the boundary.
 			for _, name := range env.probeRoleNames() {
@@ -221,15 +234,10 @@ func escAttachUnbounded() *Check {
 					request{Action: "iam:AttachRolePolicy", Resource: t, Context: ctx, Key: "unconditioned attach " + name, Gains: gains},
 					request{Action: "iam:PutRolePolicy", Resource: t, Context: ctx, Key: "unconditioned put " + name, Gains: gains})
 			}
-			for _, t := range env.unboundedTargets(rc.Role) {
-				ctx := map[string][]string{"iam:PolicyARN": {adminPolicy}}
-				if t.PermissionsBoundary != nil {
-					ctx["iam:PermissionsBoundary"] = []string{t.PermissionsBoundary.ARN}
+			for _, q := range targets {
+				if q.Resource != rc.Role.ARN {
+					reqs = append(reqs, q)
 				}
-				gains := "gives " + t.Name + " (" + roleWorth(t) + ") any permission"
-				reqs = append(reqs,
-					request{Action: "iam:AttachRolePolicy", Resource: t.ARN, Context: ctx, Key: "attach " + t.Name, Gains: gains},
-					request{Action: "iam:PutRolePolicy", Resource: t.ARN, Context: ctx, Key: "put " + t.Name, Gains: gains})
 			}
 			out = append(out, c.decideAll(env, rc.Role, reqs, "cannot change the policies of roles outside the boundary")...)
 		}
@@ -254,14 +262,24 @@ func escPassRoleUnbounded() *Check {
 		if len(services) == 0 {
 			services = []string{"lambda.amazonaws.com", "ecs-tasks.amazonaws.com", "ec2.amazonaws.com"}
 		}
+		// The requests are the same for every actor (but its own role):
+		// built once, they keep this check linear in actors × targets.
+		var all []request
+		for _, t := range env.unboundedTargets(nil) {
+			worth := roleWorth(t)
+			for _, s := range services {
+				all = append(all, request{Action: "iam:PassRole", Resource: t.ARN,
+					Context: map[string][]string{"iam:PassedToService": {s}}, Key: "pass " + t.Name + " to " + s,
+					Gains: "runs code on " + s + " as " + t.Name + " (" + worth + ")"})
+			}
+		}
 		var out []finding.Finding
+		reqs := make([]request, 0, len(all))
 		for _, rc := range env.actors() {
-			var reqs []request
-			for _, t := range env.unboundedTargets(rc.Role) {
-				for _, s := range services {
-					reqs = append(reqs, request{Action: "iam:PassRole", Resource: t.ARN,
-						Context: map[string][]string{"iam:PassedToService": {s}}, Key: "pass " + t.Name + " to " + s,
-						Gains: "runs code on " + s + " as " + t.Name + " (" + roleWorth(t) + ")"})
+			reqs = reqs[:0]
+			for _, q := range all {
+				if q.Resource != rc.Role.ARN {
+					reqs = append(reqs, q)
 				}
 			}
 			out = append(out, c.decideAll(env, rc.Role, reqs, "cannot pass roles outside the boundary")...)

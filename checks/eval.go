@@ -35,18 +35,13 @@ type RoleEvaluator struct {
 // when the request does not carry it: the resource ARN's account, or the
 // scanned account for ARNs without one (S3) and "*".
 func (r *RoleEvaluator) Evaluate(req *policy.Request) policy.Result {
-	if r.account != "" && !hasKey(req.Context, "aws:ResourceAccount") {
+	if r.account != "" && req.ResourceAccount == "" {
 		acct := inventory.AccountFromARN(req.Resource)
 		if acct == "" || acct == "aws" {
 			acct = r.account
 		}
-		ctx := make(map[string][]string, len(req.Context)+1)
-		for k, v := range req.Context {
-			ctx[k] = v
-		}
-		ctx["aws:ResourceAccount"] = []string{acct}
 		cp := *req
-		cp.Context = ctx
+		cp.ResourceAccount = acct // used only when Context lacks the key
 		req = &cp
 	}
 	res := r.c.Evaluate(req)

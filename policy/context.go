@@ -73,6 +73,7 @@ const (
 	derivedPrincipalArn
 	derivedPrincipalAccount
 	derivedUsername
+	derivedResourceAccount
 )
 
 // keyRef is a condition key or variable name, resolved once at compile
@@ -91,6 +92,8 @@ func newKeyRef(name string) keyRef {
 		r.derived = derivedPrincipalAccount
 	case strings.EqualFold(name, "aws:username"):
 		r.derived = derivedUsername
+	case strings.EqualFold(name, "aws:ResourceAccount"):
+		r.derived = derivedResourceAccount
 	}
 	return r
 }
@@ -101,7 +104,8 @@ func newKeyRef(name string) keyRef {
 // When the context does not carry them, three keys are derived from
 // Request.Principal: aws:PrincipalArn (the principal as given),
 // aws:PrincipalAccount (its account field) and, for IAM users,
-// aws:username (the last path element of the user ARN).
+// aws:username (the last path element of the user ARN); and
+// aws:ResourceAccount is Request.ResourceAccount when that is set.
 func (ev *evalCtx) lookup(key keyRef) (values, bool) {
 	if ctx := ev.req.Context; len(ctx) > 0 {
 		if v, ok := ctx[key.name]; ok {
@@ -110,6 +114,12 @@ func (ev *evalCtx) lookup(key keyRef) (values, bool) {
 		if v, ok := ev.foldedLookup(key.name); ok {
 			return values{list: v}, len(v) > 0
 		}
+	}
+	if key.derived == derivedResourceAccount {
+		if a := ev.req.ResourceAccount; a != "" {
+			return values{one: a, isOne: true}, true
+		}
+		return values{}, false
 	}
 	p := ev.req.Principal
 	if p == "" {

@@ -59,10 +59,11 @@ type corpusPolicy struct {
 }
 
 type corpusRequest struct {
-	Principal string         `yaml:"principal"`
-	Action    string         `yaml:"action"`
-	Resource  string         `yaml:"resource"`
-	Context   map[string]any `yaml:"context"`
+	Principal       string         `yaml:"principal"`
+	Action          string         `yaml:"action"`
+	Resource        string         `yaml:"resource"`
+	Context         map[string]any `yaml:"context"`
+	ResourceAccount string         `yaml:"resource_account"`
 }
 
 // loadCorpus reads every case file, strictly.
@@ -164,7 +165,7 @@ func (c *corpusCase) policySet() (PolicySet, error) {
 }
 
 func (r corpusRequest) request() (*Request, error) {
-	req := &Request{Principal: r.Principal, Action: r.Action, Resource: r.Resource}
+	req := &Request{Principal: r.Principal, Action: r.Action, Resource: r.Resource, ResourceAccount: r.ResourceAccount}
 	if r.Context != nil {
 		req.Context = map[string][]string{}
 	}

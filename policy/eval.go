@@ -23,6 +23,10 @@ type Request struct {
 	// that is absent, or present with no values, is missing from the
 	// request.
 	Context map[string][]string
+	// ResourceAccount, when set, is the value of aws:ResourceAccount for a
+	// request whose Context does not carry that key (AWS supplies it from
+	// the resource's owner). It spares callers a copy of Context per request.
+	ResourceAccount string
 }
 
 // Layer names a kind of policy in the evaluation.

@@ -1,0 +1,91 @@
+// Command accountgen writes a large account for scan benchmarks: an AWS CLI
+// export (get-account-authorization-details) with one compute node's roles
+// and boundary policy copied under new node identifiers, plus unrelated
+// customer roles.
+//
+//	go run ./bench/accountgen -from testdata/accounts/compliant.json -nodes 300 -other-roles 1500 -o bench/out/large.json
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "accountgen:", err)
+		os.Exit(2)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("accountgen", flag.ContinueOnError)
+	from := fs.String("from", "testdata/accounts/compliant.json", "AWS CLI export to grow")
+	node := fs.String("node", "7f3a9c21", "compute node whose roles and boundary are copied")
+	nodes := fs.Int("nodes", 100, "compute nodes to add")
+	otherRole := fs.String("other-role", "github-actions-deploy", "customer role copied for -other-roles")
+	others := fs.Int("other-roles", 0, "unrelated customer roles to add")
+	out := fs.String("o", "", "output file (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("-o is required")
+	}
+	raw, err := os.ReadFile(*from)
+	if err != nil {
+		return err
+	}
+	var doc map[string][]json.RawMessage
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return fmt.Errorf("%s: %w", *from, err)
+	}
+	for _, list := range []string{"RoleDetailList", "Policies"} {
+		var tmpl []json.RawMessage
+		for _, it := range doc[list] {
+			if bytes.Contains(it, []byte(`"pennsieve-`+*node)) || bytes.Contains(it, []byte(`"pennsieve-boundary-`+*node+`"`)) {
+				tmpl = append(tmpl, it)
+			}
+		}
+		if len(tmpl) == 0 {
+			return fmt.Errorf("%s: no %s of node %s", *from, list, *node)
+		}
+		for n := range *nodes {
+			id := []byte(fmt.Sprintf("%08x", 0x10000000+n))
+			for _, it := range tmpl {
+				doc[list] = append(doc[list], bytes.ReplaceAll(it, []byte(*node), id))
+			}
+		}
+	}
+	if *others > 0 {
+		var tmpl json.RawMessage
+		for _, it := range doc["RoleDetailList"] {
+			if bytes.Contains(it, []byte(`"RoleName": "`+*otherRole+`"`)) || bytes.Contains(it, []byte(`"RoleName":"`+*otherRole+`"`)) {
+				tmpl = it
+			}
+		}
+		if tmpl == nil {
+			return fmt.Errorf("%s: no role %s", *from, *otherRole)
+		}
+		for i := range *others {
+			doc["RoleDetailList"] = append(doc["RoleDetailList"], bytes.ReplaceAll(tmpl, []byte(*otherRole), []byte(fmt.Sprintf("app-role-%05d", i))))
+		}
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		return err
+	}
+	tmp := *out + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, *out)
+}
