@@ -198,7 +198,15 @@ func principalOf(rc checks.RoleClass) Principal {
 // binding is one assignment of the multi-valued variables.
 type binding struct {
 	node, otherNode, fileSystem string
+	// othersTotal is set when ${other_node} took only some of the other
+	// nodes: how many there are.
+	othersTotal int
 }
+
+// maxOtherNodes bounds the ${other_node} values of a scenario row per
+// node, so a row costs nodes × maxOtherNodes, not nodes². Every pair of
+// nodes is still probed by the generated isolation probes (PV-PRB-003).
+const maxOtherNodes = 8
 
 // scenario expands one row.
 func (x *expander) scenario(s *contract.Scenario) []Probe {
@@ -310,9 +318,12 @@ func (x *expander) bindings(rc checks.RoleClass, used map[string]bool) []binding
 	}
 	var out []binding
 	for _, n := range nodes {
-		others := []string{""}
+		others, total := []string{""}, 0
 		if used["other_node"] {
 			others = x.otherNodes(n)
+			if all := len(x.env.NodeIDs) - 1; len(others) < all {
+				total = all
+			}
 		}
 		fss := []string{""}
 		if used["file_system"] {
@@ -323,7 +334,7 @@ func (x *expander) bindings(rc checks.RoleClass, used map[string]bool) []binding
 		}
 		for _, o := range others {
 			for _, fs := range fss {
-				out = append(out, binding{node: n, otherNode: o, fileSystem: fs})
+				out = append(out, binding{node: n, otherNode: o, fileSystem: fs, othersTotal: total})
 			}
 		}
 	}
@@ -343,9 +354,20 @@ func (x *expander) otherNodes(node string) []string {
 		}
 	}
 	if len(out) == 0 {
-		out = []string{hypotheticalOtherNode}
+		return []string{hypotheticalOtherNode}
 	}
-	return out
+	if len(out) <= maxOtherNodes {
+		return out
+	}
+	// The nodes that follow this one in order, wrapping around: each node
+	// looks at different neighbours, and the result does not depend on
+	// map order.
+	start := sort.SearchStrings(out, node)
+	picked := make([]string, 0, maxOtherNodes)
+	for i := range maxOtherNodes {
+		picked = append(picked, out[(start+i)%len(out)])
+	}
+	return picked
 }
 
 // fileSystems returns the EFS file systems the node's roles name in their
@@ -496,6 +518,10 @@ func (v *varSet) notes(used map[string]bool) []string {
 	}
 	if used["other_node"] && v.b.otherNode == hypotheticalOtherNode {
 		out = append(out, "the account reveals no other compute node; used hypothetical node "+hypotheticalOtherNode)
+	}
+	if used["other_node"] && v.b.othersTotal > 0 {
+		out = append(out, fmt.Sprintf("checked against %d of the %d other compute nodes (the next ones in order); PV-PRB-003 probes every pair of nodes",
+			maxOtherNodes, v.b.othersTotal))
 	}
 	return out
 }

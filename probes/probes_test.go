@@ -1,7 +1,11 @@
 package probes
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -482,6 +486,96 @@ func TestIsolationFindingsNodeByNode(t *testing.T) {
 				if r.Origin == FromIsolation {
 					t.Fatal("NoIsolation still generated isolation probes")
 				}
+			}
+		})
+	}
+}
+
+// manyNodes is compliant.json with extra copies of node 7f3a9c21.
+func manyNodes(t *testing.T, extra int) *inventory.Snapshot {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "accounts", "compliant.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string][]json.RawMessage
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, list := range []string{"RoleDetailList", "Policies"} {
+		var node []json.RawMessage
+		for _, it := range doc[list] {
+			if bytes.Contains(it, []byte(`"pennsieve-7f3a9c21`)) || bytes.Contains(it, []byte(`"pennsieve-boundary-7f3a9c21"`)) {
+				node = append(node, it)
+			}
+		}
+		for n := range extra {
+			id := []byte(fmt.Sprintf("%08x", 0x10000000+n))
+			for _, it := range node {
+				doc[list] = append(doc[list], bytes.ReplaceAll(it, []byte("7f3a9c21"), id))
+			}
+		}
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := inventory.Decode(out, "many-nodes.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+// TestOtherNodeBound: a scenario row with ${other_node} takes at most
+// maxOtherNodes other nodes per principal (and says so), while the
+// generated isolation probes still cover every pair.
+func TestOtherNodeBound(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		extra     int
+		perPrinc  int // other nodes per principal in processor-other-nodes
+		wantNote  bool
+		isolation int // isolation target nodes per principal
+	}{
+		{name: "few-nodes", extra: 3, perPrinc: 4, isolation: 4},
+		{name: "many-nodes", extra: 14, perPrinc: maxOtherNodes, wantNote: true, isolation: 15},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			snap := manyNodes(t, tc.extra)
+			c := loadContract(t, "pennsieve")
+			env := checks.NewEnv(snap, c, testNow)
+			ps := Expand(env, c, Options{})
+			const principal = "pennsieve-10000002-processor-ecs"
+			others := map[string]bool{}
+			isoTargets := map[string]bool{}
+			note := false
+			for _, p := range ps {
+				if p.Principal.Name != principal {
+					continue
+				}
+				switch {
+				case p.ScenarioID == "processor-other-nodes":
+					for _, n := range env.NodeIDs {
+						if n != "10000002" && strings.Contains(p.Resource(), n) {
+							others[n] = true
+						}
+					}
+					for _, n := range p.Notes {
+						note = note || strings.Contains(n, "PV-PRB-003 probes every pair")
+					}
+				case p.Origin == FromIsolation:
+					isoTargets[strings.TrimPrefix(p.ScenarioID, "isolation-10000002-to-")] = true
+				}
+			}
+			if len(others) != tc.perPrinc || note != tc.wantNote {
+				t.Errorf("processor-other-nodes covers %d other nodes (note %v), want %d (note %v)", len(others), note, tc.perPrinc, tc.wantNote)
+			}
+			if len(isoTargets) != tc.isolation {
+				t.Errorf("isolation probes reach %d other nodes, want every one of %d", len(isoTargets), tc.isolation)
 			}
 		})
 	}
