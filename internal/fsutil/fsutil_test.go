@@ -1,0 +1,81 @@
+package fsutil
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestWriteFileAtomic(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		exists  bool
+		write   func(w io.Writer) error
+		wantErr string
+		want    string // content afterwards
+	}{
+		{name: "new-file", write: func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }, want: "new"},
+		{name: "replaces-existing", exists: true, write: func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }, want: "new"},
+		{name: "failed-write-keeps-existing", exists: true, wantErr: "disk on fire", want: "old",
+			write: func(w io.Writer) error {
+				if _, err := io.WriteString(w, "half"); err != nil {
+					return err
+				}
+				return errors.New("disk on fire")
+			}},
+		{name: "failed-write-leaves-nothing", wantErr: "disk on fire", want: "",
+			write: func(io.Writer) error { return errors.New("disk on fire") }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "out.json")
+			if tc.exists {
+				if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := WriteFileAtomic(path, 0o644, tc.write)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), path) {
+					t.Fatalf("err = %v, want one naming %s and %q", err, path, tc.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			got, readErr := os.ReadFile(path)
+			switch {
+			case tc.want == "" && !errors.Is(readErr, os.ErrNotExist):
+				t.Errorf("file exists after a failed first write: %q, %v", got, readErr)
+			case tc.want != "" && string(got) != tc.want:
+				t.Errorf("content %q, want %q", got, tc.want)
+			}
+			if tc.wantErr == "" {
+				if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
+					t.Errorf("mode %v (%v), want 0644", fi.Mode().Perm(), err)
+				}
+			}
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				if strings.Contains(e.Name(), ".tmp-") {
+					t.Errorf("temporary file left behind: %s", e.Name())
+				}
+			}
+		})
+	}
+	t.Run("missing-directory", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "no", "such", "dir", "out.json")
+		if err := WriteFileAtomic(path, 0o644, func(io.Writer) error { return nil }); err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("err = %v, want one naming %s", err, path)
+		}
+	})
+}
