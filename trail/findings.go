@@ -211,7 +211,8 @@ func Analyze(sessions []*Session, e Expectations) []finding.Finding {
 	}
 	if notEvaluated && len(sessions) > 0 {
 		out = append(out, newFinding(CheckUntrustedAssumer, finding.High, finding.NotEvaluated, "trail", "config",
-			"no trusted provisioner account or principal is configured, so who assumed the role could not be judged", nil))
+			"no trusted provisioner account or principal is configured, so who assumed the role could not be judged "+
+				"(set --provisioner-account or parameters.provisioner_account_id in pvaudit.yaml)", nil))
 	}
 	finding.Sort(out)
 	return out
