@@ -25,8 +25,8 @@ type trailEvidence struct {
 }
 
 // replayForScan replays the --trail-* sources with the contract's
-// expectations. Unreadable files become coverage gaps: a CreateRole in
-// them would be a child role the scan cannot see.
+// expectations. Unreadable files and undecodable records become coverage
+// gaps: a CreateRole in them would be a child role the scan cannot see.
 func replayForScan(ctx context.Context, a *app, stdin io.Reader, src *trailSource, c *contract.Contract, ao *awsOpts, snap *inventory.Snapshot) (*trailEvidence, error) {
 	expect, err := trailExpectations(c, &expectOpts{})
 	if err != nil {
@@ -44,6 +44,12 @@ func replayForScan(ctx context.Context, a *app, stdin io.Reader, src *trailSourc
 	if st.FilesUnread > 0 {
 		ev.gaps = append(ev.gaps, inventory.Gap{Operation: "cloudtrail:read", Code: "Unreadable",
 			Message: fmt.Sprintf("%d CloudTrail file(s) could not be read; roles the provider created in them are not known to the scan", st.FilesUnread)})
+	}
+	// Also a gap (not only TRAIL-011), so that --checks cannot select it
+	// away: a lost record may be the CreateRole of a child role.
+	if st.Undecodable > 0 {
+		ev.gaps = append(ev.gaps, inventory.Gap{Operation: "cloudtrail:decode", Code: "Undecodable",
+			Message: fmt.Sprintf("%d CloudTrail record(s) could not be decoded; a role the provider created in them is not known to the scan", st.Undecodable)})
 	}
 	inAccount := map[string]bool{}
 	for i := range snap.Roles {

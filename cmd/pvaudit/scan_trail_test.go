@@ -129,6 +129,17 @@ func TestScanWithTrail(t *testing.T) {
 					t.Errorf("complete=%v, want incomplete with TRAIL-011 ERROR", s.Complete)
 				}
 			}},
+		{name: "undecodable-records-stay-a-gap-when-trail-checks-are-not-selected", args: []string{"scan", "--from", sample, "--trail-file", truncated, "--provisioner-account", "941377122013", "--checks", "PV-BND-001", "-o", "json"},
+			code: 2, kind: "other",
+			check: func(t *testing.T, s *trailScanJSON) {
+				if s.Complete || !slices.ContainsFunc(s.CoverageGaps, func(g struct {
+					Operation string `json:"operation"`
+				}) bool {
+					return g.Operation == "cloudtrail:decode"
+				}) {
+					t.Errorf("complete=%v gaps=%v, want incomplete with a cloudtrail:decode gap", s.Complete, s.CoverageGaps)
+				}
+			}},
 		{name: "unreadable-trail-file-is-a-gap", args: []string{"scan", "--from", sample, "--trail-file", badHeader, "--provisioner-account", "941377122013", "-o", "json"},
 			code: 2, kind: "other",
 			check: func(t *testing.T, s *trailScanJSON) {
