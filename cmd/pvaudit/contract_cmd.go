@@ -108,6 +108,15 @@ func (o *contractOpts) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.params.LLMGovernorFunctionARN, "llm-governor-arn", "", "the LLM governor Lambda function ARN processor roles may invoke")
 }
 
+// registerTrail registers what the trail commands use of a contract: the
+// contract, the config file and the provisioner account.
+func (o *contractOpts) registerTrail(fs *pflag.FlagSet) {
+	o.flags = fs
+	fs.StringVar(&o.name, "contract", "pennsieve", "contract: built-in name (pennsieve, par) or YAML file")
+	fs.StringVar(&o.config, "config", "", "config file (default: ./"+defaultConfigFile+" when present)")
+	fs.StringVar(&o.params.ProvisionerAccountID, "provisioner-account", "", "the provider's provisioner account ID, trusted to assume the cross-account role")
+}
+
 func (o *contractOpts) registerSuppress(fs *pflag.FlagSet) {
 	fs.StringVar(&o.suppress, "suppress", "", "suppression file (YAML): findings to mark suppressed, with reason and expiry")
 }

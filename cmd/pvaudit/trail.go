@@ -155,7 +155,7 @@ type trailOpts struct {
 func (o *trailOpts) register(f *pflag.FlagSet) {
 	o.src.register(f, "")
 	o.exp.register(f)
-	o.ct.register(f)
+	o.ct.registerTrail(f)
 	o.ct.registerSuppress(f)
 	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
 	f.StringVar(&o.failOn, "fail-on", "high", "exit 1 when a FAIL has this severity or higher: info, low, medium, high, critical")
