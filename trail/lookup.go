@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,10 +41,30 @@ type LookupOptions struct {
 const lookupWindow = 90 * 24 * time.Hour
 
 // Lookup reads AssumeRole events from LookupEvents into c, then each
-// session's calls by its access key ID. Records go through the same
-// decoder as files. IAM and STS events are recorded in us-east-1: give a
-// client for that region.
+// session's calls by its access key ID, from one region's event history.
+// Records go through the same decoder as files. IAM events (and STS events
+// from the global endpoint) are recorded in us-east-1.
 func Lookup(ctx context.Context, api LookupAPI, c *Collection, opts LookupOptions) error {
+	return LookupRegions(ctx, []RegionalAPI{{API: api}}, c, opts)
+}
+
+// RegionalAPI is a LookupEvents client for one region's event history.
+type RegionalAPI struct {
+	Region string // names the source in evidence ("lookup:REGION")
+	API    LookupAPI
+}
+
+// LookupRegions is Lookup over several regions' event histories. Event
+// history is regional: an AssumeRole on a regional STS endpoint is
+// recorded in that region, and a session's calls in each region it
+// touched. Sessions are gathered from every region first, then each
+// session's calls are looked up in every region. Regions run in parallel,
+// each within its own rate (LookupEvents allows 2 requests per second per
+// account and region).
+func LookupRegions(ctx context.Context, regions []RegionalAPI, c *Collection, opts LookupOptions) error {
+	if len(regions) == 0 {
+		return errors.New("lookup: no region")
+	}
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
@@ -64,18 +85,43 @@ func Lookup(ctx context.Context, api LookupAPI, c *Collection, opts LookupOption
 	if retries <= 0 {
 		retries = 8
 	}
-	origin := opts.Origin
-	if origin == "" {
-		origin = "lookup"
-	}
-	l := &lookup{api: api, c: c, lim: rate.NewLimiter(rate.Limit(r), 1), retries: retries, origin: origin}
-	for _, name := range []string{"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"} {
-		attr := types.LookupAttribute{AttributeKey: types.LookupAttributeKeyEventName, AttributeValue: aws.String(name)}
-		if err := l.all(ctx, attr, since, until); err != nil {
-			return err
+	ls := make([]*lookup, len(regions))
+	for i, reg := range regions {
+		origin := opts.Origin
+		switch {
+		case reg.Region != "":
+			origin = "lookup:" + reg.Region
+		case origin == "":
+			origin = "lookup"
 		}
+		ls[i] = &lookup{api: reg.API, c: c, lim: rate.NewLimiter(rate.Limit(r), 1), retries: retries, origin: origin}
 	}
-	// Each session's calls, by the access key its AssumeRole returned.
+	defer func() {
+		for _, l := range ls {
+			c.addLookup(l.requests, l.throttled, l.transient)
+		}
+	}()
+	// Sessions, from every region.
+	err := eachRegion(ctx, ls, func(ctx context.Context, l *lookup) error {
+		for _, name := range []string{"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"} {
+			attr := types.LookupAttribute{AttributeKey: types.LookupAttributeKeyEventName, AttributeValue: aws.String(name)}
+			if err := l.all(ctx, attr, since, until); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Each session's calls, by the access key its AssumeRole returned, in
+	// every region.
+	type session struct {
+		key, name  string
+		from, to   time.Time
+		byUsername bool
+	}
+	var sessions []session
 	seen := map[string]bool{}
 	for _, rec := range c.Records() {
 		if !isAssume(rec.EventName) || rec.Failed() || rec.CredAccessKeyID == "" || seen[rec.CredAccessKeyID] {
@@ -85,29 +131,62 @@ func Lookup(ctx context.Context, api LookupAPI, c *Collection, opts LookupOption
 			continue
 		}
 		seen[rec.CredAccessKeyID] = true
-		from := rec.EventTime.Add(-arnSkew)
-		if from.Before(since) {
-			from = since
-		}
-		attr := types.LookupAttribute{AttributeKey: types.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(rec.CredAccessKeyID)}
-		if err := l.all(ctx, attr, from, until); err != nil {
-			return err
+		s := session{key: rec.CredAccessKeyID, name: rec.RoleSessionName, from: rec.EventTime.Add(-arnSkew)}
+		if s.from.Before(since) {
+			s.from = since
 		}
 		// Calls recorded without an access key ID are found by the
 		// session's user name (the role session name) within its window.
 		if rec.RoleSessionName != "" && !rec.CredExpiration.IsZero() {
-			to := rec.CredExpiration.Add(arnSkew)
-			if to.After(until) {
-				to = until
-			}
-			attr := types.LookupAttribute{AttributeKey: types.LookupAttributeKeyUsername, AttributeValue: aws.String(rec.RoleSessionName)}
-			if err := l.all(ctx, attr, from, to); err != nil {
-				return err
+			s.byUsername = true
+			s.to = rec.CredExpiration.Add(arnSkew)
+			if s.to.After(until) {
+				s.to = until
 			}
 		}
+		sessions = append(sessions, s)
 	}
-	c.addLookup(l.requests, l.throttled, l.transient)
-	return nil
+	return eachRegion(ctx, ls, func(ctx context.Context, l *lookup) error {
+		for _, s := range sessions {
+			attr := types.LookupAttribute{AttributeKey: types.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(s.key)}
+			if err := l.all(ctx, attr, s.from, until); err != nil {
+				return err
+			}
+			if s.byUsername {
+				attr := types.LookupAttribute{AttributeKey: types.LookupAttributeKeyUsername, AttributeValue: aws.String(s.name)}
+				if err := l.all(ctx, attr, s.from, s.to); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// eachRegion runs f for every region in parallel and returns the first
+// error (the others are cancelled).
+func eachRegion(ctx context.Context, ls []*lookup, f func(context.Context, *lookup) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(ls))
+	var wg sync.WaitGroup
+	for i, l := range ls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx, l); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", l.origin, err)
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return errors.Join(errs...)
 }
 
 type lookup struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,7 @@ type trailSource struct {
 	files      []string
 	lookup     bool
 	lookupRate float64
+	regions    []string
 	since      string
 	until      string
 	workers    int
@@ -46,7 +48,8 @@ func (s *trailSource) register(f *pflag.FlagSet, prefix string) {
 	f.StringVar(&s.dir, prefix+"dir", "", "local copy of a trail's S3 prefix (AWSLogs/…), read recursively")
 	f.StringArrayVar(&s.files, prefix+"file", nil, "a CloudTrail file: {\"Records\":[…]}, a JSON array or one record per line; .gz or plain; - for stdin (repeatable)")
 	f.BoolVar(&s.lookup, prefix+"lookup", false, "read the last 90 days from the CloudTrail LookupEvents API (us-east-1 unless --region)")
-	f.Float64Var(&s.lookupRate, prefix+"lookup-rate", 2, "LookupEvents requests per second (the API allows 2 per account and region)")
+	f.Float64Var(&s.lookupRate, prefix+"lookup-rate", 2, "LookupEvents requests per second and region (the API allows 2 per account and region)")
+	f.StringSliceVar(&s.regions, prefix+"lookup-region", nil, "regions whose event history to read (default: --region, else us-east-1, where IAM records its events); a session's calls are looked up in each")
 	f.StringVar(&s.since, prefix+"since", "", "keep events at or after this time (RFC 3339 or YYYY-MM-DD); dated folders before it are not read")
 	f.StringVar(&s.until, prefix+"until", "", "keep events at or before this time (RFC 3339 or YYYY-MM-DD)")
 	f.IntVar(&s.workers, prefix+"workers", 0, "files decoded in parallel (default: one per CPU)")
@@ -246,13 +249,23 @@ func (s *trailSource) replay(ctx context.Context, a *app, stdin io.Reader, expec
 		if err != nil {
 			return nil, &exitErr{code: exitError, err: err}
 		}
-		if ao.region == "" {
-			cfg.Region = "us-east-1" // IAM and STS events are recorded there
+		regions := s.regions
+		switch {
+		case len(regions) > 0:
+		case ao.region != "":
+			regions = []string{ao.region}
+		default:
+			regions = []string{"us-east-1"} // IAM and global STS events are recorded there
 		}
-		client := cloudtrail.NewFromConfig(cfg)
-		a.log.Info("looking up CloudTrail events", "region", cfg.Region, "rate", s.lookupRate)
-		err = trail.Lookup(ctx, client, c, trail.LookupOptions{Since: s.sinceT, Until: s.untilT, Rate: s.lookupRate,
-			Now: a.now, Origin: "lookup:" + cfg.Region})
+		if !slices.Contains(regions, "us-east-1") {
+			a.log.Warn("us-east-1 is not among the lookup regions; IAM events (CreateRole …) of the commercial partition are recorded there", "regions", regions)
+		}
+		apis := make([]trail.RegionalAPI, 0, len(regions))
+		for _, r := range regions {
+			apis = append(apis, trail.RegionalAPI{Region: r, API: cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) { o.Region = r })})
+		}
+		a.log.Info("looking up CloudTrail events", "regions", regions, "rate_per_region", s.lookupRate)
+		err = trail.LookupRegions(ctx, apis, c, trail.LookupOptions{Since: s.sinceT, Until: s.untilT, Rate: s.lookupRate, Now: a.now})
 		if err != nil {
 			return nil, &exitErr{code: exitError, err: err}
 		}

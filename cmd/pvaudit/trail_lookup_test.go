@@ -42,32 +42,47 @@ func TestTrailLookupEndToEnd(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 
-	code, out, errOut := runTest(t, "trail", "sessions", "--lookup", "--endpoint-url", url, "--lookup-rate", "200",
-		"--since", "2025-01-01", "--until", "2025-01-31", "--trusted-account", "999988887777", "-o", "json")
-	if code != 1 {
-		t.Fatalf("exit %d, want 1 (findings)\n%s\n%s", code, out, errOut)
+	// Event history is regional: the session's call in eu-west-1 is found
+	// only when that region is read too.
+	tests := []struct {
+		name    string
+		regions []string
+		want    string
+	}{
+		{"default-us-east-1", nil, "attempt-f1000000-0000-0000-0000-000000000001=0,ASIAFIXTURE0000001=4"},
+		{"two-regions", []string{"--lookup-region", "us-east-1,eu-west-1"}, "attempt-f1000000-0000-0000-0000-000000000001=0,ASIAFIXTURE0000001=5"},
 	}
-	var doc struct {
-		Sessions []struct {
-			ID        string `json:"id"`
-			CallCount int    `json:"call_count"`
-		} `json:"sessions"`
-		Stats struct {
-			LookupRequests int `json:"lookup_requests"`
-		} `json:"stats"`
-	}
-	if err := json.Unmarshal([]byte(out), &doc); err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, s := range doc.Sessions {
-		got = append(got, s.ID+"="+string(rune('0'+s.CallCount)))
-	}
-	if want := "attempt-f1000000-0000-0000-0000-000000000001=0,ASIAFIXTURE0000001=5"; strings.Join(got, ",") != want {
-		t.Errorf("sessions %v, want %s", got, want)
-	}
-	if doc.Stats.LookupRequests < 4 {
-		t.Errorf("%d LookupEvents requests; want paging with page size 2", doc.Stats.LookupRequests)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"trail", "sessions", "--lookup", "--endpoint-url", url, "--lookup-rate", "200",
+				"--since", "2025-01-01", "--until", "2025-01-31", "--trusted-account", "999988887777", "-o", "json"}, tc.regions...)
+			code, out, errOut := runTest(t, args...)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1 (findings)\n%s\n%s", code, out, errOut)
+			}
+			var doc struct {
+				Sessions []struct {
+					ID        string `json:"id"`
+					CallCount int    `json:"call_count"`
+				} `json:"sessions"`
+				Stats struct {
+					LookupRequests int `json:"lookup_requests"`
+				} `json:"stats"`
+			}
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range doc.Sessions {
+				got = append(got, s.ID+"="+string(rune('0'+s.CallCount)))
+			}
+			if strings.Join(got, ",") != tc.want {
+				t.Errorf("sessions %v, want %s", got, tc.want)
+			}
+			if doc.Stats.LookupRequests < 4 {
+				t.Errorf("%d LookupEvents requests; want paging with page size 2", doc.Stats.LookupRequests)
+			}
+		})
 	}
 	if n := len(srv.MutatingCalls()); n != 0 {
 		t.Errorf("replay made %d mutating calls, want 0", n)

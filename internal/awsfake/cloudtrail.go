@@ -383,9 +383,11 @@ func (s *Server) ctLookupEvents(ex *exchange) ([]byte, *apiError) {
 			return nil, newErr(http.StatusBadRequest, "InvalidLookupAttributesException", "Lookup attribute key %q is not valid.", a.AttributeKey)
 		}
 	}
+	// Event history is regional: a request sees the events recorded in
+	// the region it was signed for.
 	var hits []record
 	for _, r := range s.records {
-		if r.time.Before(start) || r.time.After(end) || !match(r) {
+		if r.time.Before(start) || r.time.After(end) || !match(r) || r.region != ex.region {
 			continue
 		}
 		hits = append(hits, r)
