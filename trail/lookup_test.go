@@ -76,13 +76,18 @@ func TestLookupAgainstLoopback(t *testing.T) {
 				Clock: func() time.Time { return end }})
 			seedFake(t, srv, dir)
 			admin := srv.AdminCredentials()
-			client := cloudtrail.New(cloudtrail.Options{
-				Region: "us-east-1", BaseEndpoint: &url, RetryMaxAttempts: 1, HTTPClient: &http.Client{Transport: &http.Transport{}},
-				Credentials: credentials.NewStaticCredentialsProvider(admin.AccessKeyID, admin.SecretAccessKey, ""),
-			})
+			// Event history is regional: the planted sessions call us-west-2
+			// too (mallory's rds:DescribeDBInstances), found only there.
+			var apis []trail.RegionalAPI
+			for _, region := range []string{"us-east-1", "us-west-2"} {
+				apis = append(apis, trail.RegionalAPI{Region: region, API: cloudtrail.New(cloudtrail.Options{
+					Region: region, BaseEndpoint: &url, RetryMaxAttempts: 1, HTTPClient: &http.Client{Transport: &http.Transport{}},
+					Credentials: credentials.NewStaticCredentialsProvider(admin.AccessKeyID, admin.SecretAccessKey, ""),
+				})})
+			}
 			e := expectFor(m)
 			c := trail.NewCollection(e, time.Time{}, time.Time{})
-			err = trail.Lookup(context.Background(), client, c, trail.LookupOptions{Rate: tc.rate, ThrottleRetries: 30,
+			err = trail.LookupRegions(context.Background(), apis, c, trail.LookupOptions{Rate: tc.rate, ThrottleRetries: 30,
 				Now: func() time.Time { return end }})
 			if err != nil {
 				t.Fatalf("lookup: %v", err)
