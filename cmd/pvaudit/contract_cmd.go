@@ -174,6 +174,9 @@ func newContractCmd(a *app) *cobra.Command {
 role's naming, trust, ExternalId and session length, the boundary pattern, the
 allowed and forbidden services, how child, processor and PAR roles are
 recognised and what they may do. Built-ins: pennsieve (default) and par.`,
+		Example: `  pvaudit contract list
+  pvaudit contract init > my-contract.yaml
+  pvaudit scan --from account.json --contract my-contract.yaml`,
 	}
 	cmd.AddCommand(
 		&cobra.Command{
@@ -289,8 +292,9 @@ func checkInfos() []checkInfo {
 
 func newChecksCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "checks",
-		Short: "Show the check catalogue",
+		Use:     "checks",
+		Short:   "Show the check catalogue",
+		Example: "  pvaudit checks list\n  pvaudit checks list -o json | jq '.checks[] | select(.severity == \"critical\") | .id'",
 	}
 	output := "table"
 	list := &cobra.Command{

@@ -312,6 +312,8 @@ pattern and the documented services. --role, --trusted-account,
 
 Exit codes: 0 clean; 1 a FAIL at or above --fail-on; 2 usage or runtime error,
 an unreadable file, or a finding that could not be evaluated.`,
+		Example: `  pvaudit trail sessions --dir ./AWSLogs --provisioner-account 999988887777
+  pvaudit trail show ASIAQZ9TXK1Z0CWVP7UC --dir ./AWSLogs --provisioner-account 999988887777`,
 	}
 	cmd.AddCommand(newTrailSessionsCmd(a), newTrailShowCmd(a))
 	return cmd
