@@ -22,6 +22,7 @@ type scanOpts struct {
 }
 
 func (o *scanOpts) validate() error {
+	o.src.awsWithFile = o.trail.lookup // --from FILE --trail-lookup --profile P reads the trail live
 	if err := o.src.validate(); err != nil {
 		return err
 	}

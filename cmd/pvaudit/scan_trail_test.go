@@ -186,6 +186,7 @@ func TestScanTrailUsage(t *testing.T) {
 	}{
 		{"bad-since", []string{"scan", "--from", sample, "--trail-file", "x", "--trail-since", "yesterday"}, "--trail-since"},
 		{"missing-file", []string{"scan", "--from", sample, "--trail-file", "nope.json"}, "--trail-file"},
+		{"profile-with-from-needs-trail-lookup", []string{"scan", "--from", sample, "--profile", "audit"}, "cannot be combined with --profile"},
 		{"par-contract-names-no-role", []string{"scan", "--from", sample, "--contract", "par", "--trail-file", repoPath("testdata", "accounts", "sample-trail.ndjson")}, "names no cross-account role"},
 	}
 	for _, tc := range tests {

@@ -91,6 +91,9 @@ func (o *awsOpts) config(ctx context.Context) (aws.Config, error) {
 type sourceOpts struct {
 	from string
 	aws  awsOpts
+	// awsWithFile allows AWS flags next to --from, for commands that also
+	// call AWS for something else (scan --trail-lookup).
+	awsWithFile bool
 }
 
 func (o *sourceOpts) register(fs *pflag.FlagSet) {
@@ -99,7 +102,7 @@ func (o *sourceOpts) register(fs *pflag.FlagSet) {
 }
 
 func (o *sourceOpts) validate() error {
-	if o.from != "" && (o.aws.profile != "" || o.aws.roleARN != "" || o.aws.endpointURL != "") {
+	if o.from != "" && !o.awsWithFile && (o.aws.profile != "" || o.aws.roleARN != "" || o.aws.endpointURL != "") {
 		return usageErr("--from reads a file; it cannot be combined with --profile, --role-arn or --endpoint-url")
 	}
 	return o.aws.validate()

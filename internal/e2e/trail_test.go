@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -112,5 +113,15 @@ func TestProviderSessionReplay(t *testing.T) {
 	}
 	if m := a.srv.MutatingCalls(); len(m) != 0 {
 		t.Errorf("scan --trail-lookup made mutating calls: %+v", m)
+	}
+
+	// The same from a snapshot file, with CloudTrail read live.
+	snapFile := filepath.Join(t.TempDir(), "snap.json")
+	if r := a.pvaudit(t, "snapshot", "-o", snapFile); r.code != 0 {
+		t.Fatalf("snapshot: exit %d\n%s", r.code, r.stderr)
+	}
+	fromFile := a.pvaudit(t, "scan", "--from", snapFile, "-o", "json", "--provisioner-account", provider, "--checks", "PV-BND-001", "--trail-lookup")
+	if rep := parseReport(t, fromFile); fromFile.code != 1 || !rep.has("PV-BND-001", "FAIL", etl) {
+		t.Errorf("scan --from FILE --trail-lookup: exit %d, PV-BND-001 FAIL on %s = %v\n%s", fromFile.code, etl, rep.has("PV-BND-001", "FAIL", etl), fromFile.stderr)
 	}
 }
