@@ -104,20 +104,21 @@ func escBoundaryEdit() *Check {
 		if len(pols) == 0 {
 			return nil
 		}
+		// The same requests for every actor: built once.
+		var reqs []request
+		for _, p := range pols {
+			users := env.rolesUsingBoundary(p.ARN)
+			gains := fmt.Sprintf("rewrites the boundary of %d role(s) (%s): the cap becomes whatever it writes", len(users), strings.Join(users, ", "))
+			for _, a := range []string{"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion"} {
+				g := gains
+				if a == "iam:DeletePolicyVersion" {
+					g = "deletes boundary versions so that a broader one is left to become the default"
+				}
+				reqs = append(reqs, request{Action: a, Resource: p.ARN, Key: a + " " + p.Name, Gains: g})
+			}
+		}
 		var out []finding.Finding
 		for _, rc := range env.actors() {
-			var reqs []request
-			for _, p := range pols {
-				users := env.rolesUsingBoundary(p.ARN)
-				gains := fmt.Sprintf("rewrites the boundary of %d role(s) (%s): the cap becomes whatever it writes", len(users), strings.Join(users, ", "))
-				for _, a := range []string{"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion"} {
-					g := gains
-					if a == "iam:DeletePolicyVersion" {
-						g = "deletes boundary versions so that a broader one is left to become the default"
-					}
-					reqs = append(reqs, request{Action: a, Resource: p.ARN, Key: a + " " + p.Name, Gains: g})
-				}
-			}
 			out = append(out, c.decideAll(env, rc.Role, reqs, fmt.Sprintf("cannot edit any of the %d boundary policies", len(pols)))...)
 		}
 		return out

@@ -61,3 +61,33 @@ func TestRolePolicySet(t *testing.T) {
 		})
 	}
 }
+
+func TestAccountFromARN(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ arn, want string }{
+		{"arn:aws:iam::481516234201:role/x", "481516234201"},
+		{"arn:aws:iam::aws:policy/AdministratorAccess", "aws"},
+		{"arn:aws:s3:::bucket/key", ""},
+		{"arn:aws:logs:us-east-1:111122223333:log-group:/a:*", "111122223333"},
+		{"arn:aws:sts::1:assumed-role/r/s", "1"},
+		{"arn:aws:iam::123", ""},
+		{"*", ""},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.arn, func(t *testing.T) {
+			t.Parallel()
+			if got := AccountFromARN(tc.arn); got != tc.want {
+				t.Errorf("AccountFromARN(%q) = %q, want %q", tc.arn, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestAccountFromARNDoesNotAllocate: it runs once per policy evaluation in a
+// scan. Not parallel: AllocsPerRun needs the process to itself.
+func TestAccountFromARNDoesNotAllocate(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { _ = AccountFromARN("arn:aws:iam::481516234201:role/x") }); n != 0 {
+		t.Errorf("AccountFromARN allocates %v times", n)
+	}
+}
