@@ -198,8 +198,8 @@ func principalOf(rc checks.RoleClass) Principal {
 // binding is one assignment of the multi-valued variables.
 type binding struct {
 	node, otherNode, fileSystem string
-	// othersTotal is set when ${other_node} took only some of the other
-	// nodes: how many there are.
+	// othersTotal is set when ${other_node} took only maxOtherNodes of the
+	// other nodes: how many there are.
 	othersTotal int
 }
 
@@ -320,10 +320,7 @@ func (x *expander) bindings(rc checks.RoleClass, used map[string]bool) []binding
 	for _, n := range nodes {
 		others, total := []string{""}, 0
 		if used["other_node"] {
-			others = x.otherNodes(n)
-			if all := len(x.env.NodeIDs) - 1; len(others) < all {
-				total = all
-			}
+			others, total = x.otherNodes(n)
 		}
 		fss := []string{""}
 		if used["file_system"] {
@@ -343,9 +340,11 @@ func (x *expander) bindings(rc checks.RoleClass, used map[string]bool) []binding
 
 func (x *expander) override(name string) string { return x.opts.Vars[name] }
 
-func (x *expander) otherNodes(node string) []string {
+// otherNodes returns the values of ${other_node} for a node and, when they
+// are a sample (more than maxOtherNodes other nodes), how many there are.
+func (x *expander) otherNodes(node string) (nodes []string, sampledFrom int) {
 	if v := x.override("other_node"); v != "" {
-		return []string{v}
+		return []string{v}, 0
 	}
 	var out []string
 	for _, n := range x.env.NodeIDs {
@@ -354,10 +353,10 @@ func (x *expander) otherNodes(node string) []string {
 		}
 	}
 	if len(out) == 0 {
-		return []string{hypotheticalOtherNode}
+		return []string{hypotheticalOtherNode}, 0
 	}
 	if len(out) <= maxOtherNodes {
-		return out
+		return out, 0
 	}
 	// The nodes that follow this one in order, wrapping around: each node
 	// looks at different neighbours, and the result does not depend on
@@ -367,7 +366,7 @@ func (x *expander) otherNodes(node string) []string {
 	for i := range maxOtherNodes {
 		picked = append(picked, out[(start+i)%len(out)])
 	}
-	return picked
+	return picked, len(out)
 }
 
 // fileSystems returns the EFS file systems the node's roles name in their

@@ -95,7 +95,7 @@ func Findings(rs []Result) []finding.Finding {
 		if r.Verdict == Manual {
 			continue
 		}
-		k := string(r.Origin) + "\x00" + groupID(r) + "\x00" + r.Principal.Name
+		k := string(r.Origin) + "\x00" + r.group() + "\x00" + r.Principal.Name
 		g, ok := groups[k]
 		if !ok {
 			g = &group{first: r}
@@ -116,18 +116,6 @@ func Findings(rs []Result) []finding.Finding {
 	}
 	finding.Sort(out)
 	return out
-}
-
-// groupID is the scenario a result is reported under. Isolation probes are
-// generated per pair of nodes ("isolation-A-to-B"); they are reported once
-// per principal ("isolation-A"), or N nodes would give N² findings.
-func groupID(r *Result) string {
-	if r.Origin == FromIsolation {
-		if a, _, ok := strings.Cut(strings.TrimPrefix(r.ScenarioID, "isolation-"), "-to-"); ok {
-			return "isolation-" + a
-		}
-	}
-	return r.ScenarioID
 }
 
 // maxDetails bounds the broken requests listed in one finding's evidence.
@@ -159,7 +147,7 @@ func groupFinding(first *Result, rs []*Result) finding.Finding {
 		resource = first.Principal.Name
 	}
 	ev := map[string]any{
-		"scenario": groupID(first),
+		"scenario": first.group(),
 		"text":     first.Text,
 		"expected": string(first.Expect),
 		"requests": len(rs),
@@ -220,7 +208,7 @@ func groupFinding(first *Result, rs []*Result) finding.Finding {
 	}
 	f := finding.Finding{
 		CheckID: id, Title: m.title, Severity: first.Severity, Status: statusOf(worst),
-		Resource: resource, Key: groupID(first), Message: msg, Evidence: ev,
+		Resource: resource, Key: first.group(), Message: msg, Evidence: ev,
 		Controls: append([]finding.Control(nil), m.controls...),
 	}
 	if worst != Pass {

@@ -178,7 +178,7 @@ func (x *expander) isolationFrom(a string, targets map[string][]Request) []Probe
 				sev, when = finding.Medium, "the role is a processor role (the document promises isolation for processor roles only)"
 			}
 			for _, t := range targets[b] {
-				out = append(out, Probe{Origin: FromIsolation, ScenarioID: "isolation-" + a + "-to-" + b,
+				out = append(out, Probe{Origin: FromIsolation, ScenarioID: "isolation-" + a + "-to-" + b, Group: "isolation-" + a,
 					Section: sectionIsolation, Text: textIsolation, Principal: principalOf(rc),
 					Steps: []Request{t}, Expect: contract.ExpectDenied, When: when, Severity: sev})
 			}

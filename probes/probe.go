@@ -101,6 +101,19 @@ type Probe struct {
 	// principal matches, a variable has no value); the probe is then not
 	// evaluated.
 	Unexpanded string `json:"unexpanded,omitempty"`
+	// Group is the scenario the probe is reported under when it is not
+	// ScenarioID: isolation probes are generated per pair of nodes
+	// ("isolation-A-to-B") and reported once per principal ("isolation-A"),
+	// or N nodes would give N² findings.
+	Group string `json:"-"`
+}
+
+// group is the scenario a probe's result is reported under.
+func (p *Probe) group() string {
+	if p.Group != "" {
+		return p.Group
+	}
+	return p.ScenarioID
 }
 
 // Action is the probe's actions joined for display.

@@ -1,10 +1,7 @@
 package probes
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +11,7 @@ import (
 	"github.com/pvaudit/pvaudit/checks"
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
+	"github.com/pvaudit/pvaudit/internal/testaccount"
 	"github.com/pvaudit/pvaudit/inventory"
 )
 
@@ -498,25 +496,7 @@ func manyNodes(t *testing.T, extra int) *inventory.Snapshot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc map[string][]json.RawMessage
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	for _, list := range []string{"RoleDetailList", "Policies"} {
-		var node []json.RawMessage
-		for _, it := range doc[list] {
-			if bytes.Contains(it, []byte(`"pennsieve-7f3a9c21`)) || bytes.Contains(it, []byte(`"pennsieve-boundary-7f3a9c21"`)) {
-				node = append(node, it)
-			}
-		}
-		for n := range extra {
-			id := []byte(fmt.Sprintf("%08x", 0x10000000+n))
-			for _, it := range node {
-				doc[list] = append(doc[list], bytes.ReplaceAll(it, []byte("7f3a9c21"), id))
-			}
-		}
-	}
-	out, err := json.Marshal(doc)
+	out, err := testaccount.AddNodes(raw, "7f3a9c21", extra)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -535,12 +515,15 @@ func TestOtherNodeBound(t *testing.T) {
 	tests := []struct {
 		name      string
 		extra     int
+		opts      Options
 		perPrinc  int // other nodes per principal in processor-other-nodes
 		wantNote  bool
 		isolation int // isolation target nodes per principal
 	}{
 		{name: "few-nodes", extra: 3, perPrinc: 4, isolation: 4},
 		{name: "many-nodes", extra: 14, perPrinc: maxOtherNodes, wantNote: true, isolation: 15},
+		// A value given by the user is not a sample: no note.
+		{name: "many-nodes-other-node-given", extra: 14, opts: Options{Vars: map[string]string{"other_node": "10000005"}}, perPrinc: 1, isolation: 15},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -548,7 +531,7 @@ func TestOtherNodeBound(t *testing.T) {
 			snap := manyNodes(t, tc.extra)
 			c := loadContract(t, "pennsieve")
 			env := checks.NewEnv(snap, c, testNow)
-			ps := Expand(env, c, Options{})
+			ps := Expand(env, c, tc.opts)
 			const principal = "pennsieve-10000002-processor-ecs"
 			others := map[string]bool{}
 			isoTargets := map[string]bool{}
