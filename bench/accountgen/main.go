@@ -12,8 +12,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/pvaudit/pvaudit/internal/fsutil"
+	"github.com/pvaudit/pvaudit/internal/testaccount"
 )
 
 func main() {
@@ -41,26 +45,13 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	raw, err = testaccount.AddNodes(raw, *node, *nodes)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *from, err)
+	}
 	var doc map[string][]json.RawMessage
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return fmt.Errorf("%s: %w", *from, err)
-	}
-	for _, list := range []string{"RoleDetailList", "Policies"} {
-		var tmpl []json.RawMessage
-		for _, it := range doc[list] {
-			if bytes.Contains(it, []byte(`"pennsieve-`+*node)) || bytes.Contains(it, []byte(`"pennsieve-boundary-`+*node+`"`)) {
-				tmpl = append(tmpl, it)
-			}
-		}
-		if len(tmpl) == 0 {
-			return fmt.Errorf("%s: no %s of node %s", *from, list, *node)
-		}
-		for n := range *nodes {
-			id := []byte(fmt.Sprintf("%08x", 0x10000000+n))
-			for _, it := range tmpl {
-				doc[list] = append(doc[list], bytes.ReplaceAll(it, []byte(*node), id))
-			}
-		}
 	}
 	if *others > 0 {
 		var tmpl json.RawMessage
@@ -83,9 +74,8 @@ func run(args []string) error {
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 		return err
 	}
-	tmp := *out + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	return fsutil.WriteFileAtomic(*out, 0o644, func(w io.Writer) error {
+		_, err := w.Write(b)
 		return err
-	}
-	return os.Rename(tmp, *out)
+	})
 }

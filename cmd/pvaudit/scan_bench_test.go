@@ -1,51 +1,26 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"testing"
 
 	"github.com/pvaudit/pvaudit/checks"
 	"github.com/pvaudit/pvaudit/contract"
+	"github.com/pvaudit/pvaudit/internal/testaccount"
 	"github.com/pvaudit/pvaudit/inventory"
 )
 
-// largeAccount returns compliant.json with `extra` more compute nodes: node
-// 7f3a9c21's roles and boundary policy copied under new identifiers, the
-// way the provider provisions one more node. Copies are made by
-// substituting the identifier in the AWS CLI export, so every ARN, policy
-// name and resource pattern follows.
+// largeAccount returns compliant.json with `extra` more copies of node
+// 7f3a9c21 (testaccount.AddNodes).
 func largeAccount(tb testing.TB, extra int) *inventory.Snapshot {
 	tb.Helper()
 	raw, err := os.ReadFile(repoPath("testdata", "accounts", "compliant.json"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var doc map[string][]json.RawMessage
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		tb.Fatal(err)
-	}
-	for _, list := range []string{"RoleDetailList", "Policies"} {
-		var node []json.RawMessage
-		for _, it := range doc[list] {
-			if bytes.Contains(it, []byte(`"pennsieve-7f3a9c21`)) || bytes.Contains(it, []byte(`"pennsieve-boundary-7f3a9c21"`)) {
-				node = append(node, it)
-			}
-		}
-		if len(node) == 0 {
-			tb.Fatalf("compliant.json has no %s of node 7f3a9c21 to copy", list)
-		}
-		for n := range extra {
-			id := []byte(fmt.Sprintf("%08x", 0x10000000+n))
-			for _, it := range node {
-				doc[list] = append(doc[list], bytes.ReplaceAll(it, []byte("7f3a9c21"), id))
-			}
-		}
-	}
-	out, err := json.Marshal(doc)
+	out, err := testaccount.AddNodes(raw, "7f3a9c21", extra)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -100,7 +75,7 @@ func TestLargeAccountFixture(t *testing.T) {
 	}
 	children := 0
 	for _, rc := range env.RolesOfKind(checks.KindChild) {
-		if rc.NodeID == "10000002" {
+		if rc.NodeID == testaccount.NodeID(2) {
 			children++
 		}
 	}
