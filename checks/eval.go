@@ -345,15 +345,6 @@ func (e *Env) allowedOutside(r *inventory.Role, probes []probe, keep func(probe)
 	return out, unknown, nil
 }
 
-func hasKey(ctx map[string][]string, key string) bool {
-	for k := range ctx {
-		if strings.EqualFold(k, key) {
-			return true
-		}
-	}
-	return false
-}
-
 // sortedKeys returns a map's keys, sorted.
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))

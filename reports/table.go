@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -53,7 +54,7 @@ func (tableWriter) Write(w io.Writer, r *Report) error {
 			if !c.InAccount {
 				state = "no longer in the account"
 			}
-			fmt.Fprintf(w, "  provider-created: %s (%s) by session %s at %s\n", c.Role, state, c.Session, c.Time.Format("2006-01-02T15:04:05Z07:00"))
+			fmt.Fprintf(w, "  provider-created: %s (%s) by session %s at %s\n", c.Role, state, c.Session, c.Time.Format(time.RFC3339))
 		}
 	}
 	fixes := remediations(r.Findings)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/pvaudit/pvaudit/checks"
@@ -76,7 +77,7 @@ func (s *trailSource) describe() []string {
 		out = append(out, "file:"+f)
 	}
 	if s.lookup {
-		out = append(out, "lookup")
+		out = append(out, strings.TrimSuffix("lookup:"+strings.Join(s.regions, ","), ":"))
 	}
 	return out
 }

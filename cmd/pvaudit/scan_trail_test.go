@@ -42,6 +42,15 @@ func (s *trailScanJSON) kind(role string) (string, []string) {
 	return "", nil
 }
 
+func (s *trailScanJSON) hasGap(operation string) bool {
+	for _, g := range s.CoverageGaps {
+		if g.Operation == operation {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *trailScanJSON) has(check, resourceSuffix string, status finding.Status) bool {
 	return slices.ContainsFunc(s.Findings, func(f finding.Finding) bool {
 		return f.CheckID == check && strings.HasSuffix(f.Resource, resourceSuffix) && f.Status == status
@@ -132,22 +141,14 @@ func TestScanWithTrail(t *testing.T) {
 		{name: "undecodable-records-stay-a-gap-when-trail-checks-are-not-selected", args: []string{"scan", "--from", sample, "--trail-file", truncated, "--provisioner-account", "941377122013", "--checks", "PV-BND-001", "-o", "json"},
 			code: 2, kind: "other",
 			check: func(t *testing.T, s *trailScanJSON) {
-				if s.Complete || !slices.ContainsFunc(s.CoverageGaps, func(g struct {
-					Operation string `json:"operation"`
-				}) bool {
-					return g.Operation == "cloudtrail:decode"
-				}) {
+				if s.Complete || !s.hasGap("cloudtrail:decode") {
 					t.Errorf("complete=%v gaps=%v, want incomplete with a cloudtrail:decode gap", s.Complete, s.CoverageGaps)
 				}
 			}},
 		{name: "unreadable-trail-file-is-a-gap", args: []string{"scan", "--from", sample, "--trail-file", badHeader, "--provisioner-account", "941377122013", "-o", "json"},
 			code: 2, kind: "other",
 			check: func(t *testing.T, s *trailScanJSON) {
-				if s.Complete || !slices.ContainsFunc(s.CoverageGaps, func(g struct {
-					Operation string `json:"operation"`
-				}) bool {
-					return g.Operation == "cloudtrail:read"
-				}) {
+				if s.Complete || !s.hasGap("cloudtrail:read") {
 					t.Errorf("complete=%v gaps=%v, want incomplete with a cloudtrail:read gap", s.Complete, s.CoverageGaps)
 				}
 			}},

@@ -47,7 +47,7 @@ func (s *trailSource) register(f *pflag.FlagSet, prefix string) {
 	s.prefix = prefix
 	f.StringVar(&s.dir, prefix+"dir", "", "local copy of a trail's S3 prefix (AWSLogs/…), read recursively")
 	f.StringArrayVar(&s.files, prefix+"file", nil, "a CloudTrail file: {\"Records\":[…]}, a JSON array or one record per line; .gz or plain; - for stdin (repeatable)")
-	f.BoolVar(&s.lookup, prefix+"lookup", false, "read the last 90 days from the CloudTrail LookupEvents API (us-east-1 unless --region)")
+	f.BoolVar(&s.lookup, prefix+"lookup", false, "read the last 90 days from the CloudTrail LookupEvents API (regions: --"+prefix+"lookup-region)")
 	f.Float64Var(&s.lookupRate, prefix+"lookup-rate", 2, "LookupEvents requests per second and region (the API allows 2 per account and region)")
 	f.StringSliceVar(&s.regions, prefix+"lookup-region", nil, "regions whose event history to read (default: --region, else us-east-1, where IAM records its events); a session's calls are looked up in each")
 	f.StringVar(&s.since, prefix+"since", "", "keep events at or after this time (RFC 3339 or YYYY-MM-DD); dated folders before it are not read")
