@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pvaudit/pvaudit/classify"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/policy"
 )
@@ -87,7 +88,7 @@ func legacyRoles() *Check {
 		var out []finding.Finding
 		for _, rc := range env.Roles {
 			r := rc.Role
-			if rc.Kind == KindCrossAccount {
+			if rc.Kind == classify.CrossAccount {
 				continue
 			}
 			matched := ""

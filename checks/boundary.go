@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pvaudit/pvaudit/classify"
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
@@ -24,7 +25,7 @@ func crossAccountRoleExists() *Check {
 		if !env.Contract.CrossAccountRole.Required {
 			return nil
 		}
-		xs := env.RolesOfKind(KindCrossAccount)
+		xs := env.Class.Of(classify.CrossAccount)
 		if len(xs) == 0 {
 			status := finding.Fail
 			msg := fmt.Sprintf("no role matches %s", env.Contract.CrossAccountRole.NamePattern)
@@ -72,7 +73,7 @@ func childRoleBoundary() *Check {
 		if env.Contract.Boundary.NamePattern == "" {
 			return nil // the contract promises no boundary
 		}
-		children := env.RolesOfKind(KindChild)
+		children := env.Class.Children()
 		if len(children) == 0 {
 			f := c.finding(finding.Warn, accountResource(env.Snap), "",
 				"no child roles recognised; if the provider has deployed compute nodes, the contract's child_roles rules may not fit this account",
@@ -93,7 +94,7 @@ func childRoleBoundary() *Check {
 					fmt.Sprintf("no permissions boundary (child role because: %s)", strings.Join(rc.Reasons, "; ")), ev))
 			default:
 				ev["boundary_arn"] = r.PermissionsBoundary.ARN
-				name := policyName(r.PermissionsBoundary.ARN)
+				name := classify.PolicyName(r.PermissionsBoundary.ARN)
 				if _, ok := env.Contract.BoundaryNodeID(name); !ok {
 					out = append(out, c.finding(finding.Fail, r.ARN, "",
 						fmt.Sprintf("boundary %s is not a %s boundary", name, env.Contract.Boundary.NamePattern), ev))
@@ -121,13 +122,13 @@ func boundaryPolicyExists() *Check {
 	}
 	c.Run = func(env *Env) []finding.Finding {
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindChild) {
+		for _, rc := range env.Class.Children() {
 			r := rc.Role
 			if r.PermissionsBoundary == nil {
 				continue // PV-BND-001 reports it
 			}
 			arn := r.PermissionsBoundary.ARN
-			name := policyName(arn)
+			name := classify.PolicyName(arn)
 			if _, ok := env.Contract.BoundaryNodeID(name); !ok {
 				continue // PV-BND-001 reports it
 			}

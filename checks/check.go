@@ -6,10 +6,10 @@ package checks
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"time"
 
+	"github.com/pvaudit/pvaudit/classify"
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
@@ -32,9 +32,13 @@ type Check struct {
 type Env struct {
 	Snap     *inventory.Snapshot
 	Contract *contract.Contract
-	Roles    []RoleClass // every role, classified, sorted by name
-	NodeIDs  []string    // compute node identifiers known to the scan
-	Now      time.Time
+	// Class is the classification of every role (see package classify).
+	Class *classify.Result
+	// Roles is Class.Roles: every role, classified, sorted by name.
+	Roles []classify.Role
+	// NodeIDs is Class.NodeIDs: the compute node identifiers known to the scan.
+	NodeIDs []string
+	Now     time.Time
 	// ProviderCreated are roles CloudTrail shows the provider created
 	// (role name → evidence); see WithProviderCreated.
 	ProviderCreated map[string]string
@@ -58,26 +62,9 @@ func NewEnv(snap *inventory.Snapshot, c *contract.Contract, now time.Time, opts 
 	for _, o := range opts {
 		o(env)
 	}
-	env.NodeIDs = NodeIDs(snap, c)
-	for _, id := range c.Parameters.NodeIDs {
-		if !slices.Contains(env.NodeIDs, id) {
-			env.NodeIDs = append(env.NodeIDs, id)
-		}
-	}
-	sort.Strings(env.NodeIDs)
-	env.Roles = Classify(snap, c, env.NodeIDs, env.ProviderCreated)
+	env.Class = classify.Classify(snap, c, classify.Options{ProviderCreated: env.ProviderCreated})
+	env.Roles, env.NodeIDs = env.Class.Roles, env.Class.NodeIDs
 	return env
-}
-
-// RolesOfKind returns the classified roles of one kind.
-func (e *Env) RolesOfKind(k RoleKind) []RoleClass {
-	var out []RoleClass
-	for _, r := range e.Roles {
-		if r.Kind == k {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // finding builds a finding of check c with the check's metadata filled in.

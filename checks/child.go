@@ -28,7 +28,7 @@ func childTrust() *Check {
 			return nil
 		}
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindChild) {
+		for _, rc := range env.Class.Children() {
 			r := rc.Role
 			if r.TrustPolicy == nil {
 				out = append(out, c.finding(finding.Error, r.ARN, "", "the snapshot has no trust policy for the role", nil))
@@ -62,7 +62,7 @@ func childTrustSource() *Check {
 	}
 	c.Run = func(env *Env) []finding.Finding {
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindChild) {
+		for _, rc := range env.Class.Children() {
 			r := rc.Role
 			if r.TrustPolicy == nil {
 				continue // PV-CHD-001 reports it
@@ -124,7 +124,7 @@ func processorAllowList() *Check {
 			return nil
 		}
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindChild) {
+		for _, rc := range env.Class.Children() {
 			r := rc.Role
 			if !pr.IsProcessor(r.Name) {
 				continue
@@ -182,7 +182,7 @@ func childS3() *Check {
 		}
 		wb := env.Contract.Parameters.WorkflowBucket
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindChild) {
+		for _, rc := range env.Class.Children() {
 			r := rc.Role
 			other := "arn:aws:s3:::pvaudit-probe-other-bucket"
 			probes := []probe{
@@ -246,7 +246,7 @@ func childOtherNodes() *Check {
 			return nil
 		}
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindChild) {
+		for _, rc := range env.Class.Children() {
 			r := rc.Role
 			if rc.NodeID == "" {
 				continue

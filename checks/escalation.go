@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pvaudit/pvaudit/classify"
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
@@ -16,10 +17,10 @@ var escalationControls = []finding.Control{nistAC6, nistAC6_1, nistAC5, nistCM5,
 
 // actors are the principals whose escalation paths are examined: the
 // cross-account role and every child role.
-func (e *Env) actors() []RoleClass {
-	var out []RoleClass
+func (e *Env) actors() []classify.Role {
+	var out []classify.Role
 	for _, rc := range e.Roles {
-		if rc.Kind == KindCrossAccount || rc.Kind == KindChild {
+		if rc.Kind == classify.CrossAccount || rc.Kind.IsChild() {
 			out = append(out, rc)
 		}
 	}
@@ -78,7 +79,7 @@ func roleWorth(t *inventory.Role) string {
 	}
 	what := "no boundary"
 	if t.PermissionsBoundary != nil {
-		what = "boundary " + policyName(t.PermissionsBoundary.ARN) + " not in force in this account"
+		what = "boundary " + classify.PolicyName(t.PermissionsBoundary.ARN) + " not in force in this account"
 	}
 	if len(parts) > 0 {
 		return what + "; " + strings.Join(parts, ", ")
@@ -144,7 +145,7 @@ func escOwnBoundary() *Check {
 			return nil
 		}
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			r := rc.Role
 			comp, err := env.Evaluator(r)
 			if err != nil {
@@ -360,14 +361,14 @@ func escOutsideTrust() *Check {
 		Controls: []finding.Control{nistAC3, nistAC20, nistAC6, hipaaAccessControl, hipaaRiskMgmt, nist171AC20, nist171AC5},
 	}
 	c.Run = func(env *Env) []finding.Finding {
-		if len(env.RolesOfKind(KindCrossAccount)) == 0 && len(env.RolesOfKind(KindChild)) == 0 {
+		if len(env.Class.Of(classify.CrossAccount)) == 0 && len(env.Class.Children()) == 0 {
 			return nil
 		}
 		prov, _ := env.provisionerAccount()
 		var out []finding.Finding
 		for _, rc := range env.Roles {
 			r := rc.Role
-			if rc.Kind == KindCrossAccount || r.TrustPolicy == nil {
+			if rc.Kind == classify.CrossAccount || r.TrustPolicy == nil {
 				continue
 			}
 			acct := env.Account(r)
@@ -379,17 +380,17 @@ func escOutsideTrust() *Check {
 					if a == acct {
 						continue
 					}
-					if rc.Kind == KindChild || (prov != "" && a == prov) {
+					if rc.Kind.IsChild() || (prov != "" && a == prov) {
 						outside = append(outside, g.Value)
 					}
 				case "*", "NotPrincipal":
-					if rc.Kind == KindChild {
+					if rc.Kind.IsChild() {
 						outside = append(outside, g.String())
 					}
 				}
 			}
 			if len(outside) == 0 {
-				if rc.Kind == KindChild {
+				if rc.Kind.IsChild() {
 					out = append(out, c.finding(finding.Pass, r.ARN, "", "trusts no outside account", nil))
 				}
 				continue
@@ -416,7 +417,7 @@ func escUpdateChildTrust() *Check {
 		Controls: escalationControls,
 	}
 	c.Run = func(env *Env) []finding.Finding {
-		children := env.RolesOfKind(KindChild)
+		children := env.Class.Children()
 		if len(children) == 0 {
 			return nil
 		}
@@ -449,7 +450,7 @@ func escCodeOutsideBoundary() *Check {
 		Controls: escalationControls,
 	}
 	c.Run = func(env *Env) []finding.Finding {
-		if len(env.RolesOfKind(KindCrossAccount)) == 0 {
+		if len(env.Class.Of(classify.CrossAccount)) == 0 {
 			return nil
 		}
 		var out []finding.Finding

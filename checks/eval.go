@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pvaudit/pvaudit/classify"
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
@@ -262,7 +263,7 @@ func serviceProbeRequests(serviceProbes []string) []probe {
 
 func shortPolicy(name string) string {
 	if strings.HasPrefix(name, "arn:") {
-		return policyName(name)
+		return classify.PolicyName(name)
 	}
 	return name
 }

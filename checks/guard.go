@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pvaudit/pvaudit/classify"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/policy"
@@ -100,7 +101,7 @@ func (e *Env) boundedRole(r *inventory.Role) bool {
 		return false
 	}
 	arn := r.PermissionsBoundary.ARN
-	if _, ok := e.Contract.BoundaryNodeID(policyName(arn)); !ok {
+	if _, ok := e.Contract.BoundaryNodeID(classify.PolicyName(arn)); !ok {
 		return false
 	}
 	return inventory.AccountFromARN(arn) == e.Account(r) && e.Snap.Policy(arn) != nil
@@ -121,7 +122,7 @@ func guardCreateRoleBoundary() *Check {
 	}
 	c.Run = func(env *Env) []finding.Finding {
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			r := rc.Role
 			acct := env.Account(r)
 			var reqs []request
@@ -159,11 +160,11 @@ func guardBoundaryRemoval() *Check {
 	}
 	c.Run = func(env *Env) []finding.Finding {
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			r := rc.Role
 			acct := env.Account(r)
 			targets := []string{roleARN(acct, "pvaudit-probe-role")}
-			for _, ch := range env.RolesOfKind(KindChild) {
+			for _, ch := range env.Class.Children() {
 				targets = append(targets, ch.Role.ARN)
 			}
 			var reqs []request
@@ -197,7 +198,7 @@ func guardSelfModification() *Check {
 	}
 	c.Run = func(env *Env) []finding.Finding {
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			r := rc.Role
 			self := r.ARN
 			reqs := []request{
@@ -240,7 +241,7 @@ func guardUsersAndKeys() *Check {
 	}
 	c.Run = func(env *Env) []finding.Finding {
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			r := rc.Role
 			acct := env.Account(r)
 			users := []string{"arn:aws:iam::" + acct + ":user/pvaudit-probe-user"}
@@ -276,7 +277,7 @@ func guardAccountSettings() *Check {
 	}
 	c.Run = func(env *Env) []finding.Finding {
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			var reqs []request
 			for _, a := range env.Contract.Forbidden.AccountActions {
 				reqs = append(reqs, request{Action: a, Resource: "*", Gains: "changes billing or account settings"})

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pvaudit/pvaudit/classify"
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
@@ -129,7 +130,7 @@ func (e *Env) provisionerAccount() (acct string, learned bool) {
 		return a, false
 	}
 	set := map[string]bool{}
-	for _, rc := range e.RolesOfKind(KindCrossAccount) {
+	for _, rc := range e.Class.Of(classify.CrossAccount) {
 		if rc.Role.TrustPolicy == nil {
 			continue
 		}
@@ -164,7 +165,7 @@ func trustPrincipals() *Check {
 	}
 	c.Run = func(env *Env) []finding.Finding {
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			r := rc.Role
 			if r.TrustPolicy == nil {
 				out = append(out, c.finding(finding.Error, r.ARN, "", "the snapshot has no trust policy for the role", nil))
@@ -276,7 +277,7 @@ func trustExternalID() *Check {
 			return nil
 		}
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			r := rc.Role
 			if r.TrustPolicy == nil {
 				out = append(out, c.finding(finding.Error, r.ARN, "", "the snapshot has no trust policy for the role", nil))
@@ -375,7 +376,7 @@ func sessionDuration() *Check {
 			return nil
 		}
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			r := rc.Role
 			ev := map[string]any{"max_session_duration": r.MaxSessionDuration, "promised": max}
 			switch {
@@ -414,7 +415,7 @@ func managedPolicies() *Check {
 	}
 	c.Run = func(env *Env) []finding.Finding {
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			r := rc.Role
 			if len(r.AttachedPolicies) == 0 {
 				out = append(out, c.finding(finding.Pass, r.ARN, "", "no managed policies attached", nil))
@@ -494,7 +495,7 @@ func effectiveServices() *Check {
 			return nil
 		}
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			r := rc.Role
 			probes := append(statementProbes(env.identityDocs(r), env.Contract.ServiceProbes), serviceProbeRequests(env.Contract.ServiceProbes)...)
 			allowed, unknown, err := env.allowedOutside(r, probes, func(p probe) bool {
@@ -553,7 +554,7 @@ func otherAccounts() *Check {
 	}
 	c.Run = func(env *Env) []finding.Finding {
 		var out []finding.Finding
-		for _, rc := range env.RolesOfKind(KindCrossAccount) {
+		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			o := outsiderAccount
 			ctx := map[string][]string{"aws:ResourceAccount": {o}}
 			var reqs []request

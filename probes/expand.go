@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pvaudit/pvaudit/checks"
+	"github.com/pvaudit/pvaudit/classify"
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
@@ -60,13 +61,13 @@ type expander struct {
 	opts   Options
 	region string
 	// byNode lists the child roles of each compute node.
-	byNode map[string][]checks.RoleClass
+	byNode map[string][]classify.Role
 }
 
 func newExpander(env *checks.Env, c *contract.Contract, opts Options) *expander {
-	x := &expander{env: env, c: c, opts: opts, byNode: map[string][]checks.RoleClass{}}
+	x := &expander{env: env, c: c, opts: opts, byNode: map[string][]classify.Role{}}
 	for _, rc := range env.Roles {
-		if rc.Kind == checks.KindChild && rc.NodeID != "" {
+		if rc.Kind.IsChild() && rc.NodeID != "" {
 			x.byNode[rc.NodeID] = append(x.byNode[rc.NodeID], rc)
 		}
 	}
@@ -82,7 +83,7 @@ func (x *expander) guessRegion() string {
 	}
 	count := map[string]int{}
 	for _, rc := range x.env.Roles {
-		if rc.Kind != checks.KindChild {
+		if !rc.Kind.IsChild() {
 			continue
 		}
 		for _, d := range roleDocs(x.env.Snap, rc.Role) {
@@ -125,20 +126,20 @@ func roleDocs(snap *inventory.Snapshot, r *inventory.Role) []*policy.Document {
 }
 
 // selectPrincipals returns the roles a selector picks.
-func (x *expander) selectPrincipals(sel contract.Selector, nameGlob string) []checks.RoleClass {
-	var out []checks.RoleClass
+func (x *expander) selectPrincipals(sel contract.Selector, nameGlob string) []classify.Role {
+	var out []classify.Role
 	for _, rc := range x.env.Roles {
 		switch sel.Kind {
 		case contract.SelectCrossAccount:
-			if rc.Kind == checks.KindCrossAccount {
+			if rc.Kind == classify.CrossAccount {
 				out = append(out, rc)
 			}
 		case contract.SelectChild:
-			if rc.Kind == checks.KindChild {
+			if rc.Kind.IsChild() {
 				out = append(out, rc)
 			}
 		case contract.SelectProcessor:
-			if rc.Kind == checks.KindChild && x.isProcessor(rc.Role) && runtimeMatches(rc.Role, sel.Runtime) {
+			if rc.Kind.IsChild() && x.isProcessor(rc.Role) && runtimeMatches(rc.Role, sel.Runtime) {
 				out = append(out, rc)
 			}
 		case contract.SelectRole:
@@ -191,7 +192,7 @@ func trustedServices(d *policy.Document) []string {
 	return out
 }
 
-func principalOf(rc checks.RoleClass) Principal {
+func principalOf(rc classify.Role) Principal {
 	return Principal{Name: rc.Role.Name, ARN: rc.Role.ARN, Kind: string(rc.Kind), Node: rc.NodeID}
 }
 
@@ -299,7 +300,7 @@ func (x *expander) usedVars(s *contract.Scenario) map[string]bool {
 
 // bindings enumerates the values of the multi-valued variables a row uses
 // for one principal.
-func (x *expander) bindings(rc checks.RoleClass, used map[string]bool) []binding {
+func (x *expander) bindings(rc classify.Role, used map[string]bool) []binding {
 	needNode := used["node"] || used["other_node"] || used["file_system"] || used["boundary_arn"] ||
 		(used["llm_governor_function_arn"] && strings.Contains(x.c.Parameters.LLMGovernorFunctionARN, "{node_id}"))
 	if !needNode {
@@ -399,11 +400,11 @@ func (x *expander) fileSystems(node string) []string {
 type varSet struct {
 	x    *expander
 	row  map[string]string
-	self *checks.RoleClass
+	self *classify.Role
 	b    binding
 }
 
-func (x *expander) vars(s *contract.Scenario, rc *checks.RoleClass, b binding) *varSet {
+func (x *expander) vars(s *contract.Scenario, rc *classify.Role, b binding) *varSet {
 	return &varSet{x: x, row: s.Vars, self: rc, b: b}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pvaudit/pvaudit/checks"
+	"github.com/pvaudit/pvaudit/classify"
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
@@ -32,7 +33,7 @@ const (
 func (x *expander) escalations() []Probe {
 	var out []Probe
 	acct := x.env.Snap.AccountID
-	for _, xr := range x.env.RolesOfKind(checks.KindCrossAccount) {
+	for _, xr := range x.env.Class.Of(classify.CrossAccount) {
 		pr := principalOf(xr)
 		mk := func(id, text string, steps ...Request) Probe {
 			return Probe{Origin: FromEscalation, ScenarioID: id, Section: sectionEscalation, Text: text,
@@ -47,7 +48,7 @@ func (x *expander) escalations() []Probe {
 		// 2. Create a policy it may create, then use it as the boundary of
 		// a new role.
 		roleName := probeName
-		if kids := x.env.RolesOfKind(checks.KindChild); len(kids) > 0 {
+		if kids := x.env.Class.Children(); len(kids) > 0 {
 			roleName = kids[0].Role.Name + "-" + probeName
 		}
 		for _, cand := range x.selfMadeBoundaries() {
@@ -59,7 +60,7 @@ func (x *expander) escalations() []Probe {
 		}
 		// 3. Grant itself or the customer's roles more.
 		for _, rc := range x.env.Roles {
-			if rc.Kind != checks.KindOther || serviceLinked(rc.Role) {
+			if rc.Kind.Provider() || serviceLinked(rc.Role) {
 				continue
 			}
 			out = append(out,
@@ -70,7 +71,7 @@ func (x *expander) escalations() []Probe {
 		}
 		// 4. Pass a role that no provider boundary caps to a service.
 		for _, rc := range x.env.Roles {
-			if rc.Kind == checks.KindCrossAccount || serviceLinked(rc.Role) || x.capped(rc.Role) {
+			if rc.Kind == classify.CrossAccount || serviceLinked(rc.Role) || x.capped(rc.Role) {
 				continue
 			}
 			var services []string

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pvaudit/pvaudit/checks"
+	"github.com/pvaudit/pvaudit/classify"
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/reports"
@@ -115,7 +116,7 @@ func humanDuration(d time.Duration) string {
 	return b.String()
 }
 
-func trusted(rc checks.RoleClass) []string {
+func trusted(rc classify.Role) []string {
 	var out []string
 	if rc.Role.TrustPolicy == nil {
 		return []string{"(unknown)"}

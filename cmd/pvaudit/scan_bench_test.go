@@ -74,7 +74,7 @@ func TestLargeAccountFixture(t *testing.T) {
 		t.Errorf("node IDs %v, want 5", env.NodeIDs)
 	}
 	children := 0
-	for _, rc := range env.RolesOfKind(checks.KindChild) {
+	for _, rc := range env.Class.Children() {
 		if rc.NodeID == testaccount.NodeID(2) {
 			children++
 		}
