@@ -7,6 +7,7 @@ import (
 	"github.com/pvaudit/pvaudit/classify"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/policy"
+	"github.com/pvaudit/pvaudit/rules"
 )
 
 func providerUsers() *Check {
@@ -76,6 +77,7 @@ func legacyRoles() *Check {
 		Remediation: "Confirm with the provider that nothing uses it, then delete it: aws iam list-role-policies / " +
 			"list-attached-role-policies, delete or detach each, aws iam delete-role --role-name ROLE.",
 		Controls: []finding.Control{nistAC2, nistAC6, nistCM2, hipaaAccessMgmt, hipaaRiskMgmt, nist171AC1, nist171AC5},
+		Variants: []rules.Variant{{Severity: finding.Critical, When: "the role is allowed * on *"}},
 	}
 	c.Run = func(env *Env) []finding.Finding {
 		if len(env.Contract.Account.LegacyRolePatterns) == 0 {

@@ -8,6 +8,7 @@ import (
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
+	"github.com/pvaudit/pvaudit/rules"
 )
 
 func crossAccountRoleExists() *Check {
@@ -68,6 +69,7 @@ func childRoleBoundary() *Check {
 			"--permissions-boundary arn:aws:iam::ACCOUNT:policy/pennsieve-boundary-NODE; then find out " +
 			"(CloudTrail: DeleteRolePermissionsBoundary, CreateRole) how the role came to lack it.",
 		Controls: []finding.Control{nistAC6, nistAC3, hipaaAccessControl, nist171AC5},
+		Variants: []rules.Variant{{Severity: finding.Info, When: "no child role is recognised (WARN)"}},
 	}
 	c.Run = func(env *Env) []finding.Finding {
 		if env.Contract.Boundary.NamePattern == "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
+	"github.com/pvaudit/pvaudit/rules"
 )
 
 // Check is one rule.
@@ -23,6 +24,8 @@ type Check struct {
 	Rationale   string
 	Remediation string
 	Controls    []finding.Control
+	// Variants are the other severities the check emits, and when.
+	Variants []rules.Variant
 	// Run returns the check's findings. It must report ERROR (never PASS)
 	// for anything it could not evaluate.
 	Run func(env *Env) []finding.Finding
@@ -126,6 +129,22 @@ func Catalogue() []*Check {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
 	return all
+}
+
+// Rule is the check's entry in the rule registry.
+func (c *Check) Rule() rules.Rule {
+	return rules.Rule{ID: c.ID, Source: rules.SourceCatalogue, Title: c.Title, Severity: c.Severity, Variants: c.Variants,
+		Rationale: c.Rationale, Remediation: c.Remediation, Controls: append([]finding.Control(nil), c.Controls...)}
+}
+
+// Rules returns the catalogue's entries for the rule registry.
+func Rules() []rules.Rule {
+	cs := Catalogue()
+	out := make([]rules.Rule, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.Rule())
+	}
+	return out
 }
 
 // Select filters the catalogue: only the IDs in include (all when empty),

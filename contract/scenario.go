@@ -367,3 +367,17 @@ func validateScenarios(ss []Scenario) error {
 	}
 	return nil
 }
+
+// KnownVariable reports whether a template variable can be set with
+// --var: a built-in, or one a scenario row of c declares.
+func (c *Contract) KnownVariable(name string) bool {
+	if BuiltinVariable(name) {
+		return true
+	}
+	for i := range c.Scenarios {
+		if _, ok := c.Scenarios[i].Vars[name]; ok {
+			return true
+		}
+	}
+	return false
+}

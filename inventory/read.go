@@ -49,22 +49,33 @@ func (e *InputError) Unwrap() []error { return []error{ErrInvalidInput, e.Err} }
 
 // ReadFile reads a snapshot from path, detecting its format (see Decode).
 func ReadFile(path string) (*Snapshot, error) {
+	s, _, err := ReadFileRaw(path)
+	return s, err
+}
+
+// ReadFileRaw is ReadFile that also returns the bytes the snapshot was
+// decoded from (an evidence bundle hashes exactly what was analysed).
+func ReadFileRaw(path string) (*Snapshot, []byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open snapshot: %w", err)
+		return nil, nil, fmt.Errorf("open snapshot: %w", err)
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > MaxFileSize {
-		return nil, &InputError{File: path, Err: fmt.Errorf("file is %d MiB, larger than the %d MiB limit", st.Size()>>20, MaxFileSize>>20)}
+		return nil, nil, &InputError{File: path, Err: fmt.Errorf("file is %d MiB, larger than the %d MiB limit", st.Size()>>20, MaxFileSize>>20)}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	if len(data) > MaxFileSize {
-		return nil, &InputError{File: path, Err: fmt.Errorf("file is larger than %d MiB", MaxFileSize>>20)}
+		return nil, nil, &InputError{File: path, Err: fmt.Errorf("file is larger than %d MiB", MaxFileSize>>20)}
 	}
-	return Decode(data, path)
+	s, err := Decode(data, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, data, nil
 }
 
 // Decode reads a snapshot from data; name is used in errors. It accepts

@@ -89,7 +89,7 @@ func TestAWSEngineAgreesWithLocal(t *testing.T) {
 			for _, r := range rs {
 				queries += len(r.Steps)
 				if r.Disagree {
-					t.Errorf("%s %s %s on %s: local %s; aws %s", r.ScenarioID, r.Principal.Name, r.Action(), r.Resource(), explainResult(r.Local), explainResult(r.AWS))
+					t.Errorf("%s %s %s on %s: local %s; aws %s", r.ScenarioID, r.Principal.Name, r.Action(), r.Resource(), r.Local.Explain(), r.AWS.Explain())
 				}
 				if r.AWS == nil || (r.Manual == "" && r.Unexpanded == "" && r.AWS.Outcome == "") {
 					t.Errorf("%s %s: no AWS decision (%+v)", r.ScenarioID, r.Action(), r.AWS)
@@ -142,7 +142,7 @@ func TestAWSEngineFaults(t *testing.T) {
 				principals[r.Principal.ARN] = true
 				switch {
 				case tc.want == "" && r.Verdict != Pass:
-					t.Errorf("%s %s %s: %s (%s), want PASS", r.ScenarioID, r.Principal.Name, r.Action(), r.Verdict, explainResult(r.AWS))
+					t.Errorf("%s %s %s: %s (%s), want PASS", r.ScenarioID, r.Principal.Name, r.Action(), r.Verdict, r.AWS.Explain())
 				case tc.want != "" && (r.Verdict != NotEvaluated || !strings.Contains(r.AWS.Reason, tc.want)):
 					t.Errorf("%s %s: %s (%s), want NOT_EVALUATED with %q", r.ScenarioID, r.Action(), r.Verdict, r.AWS.Reason, tc.want)
 				}

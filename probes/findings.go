@@ -218,6 +218,10 @@ func groupFinding(first *Result, rs []*Result) finding.Finding {
 	return f
 }
 
+// Reason says why a result could not be evaluated (or why its row could
+// not be expanded).
+func (r *Result) Reason() string { return reasonOf(r) }
+
 func reasonOf(r *Result) string {
 	for _, er := range []*EngineResult{r.Local, r.AWS} {
 		if er != nil && er.Reason != "" {
@@ -243,6 +247,18 @@ func disagreement(r *Result) finding.Finding {
 	}
 	f.Finalize()
 	return f
+}
+
+// Explain renders what decided an engine result, step by step; a result
+// that could not be evaluated says why.
+func (er *EngineResult) Explain() string {
+	if er == nil {
+		return "-"
+	}
+	if er.Reason != "" {
+		return "not evaluated: " + er.Reason
+	}
+	return explain(er)
 }
 
 func explain(er *EngineResult) string {

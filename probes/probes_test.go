@@ -82,7 +82,7 @@ func TestBuiltinRowsFireAndStayQuiet(t *testing.T) {
 				}
 				for _, r := range quiet {
 					if r.Verdict != Pass {
-						t.Errorf("guarded: %s %s on %s: verdict %s (%s), want PASS", r.Principal.Name, r.Action(), r.Resource(), r.Verdict, explainResult(r.Local))
+						t.Errorf("guarded: %s %s on %s: verdict %s (%s), want PASS", r.Principal.Name, r.Action(), r.Resource(), r.Verdict, r.Local.Explain())
 					}
 				}
 				broken, brokenName := unguarded, "unguarded"
@@ -149,7 +149,7 @@ func TestGeneratedProbes(t *testing.T) {
 					t.Errorf("origin %s, want %s", r.Origin, tc.origin)
 				}
 				if r.Verdict != Pass {
-					t.Errorf("guarded: %s %s on %s: %s (%s), want PASS", r.Principal.Name, r.Action(), r.Resource(), r.Verdict, explainResult(r.Local))
+					t.Errorf("guarded: %s %s on %s: %s (%s), want PASS", r.Principal.Name, r.Action(), r.Resource(), r.Verdict, r.Local.Explain())
 				}
 			}
 			var failed *Result
@@ -209,7 +209,7 @@ func TestSampleFindings(t *testing.T) {
 				t.Fatal("probe not generated")
 			}
 			if got.Verdict != tc.want {
-				t.Errorf("verdict %s, want %s (%s)", got.Verdict, tc.want, explainResult(got.Local))
+				t.Errorf("verdict %s, want %s (%s)", got.Verdict, tc.want, got.Local.Explain())
 			}
 			if tc.deciding != "" && !strings.Contains(strings.Join(got.Deciding(), "\n"), tc.deciding) {
 				t.Errorf("deciding statements %v do not name %s", got.Deciding(), tc.deciding)

@@ -2,25 +2,41 @@ package reports
 
 import (
 	"encoding/json"
-	"github.com/pvaudit/pvaudit/internal/finding"
-	"github.com/pvaudit/pvaudit/inventory"
 	"io"
+
+	"github.com/pvaudit/pvaudit/internal/finding"
 )
 
-type jsonWriter struct{}
+// jsonReady is implemented by reports that must fill nil slices before
+// they are written, so consumers can iterate without checks.
+type jsonReady interface {
+	normalizeJSON()
+}
 
-// Write renders the report as indented JSON. Findings and gaps are never
-// null, so consumers can iterate without checks.
-func (jsonWriter) Write(w io.Writer, r *Report) error {
-	out := *r
-	if out.Findings == nil {
-		out.Findings = []finding.Finding{}
-	}
-	if out.CoverageGaps == nil {
-		out.CoverageGaps = []inventory.Gap{}
+// writeJSON renders any report as indented JSON (no HTML escaping: ARNs
+// and policy text stay readable).
+func writeJSON(w io.Writer, r Report) error {
+	if n, ok := r.(jsonReady); ok {
+		n.normalizeJSON()
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(&out)
+	return enc.Encode(r)
+}
+
+func (r *ScanReport) normalizeJSON() {
+	r.Findings = nonNil(r.Findings)
+	r.CoverageGaps = nonNil(r.CoverageGaps)
+	r.Roles = nonNil(r.Roles)
+	if r.Verdict.Accepted == nil {
+		r.Verdict.Accepted = []finding.AcceptedGap{}
+	}
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -11,10 +11,10 @@ import (
 	"github.com/pvaudit/pvaudit/inventory"
 )
 
-func report(fs ...finding.Finding) *Report {
-	return &Report{Schema: SchemaVersion, Tool: "pvaudit", Command: "scan", Contract: "pennsieve",
-		Account: Account{ID: "481516234201", Source: "aws-cli"}, Complete: true, FailOn: "high",
-		Summary: finding.Summarize(fs), Findings: fs}
+func report(gaps []inventory.Gap, fs ...finding.Finding) *ScanReport {
+	return &ScanReport{
+		Header:  Header{Schema: Schema, Kind: KindScan, Tool: "pvaudit", Command: "scan", Contract: "pennsieve", Account: &Account{ID: "481516234201", Source: "aws-cli"}},
+		Outcome: NewOutcome(fs, len(gaps), finding.High), Summary: finding.Summarize(fs), CoverageGaps: gaps, Findings: fs}
 }
 
 func fnd(id string, st finding.Status, sev finding.Severity) finding.Finding {
@@ -26,19 +26,17 @@ func fnd(id string, st finding.Status, sev finding.Severity) finding.Finding {
 
 func TestSummaryLine(t *testing.T) {
 	t.Parallel()
+	gap := []inventory.Gap{{Operation: "iam:ListRoles", Code: "AccessDenied", Message: "denied"}}
 	tests := []struct {
 		name string
-		rep  *Report
+		rep  *ScanReport
 		want []string
 	}{
-		{"clean", report(fnd("A", finding.Pass, finding.High)), []string{"Summary: clean", "1 checked", "1 pass"}},
-		{"failed", report(fnd("A", finding.Fail, finding.High), fnd("B", finding.Pass, finding.Low)), []string{"Summary: FAILED", "2 checked", "1 fail"}},
-		{"incomplete-beats-failed", func() *Report {
-			r := report(fnd("A", finding.Fail, finding.High), fnd("B", finding.NotEvaluated, finding.High))
-			r.Complete = false
-			r.CoverageGaps = []inventory.Gap{{Operation: "iam:ListRoles", Code: "AccessDenied", Message: "denied"}}
-			return r
-		}(), []string{"Summary: INCOMPLETE", "1 not evaluated", "1 coverage gap(s)"}},
+		{"clean", report(nil, fnd("A", finding.Pass, finding.High)), []string{"Summary: clean", "1 checked", "1 pass"}},
+		{"failed", report(nil, fnd("A", finding.Fail, finding.High), fnd("B", finding.Pass, finding.Low)), []string{"Summary: FAILED", "2 checked", "1 fail"}},
+		{"fail below fail-on is clean and says so", report(nil, fnd("A", finding.Fail, finding.Medium)), []string{"Summary: clean", "1 fail (all below fail-on high)"}},
+		{"incomplete-beats-failed", report(gap, fnd("A", finding.Fail, finding.High), fnd("B", finding.NotEvaluated, finding.High)),
+			[]string{"Summary: INCOMPLETE", "1 not evaluated", "1 coverage gap(s)"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,17 +51,16 @@ func TestSummaryLine(t *testing.T) {
 	}
 }
 
-func TestTableWriter(t *testing.T) {
+func TestScanTable(t *testing.T) {
 	t.Parallel()
 	supp := fnd("D", finding.Fail, finding.Critical)
 	supp.Suppressed = &finding.Suppression{Reason: "accepted"}
-	r := report(fnd("A", finding.Pass, finding.High), fnd("B", finding.Fail, finding.Low), fnd("C", finding.Error, finding.Medium), supp)
-	r.Complete = false
-	r.CoverageGaps = []inventory.Gap{{Operation: "iam:GetAccountAuthorizationDetails", Resource: "page 2", Code: "Throttling", Message: "gave up"}}
+	r := report([]inventory.Gap{{Operation: "iam:GetAccountAuthorizationDetails", Resource: "page 2", Code: "Throttling", Message: "gave up"}},
+		fnd("A", finding.Pass, finding.High), fnd("B", finding.Fail, finding.Low), fnd("C", finding.Error, finding.Medium), supp)
 	r.Trail = &TrailSummary{Sources: []string{"dir:AWSLogs"}, FilesRead: 3, Sessions: 1,
 		ProviderCreated: []ProviderCreatedRole{{Role: "etl", Session: "ASIAX", Time: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), InAccount: false}}}
 	var b bytes.Buffer
-	if err := (tableWriter{}).Write(&b, r); err != nil {
+	if err := Write(&b, r, "table"); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -78,7 +75,7 @@ func TestTableWriter(t *testing.T) {
 		last = i
 	}
 	for _, want := range []string{
-		"FAIL (suppressed)",
+		"FAIL (suppressed: accepted)",
 		"iam:GetAccountAuthorizationDetails [page 2]: Throttling: gave up",
 		"provider-created: etl (no longer in the account) by session ASIAX at 2026-11-20T09:00:00Z",
 		"B  fix B", "C  fix C",
@@ -93,34 +90,64 @@ func TestTableWriter(t *testing.T) {
 	}
 }
 
-func TestJSONWriterNeverNull(t *testing.T) {
+func TestAcceptedGapShown(t *testing.T) {
 	t.Parallel()
+	e := fnd("PV-XAR-004", finding.Error, finding.Medium)
+	e.Suppressed = &finding.Suppression{Reason: "ticket PN-1", Expires: "2027-01-31"}
+	r := report(nil, e)
 	var b bytes.Buffer
-	if err := (jsonWriter{}).Write(&b, &Report{Schema: SchemaVersion}); err != nil {
+	if err := Write(&b, r, "table"); err != nil {
 		t.Fatal(err)
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{"findings", "coverage_gaps"} {
-		if _, ok := doc[k].([]any); !ok {
-			t.Errorf("%s = %v, want an array", k, doc[k])
+	for _, want := range []string{"Accepted gaps", "ERROR PV-XAR-004 on role/PV-XAR-004: ticket PN-1, until 2027-01-31", "Summary: INCOMPLETE", "accepted gaps, still incomplete"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
-	}
-	if _, ok := doc["trail"]; ok {
-		t.Error("trail present without a replay")
 	}
 }
 
-func TestForFormat(t *testing.T) {
+func TestJSONNeverNull(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"table", "JSON", "json"} {
-		if _, err := ForFormat(name); err != nil {
-			t.Errorf("ForFormat(%q): %v", name, err)
+	for _, r := range []Report{
+		&ScanReport{Header: Header{Kind: KindScan}},
+		&ProbeReport{Header: Header{Kind: KindProbe}},
+		&TrailReport{Header: Header{Kind: KindTrailSessions}},
+		&RolesReport{Header: Header{Kind: KindRoles}},
+		&SimulateReport{Header: Header{Kind: KindSimulate}},
+		&ChecksReport{Header: Header{Kind: KindChecks}},
+	} {
+		t.Run(string(r.Head().Kind), func(t *testing.T) {
+			t.Parallel()
+			var b bytes.Buffer
+			if err := Write(&b, r, "json"); err != nil {
+				t.Fatal(err)
+			}
+			var doc map[string]any
+			if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range doc {
+				if v == nil {
+					t.Errorf("%s is null", k)
+				}
+			}
+			if _, ok := doc["trail"]; ok {
+				t.Error("trail present without a replay")
+			}
+		})
+	}
+}
+
+func TestLookup(t *testing.T) {
+	t.Parallel()
+	for _, k := range Kinds() {
+		for _, f := range []string{"table", "JSON", "json"} {
+			if _, err := Lookup(k, f); err != nil {
+				t.Errorf("Lookup(%s, %q): %v", k, f, err)
+			}
 		}
 	}
-	if _, err := ForFormat("xml"); err == nil || !strings.Contains(err.Error(), "table") {
-		t.Errorf("ForFormat(xml) = %v, want an error listing the formats", err)
+	if _, err := Lookup(KindScan, "xml"); err == nil || !strings.Contains(err.Error(), "table") {
+		t.Errorf("Lookup(scan, xml) = %v, want an error listing the formats", err)
 	}
 }

@@ -33,6 +33,8 @@ type Rule struct {
 	Expires string `yaml:"expires"`
 
 	until time.Time
+	// line is where the rule starts in its file (0 when unknown).
+	line int
 }
 
 // File is the suppression file.
@@ -63,7 +65,11 @@ func Parse(data []byte, source string) (*File, error) {
 		return nil, fmt.Errorf("%s: %w: %w", source, ErrInvalid, err)
 	}
 	f.source = source
+	lines := ruleLines(data)
 	for i := range f.Suppressions {
+		if i < len(lines) {
+			f.Suppressions[i].line = lines[i]
+		}
 		r := &f.Suppressions[i]
 		bad := func(format string, args ...any) error {
 			return fmt.Errorf("%s: suppressions[%d]: %w: %s", source, i, ErrInvalid, fmt.Sprintf(format, args...))
@@ -85,6 +91,25 @@ func Parse(data []byte, source string) (*File, error) {
 		r.until = d.AddDate(0, 0, 1) // end of that day, UTC
 	}
 	return &f, nil
+}
+
+// ruleLines returns the line of each entry of the suppressions list.
+func ruleLines(data []byte) []int {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	top := doc.Content[0]
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		if top.Content[i].Value == "suppressions" {
+			var out []int
+			for _, item := range top.Content[i+1].Content {
+				out = append(out, item.Line)
+			}
+			return out
+		}
+	}
+	return nil
 }
 
 func (r *Rule) matches(f *finding.Finding) bool {
@@ -147,4 +172,13 @@ func (r Rule) Describe() string {
 		return "fingerprint " + r.Fingerprint
 	}
 	return r.Check + " on " + r.Resource
+}
+
+// Where is the rule's place in its file, "suppressions.yaml:3" (the
+// file alone when the line is unknown).
+func (f *File) Where(r Rule) string {
+	if r.line > 0 {
+		return fmt.Sprintf("%s:%d", f.source, r.line)
+	}
+	return f.source
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/pvaudit/pvaudit/checks"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/probes"
+	"github.com/pvaudit/pvaudit/reports"
 	"github.com/pvaudit/pvaudit/trail"
 )
 
@@ -275,7 +276,7 @@ func TestContractCommands(t *testing.T) {
 		{"show a file", []string{"contract", "show", mine}, 0, "name: ours", ""},
 		{"scan with an initialised contract", []string{"scan", "--from", repoPath("testdata", "accounts", "compliant.json"), "--contract", mine}, 0, "contract ours", ""},
 		{"checks list", []string{"checks", "list"}, 0, "PV-ESC-001", ""},
-		{"checks list bad format", []string{"checks", "list", "-o", "xml"}, 2, "", "want table or json"},
+		{"checks list bad format", []string{"checks", "list", "-o", "xml"}, 2, "", "want one of json, table"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -296,7 +297,8 @@ func TestContractCommands(t *testing.T) {
 		t.Parallel()
 		_, stdout, _ := runTest(t, "checks", "list", "-o", "json")
 		var out struct {
-			Checks []checkInfo `json:"checks"`
+			Kind   string              `json:"kind"`
+			Checks []reports.CheckInfo `json:"checks"`
 		}
 		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 			t.Fatal(err)
@@ -304,7 +306,13 @@ func TestContractCommands(t *testing.T) {
 		if got, want := len(out.Checks), len(checks.Catalogue())+len(probes.CheckIDs())+len(trail.CheckIDs()); got != want {
 			t.Errorf("got %d checks, want %d", got, want)
 		}
+		if out.Kind != "checks" {
+			t.Errorf("kind %q, want checks", out.Kind)
+		}
 		for _, c := range out.Checks {
+			if !slices.Contains(c.Severities, c.Severity) || !slices.IsSortedFunc(c.Severities, func(a, b finding.Severity) int { return int(b) - int(a) }) {
+				t.Errorf("%s: severities %v: want every severity it emits, highest first, its default %s among them", c.ID, c.Severities, c.Severity)
+			}
 			if c.Title == "" || len(c.Controls) == 0 || c.Remediation == "" {
 				t.Errorf("%s: title %q controls %v, remediation %q", c.ID, c.Title, c.Controls, c.Remediation)
 			}

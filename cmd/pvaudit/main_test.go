@@ -185,30 +185,6 @@ func TestSnapshotWritesAtomically(t *testing.T) {
 	}
 }
 
-func TestHumanDuration(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{time.Hour, "1h"},
-		{12 * time.Hour, "12h"},
-		{90 * time.Minute, "1h30m"},
-		{45 * time.Minute, "45m"},
-		{time.Hour + 30*time.Second, "1h0m30s"},
-		{10 * time.Minute, "10m"},
-		{100 * time.Second, "1m40s"},
-		{0, "0s"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.d.String(), func(t *testing.T) {
-			if got := humanDuration(tc.d); got != tc.want {
-				t.Errorf("humanDuration(%v) = %q, want %q", tc.d, got, tc.want)
-			}
-		})
-	}
-}
-
 // TestEveryCommandHasHelpAndExample walks the command tree: every command
 // a user can type has a short description and an example.
 func TestEveryCommandHasHelpAndExample(t *testing.T) {

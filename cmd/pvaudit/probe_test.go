@@ -15,6 +15,7 @@ import (
 	"github.com/pvaudit/pvaudit/internal/awsfake"
 	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/probes"
+	"github.com/pvaudit/pvaudit/reports"
 )
 
 func TestProbeExitCodes(t *testing.T) {
@@ -76,11 +77,11 @@ func TestProbeSamplePrintsEveryRow(t *testing.T) {
 	if code != exitFindings {
 		t.Fatalf("exit %d, stderr %s", code, stderr)
 	}
-	var rep probes.Report
+	var rep reports.ProbeReport
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Schema != probes.ReportSchema {
+	if rep.Schema != reports.Schema || rep.Kind != reports.KindProbe {
 		t.Errorf("schema %q", rep.Schema)
 	}
 	c, err := contract.Load("pennsieve")
@@ -151,7 +152,7 @@ func TestProbeBothEnginesLive(t *testing.T) {
 	if code != exitClean {
 		t.Fatalf("exit %d\nstderr: %s\nstdout: %s", code, errOut, tail(out))
 	}
-	var rep probes.Report
+	var rep reports.ProbeReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pvaudit/pvaudit/audit"
+	"github.com/pvaudit/pvaudit/config"
+	"github.com/pvaudit/pvaudit/internal/finding"
 )
 
 // Exit codes: the one place they are decided.
@@ -121,6 +125,11 @@ runtime error or incomplete scan.`,
 		newSimulateCmd(a),
 	)
 	return root
+}
+
+// run is what a pipeline needs from the app.
+func (a *app) run(command string, cfg *config.Resolved, failOn finding.Severity) *audit.Run {
+	return &audit.Run{Tool: "pvaudit", Version: a.version, Command: command, Now: a.now, Log: a.log, Config: cfg, FailOn: failOn}
 }
 
 func (a *app) setupLogging() error {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/pflag"
 
+	"github.com/pvaudit/pvaudit/audit"
 	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/inventory/live"
 )
@@ -97,7 +98,7 @@ type sourceOpts struct {
 }
 
 func (o *sourceOpts) register(fs *pflag.FlagSet) {
-	fs.StringVar(&o.from, "from", "", "read the account from this file (pvaudit snapshot or `aws iam get-account-authorization-details` output) instead of AWS")
+	fs.StringVar(&o.from, "from", "", "read the account from `FILE` (a pvaudit snapshot, or the output of aws iam get-account-authorization-details) instead of AWS")
 	o.aws.register(fs)
 }
 
@@ -108,25 +109,25 @@ func (o *sourceOpts) validate() error {
 	return o.aws.validate()
 }
 
-// load returns the snapshot and a label for where it came from.
-func (o *sourceOpts) load(ctx context.Context, a *app) (*inventory.Snapshot, string, error) {
+// load reads the snapshot: from --from (with its bytes), or live.
+func (o *sourceOpts) load(ctx context.Context, a *app) (audit.Source, error) {
 	if o.from != "" {
 		a.log.Info("reading snapshot", "file", o.from)
-		snap, err := inventory.ReadFile(o.from)
+		snap, raw, err := inventory.ReadFileRaw(o.from)
 		if err != nil {
-			return nil, "", err
+			return audit.Source{}, err
 		}
-		return snap, o.from, nil
+		return audit.Source{Snapshot: snap, Input: o.from, Raw: raw}, nil
 	}
 	cfg, err := o.aws.config(ctx)
 	if err != nil {
-		return nil, "", err
+		return audit.Source{}, err
 	}
 	a.log.Info("reading account live (read-only)", "region", cfg.Region)
 	col := &live.Collector{IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Now: a.now, Log: a.log}
 	snap, err := col.Collect(ctx)
 	if err != nil {
-		return nil, "", fmt.Errorf("collect account: %w", err)
+		return audit.Source{}, fmt.Errorf("collect account: %w", err)
 	}
-	return snap, "", nil
+	return audit.Source{Snapshot: snap}, nil
 }

@@ -9,7 +9,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/pvaudit/pvaudit/audit"
 	"github.com/pvaudit/pvaudit/contract"
+	"github.com/pvaudit/pvaudit/reports"
 )
 
 func trailFixture(name string) string { return repoPath("testdata", "trail", name) }
@@ -55,7 +57,7 @@ func TestTrailCommands(t *testing.T) {
 		{name: "damaged-record-makes-replay-incomplete", args: append([]string{"trail", "sessions", "--file", messy, "--file", trailFixture("damaged.ndjson")}, trusted...),
 			code: 2, stdout: "damaged.ndjson@0: record is truncated"},
 		{name: "no-input", args: []string{"trail", "sessions"}, code: 2, stderr: "no CloudTrail input"},
-		{name: "bad-output", args: []string{"trail", "sessions", "--file", messy, "-o", "xml"}, code: 2, stderr: "want table or json"},
+		{name: "bad-output", args: []string{"trail", "sessions", "--file", messy, "-o", "xml"}, code: 2, stderr: "want one of json, table"},
 		{name: "bad-since", args: []string{"trail", "sessions", "--file", messy, "--since", "yesterday"}, code: 2, stderr: "--since"},
 		{name: "missing-file", args: []string{"trail", "sessions", "--file", "nope.json"}, code: 2, stderr: "nope.json"},
 	}
@@ -88,6 +90,7 @@ func TestTrailSessionsJSON(t *testing.T) {
 	}
 	var doc struct {
 		Schema               string   `json:"schema"`
+		Kind                 string   `json:"kind"`
 		ProviderCreatedRoles []string `json:"provider_created_roles"`
 		Sessions             []struct {
 			ID        string `json:"id"`
@@ -97,8 +100,8 @@ func TestTrailSessionsJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("decode: %v\n%s", err, out)
 	}
-	if doc.Schema != trailSchema || len(doc.Sessions) != 3 {
-		t.Errorf("schema %q, %d sessions; want %q, 3", doc.Schema, len(doc.Sessions), trailSchema)
+	if doc.Schema != reports.Schema || doc.Kind != string(reports.KindTrailSessions) || len(doc.Sessions) != 3 {
+		t.Errorf("schema %q kind %q, %d sessions; want %q %q, 3", doc.Schema, doc.Kind, len(doc.Sessions), reports.Schema, reports.KindTrailSessions)
 	}
 	if got := strings.Join(doc.ProviderCreatedRoles, ","); got != "pennsieve-wf-0001-lambda,pennsieve-wf-0002-rogue" {
 		t.Errorf("provider-created roles %q", got)
@@ -144,13 +147,13 @@ func TestTrailExpectationsFromContract(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			o := &expectOpts{}
+			o := &overrideFlags{}
 			fs := pflag.NewFlagSet(tc.name, pflag.ContinueOnError)
 			o.register(fs)
 			if err := fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}
-			e, err := trailExpectations(load(t, tc.contract, tc.params), o)
+			e, err := audit.Expectations(load(t, tc.contract, tc.params), o.overrides())
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)

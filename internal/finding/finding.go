@@ -113,12 +113,19 @@ func (f *Finding) ComputeFingerprint() string {
 // Finalize fills the fingerprint and sorts the controls.
 func (f *Finding) Finalize() {
 	f.Fingerprint = f.ComputeFingerprint()
-	sort.Slice(f.Controls, func(i, j int) bool {
-		if f.Controls[i].Framework != f.Controls[j].Framework {
-			return f.Controls[i].Framework < f.Controls[j].Framework
+	SortControls(f.Controls)
+}
+
+// SortControls sorts controls by framework and ID, in place, and returns
+// the slice.
+func SortControls(cs []Control) []Control {
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].Framework != cs[j].Framework {
+			return cs[i].Framework < cs[j].Framework
 		}
-		return f.Controls[i].ID < f.Controls[j].ID
+		return cs[i].ID < cs[j].ID
 	})
+	return cs
 }
 
 // Active reports whether the finding counts against the exit code: a FAIL or

@@ -1,10 +1,16 @@
-package main
+package audit
 
 import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"time"
+
 	"testing"
+
+	"github.com/pvaudit/pvaudit/config"
+	"github.com/pvaudit/pvaudit/internal/finding"
 
 	"github.com/pvaudit/pvaudit/checks"
 	"github.com/pvaudit/pvaudit/contract"
@@ -16,7 +22,7 @@ import (
 // 7f3a9c21 (testaccount.AddNodes).
 func largeAccount(tb testing.TB, extra int) *inventory.Snapshot {
 	tb.Helper()
-	raw, err := os.ReadFile(repoPath("testdata", "accounts", "compliant.json"))
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "accounts", "compliant.json"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -38,22 +44,18 @@ func BenchmarkScan(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sel, err := selectScanChecks(nil, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	run := &Run{Now: fixedNow, Config: &config.Resolved{Contract: c}, FailOn: finding.High}
 	for _, extra := range []int{0, 8, 32} {
 		snap := largeAccount(b, extra)
 		b.Run(fmt.Sprintf("nodes=%d/roles=%d", extra+2, len(snap.Roles)), func(b *testing.B) {
 			b.ReportAllocs()
 			var findings int
 			for b.Loop() {
-				env := checks.NewEnv(snap, c, fixedNow())
-				fs, err := sel.run(context.Background(), env)
+				rep, err := Scan(context.Background(), run, ScanInput{Source: Source{Snapshot: snap}})
 				if err != nil {
 					b.Fatal(err)
 				}
-				findings = len(fs)
+				findings = len(rep.Findings)
 			}
 			b.ReportMetric(float64(findings), "findings")
 		})
@@ -83,3 +85,5 @@ func TestLargeAccountFixture(t *testing.T) {
 		t.Error("no child roles of copied node 10000002")
 	}
 }
+
+func fixedNow() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }

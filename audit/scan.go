@@ -1,0 +1,152 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pvaudit/pvaudit/checks"
+	"github.com/pvaudit/pvaudit/internal/finding"
+	"github.com/pvaudit/pvaudit/inventory"
+	"github.com/pvaudit/pvaudit/probes"
+	"github.com/pvaudit/pvaudit/reports"
+	"github.com/pvaudit/pvaudit/rules"
+	"github.com/pvaudit/pvaudit/trail"
+)
+
+// ScanInput is what `pvaudit scan` examines.
+type ScanInput struct {
+	Source Source
+	// Checks and SkipChecks select rule IDs of any source (--checks,
+	// --skip-checks); empty Checks runs everything. Coverage gaps are
+	// reported whatever they select.
+	Checks, SkipChecks []string
+	// Trail, when it names a source, replays CloudTrail: every role
+	// created under a provider session is a child role whatever its name,
+	// and the session findings join the report.
+	Trail TrailSources
+}
+
+// Scan runs the check catalogue, the probes (local engine) and, with
+// trail sources, CloudTrail replay over one account, and returns the report
+// with its verdict.
+func Scan(ctx context.Context, r *Run, in ScanInput) (*reports.ScanReport, error) {
+	c := r.contract()
+	reg, err := Registry(c)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := reg.Select(in.Checks, in.SkipChecks)
+	if err != nil {
+		return nil, err
+	}
+	snap := in.Source.Snapshot
+	rep := &reports.ScanReport{Header: r.header(reports.KindScan, in.Source.account())}
+	rep.CoverageGaps = append(rep.CoverageGaps, snap.Gaps...)
+
+	var opts []checks.EnvOption
+	var trailFindings []finding.Finding
+	if in.Trail.Given() {
+		tr, err := r.scanTrail(ctx, &in.Trail, snap, rep)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, checks.WithProviderCreated(tr.created))
+		trailFindings = tr.findings
+	}
+	env := checks.NewEnv(snap, c, r.now(), opts...)
+	var cs []*checks.Check
+	for _, chk := range checks.Catalogue() {
+		if sel[chk.ID] {
+			cs = append(cs, chk)
+		}
+	}
+	fs := checks.Run(env, cs)
+	pfs, err := scanProbes(ctx, env, reg, sel)
+	if err != nil {
+		return nil, err
+	}
+	fs = append(fs, pfs...)
+	for _, f := range trailFindings {
+		if sel[f.CheckID] {
+			fs = append(fs, f)
+		}
+	}
+	finding.Sort(fs)
+	r.suppress(fs)
+	rep.Findings = fs
+	rep.Summary = finding.Summarize(fs)
+	rep.Outcome = reports.NewOutcome(fs, len(rep.CoverageGaps), r.FailOn)
+	for _, rc := range env.Roles {
+		rep.Roles = append(rep.Roles, reports.RoleSummary{Name: rc.Role.Name, ARN: rc.Role.ARN, Kind: string(rc.Kind), NodeID: rc.NodeID, Reasons: rc.Reasons})
+	}
+	return rep, nil
+}
+
+// scanProbes decides the selected probe checks with the local engine.
+// Isolation probes (every pair of nodes) are decided node by node so that
+// a large account does not hold them all at once.
+func scanProbes(ctx context.Context, env *checks.Env, reg *rules.Registry, sel map[string]bool) ([]finding.Finding, error) {
+	want := map[string]bool{}
+	for id := range sel {
+		if reg.Source(id) == rules.SourceProbe {
+			want[id] = true
+		}
+	}
+	if len(want) == 0 {
+		return nil, nil
+	}
+	local := probes.NewLocal(env.Snap)
+	ps := probes.Expand(env, env.Contract, probes.Options{NoIsolation: true})
+	rs, err := probes.Run(ctx, ps, local, nil)
+	if err != nil {
+		return nil, err
+	}
+	pfs := probes.Findings(rs)
+	if want[probes.CheckIsolation] {
+		ifs, err := probes.IsolationFindings(ctx, env, env.Contract, probes.Options{}, local)
+		if err != nil {
+			return nil, err
+		}
+		pfs = append(pfs, ifs...)
+	}
+	var out []finding.Finding
+	for _, f := range pfs {
+		if want[f.CheckID] {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// scanTrailResult is what CloudTrail replay adds to a scan.
+type scanTrailResult struct {
+	created  map[string]string // role name → evidence
+	findings []finding.Finding
+}
+
+// scanTrail replays the trail sources with the contract's expectations and
+// fills the report's trail summary and coverage gaps.
+func (r *Run) scanTrail(ctx context.Context, src *TrailSources, snap *inventory.Snapshot, rep *reports.ScanReport) (*scanTrailResult, error) {
+	expect, err := Expectations(r.contract(), TrailOverrides{})
+	if err != nil {
+		return nil, err
+	}
+	rp, err := r.replay(ctx, src, expect)
+	if err != nil {
+		return nil, err
+	}
+	rep.CoverageGaps = append(rep.CoverageGaps, rp.gaps...)
+	st := rp.res.Stats
+	sum := &reports.TrailSummary{Sources: src.Describe(), FilesRead: st.Files, FilesUnread: st.FilesUnread, Undecodable: st.Undecodable,
+		LookupRequests: st.LookupRequests, Sessions: len(rp.res.Sessions), ProviderCreated: []reports.ProviderCreatedRole{}}
+	out := &scanTrailResult{created: map[string]string{}, findings: rp.res.Findings}
+	for _, cr := range trail.ProviderCreations(rp.res.Sessions) {
+		out.created[cr.RoleName] = fmt.Sprintf("CreateRole under session %s at %s", cr.SessionID, cr.Time.UTC().Format(time.RFC3339))
+		sum.ProviderCreated = append(sum.ProviderCreated, reports.ProviderCreatedRole{Role: cr.RoleName,
+			Session: cr.SessionID, Time: cr.Time.UTC(), EventID: cr.EventID, Boundary: cr.Boundary, InAccount: snap.Role(cr.RoleName) != nil})
+	}
+	rep.Trail = sum
+	r.log().Info("CloudTrail replayed for child-role identification", "sessions", len(rp.res.Sessions), "provider_created", len(out.created))
+	return out, nil
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/pvaudit/pvaudit/audit"
+	"github.com/pvaudit/pvaudit/config"
+	"github.com/pvaudit/pvaudit/contract"
+	"github.com/pvaudit/pvaudit/internal/finding"
+)
+
+// contractFlags choose the contract, its parameters, the config file and
+// the suppressions; every command resolves them with config.Resolve.
+type contractFlags struct {
+	fs       *pflag.FlagSet
+	name     string
+	config   string
+	suppress string
+	params   contract.Parameters
+}
+
+// register adds the flags; params says whether the contract parameter
+// flags apply (the trail commands take only --provisioner-account).
+func (o *contractFlags) register(fs *pflag.FlagSet, params, suppress bool) {
+	o.fs = fs
+	fs.StringVar(&o.name, "contract", config.DefaultContract, "contract: built-in name ("+strings.Join(contract.Names(), ", ")+") or YAML file")
+	fs.StringVar(&o.config, "config", "", "config file (default: ./"+config.DefaultFile+" when present)")
+	fs.StringVar(&o.params.ProvisionerAccountID, "provisioner-account", "", "the provider's provisioner account ID, trusted to assume the cross-account role")
+	if params {
+		fs.StringVar(&o.params.Env, "env", "", "environment part of the cross-account role name")
+		fs.StringSliceVar(&o.params.NodeIDs, "node-id", nil, "compute node identifiers you know of (comma-separated, repeatable)")
+		fs.StringVar(&o.params.ExternalID, "required-external-id", "", "the sts:ExternalId the cross-account role's trust must require")
+		fs.StringVar(&o.params.WorkflowBucket, "workflow-bucket", "", "the only S3 bucket child roles may reach")
+		fs.StringVar(&o.params.PackageBucket, "package-bucket", "", "the PAR agent package bucket (par contract default: pixell-agent-packages)")
+		fs.StringVar(&o.params.LLMGovernorFunctionARN, "llm-governor-arn", "", "the LLM governor Lambda function ARN processor roles may invoke")
+	}
+	if suppress {
+		fs.StringVar(&o.suppress, "suppress", "", "suppression file (YAML): findings to mark suppressed, with reason and expiry")
+	}
+}
+
+// resolve loads the config file, the contract and the suppressions.
+func (o *contractFlags) resolve() (*config.Resolved, error) {
+	opts := config.Options{ConfigPath: o.config, Params: o.params, Suppress: o.suppress}
+	if o.fs != nil && o.fs.Changed("contract") {
+		opts.Contract = o.name
+	}
+	res, err := config.Resolve(opts)
+	if err != nil {
+		return nil, usageErr("%w", err)
+	}
+	return res, nil
+}
+
+// failOnFlag is --fail-on.
+type failOnFlag struct {
+	name string
+	sev  finding.Severity
+}
+
+func (o *failOnFlag) register(fs *pflag.FlagSet) {
+	fs.StringVar(&o.name, "fail-on", "high", "exit 1 when a FAIL has this severity or higher: info, low, medium, high, critical")
+}
+
+func (o *failOnFlag) validate() error {
+	sev, err := finding.ParseSeverity(o.name)
+	if err != nil {
+		return usageErr("--fail-on: %w", err)
+	}
+	o.sev = sev
+	return nil
+}
+
+// trailFlags are the CloudTrail sources. The trail commands register them
+// bare (--dir); scan with a "trail-" prefix (--trail-dir).
+type trailFlags struct {
+	prefix     string
+	dir        string
+	files      []string
+	lookup     bool
+	lookupRate float64
+	regions    []string
+	since      string
+	until      string
+	workers    int
+	fullDecode bool
+}
+
+func (s *trailFlags) register(f *pflag.FlagSet, prefix string) {
+	s.prefix = prefix
+	f.StringVar(&s.dir, prefix+"dir", "", "local copy of a trail's S3 prefix (AWSLogs/…), read recursively")
+	f.StringArrayVar(&s.files, prefix+"file", nil, "a CloudTrail file: {\"Records\":[…]}, a JSON array or one record per line; .gz or plain; - for stdin (repeatable)")
+	f.BoolVar(&s.lookup, prefix+"lookup", false, "read the last 90 days from the CloudTrail LookupEvents API (regions: --"+prefix+"lookup-region)")
+	f.Float64Var(&s.lookupRate, prefix+"lookup-rate", 2, "LookupEvents requests per second and region (the API allows 2 per account and region)")
+	f.StringSliceVar(&s.regions, prefix+"lookup-region", nil, "regions whose event history to read (default: --region, else us-east-1, where IAM records its events); a session's calls are looked up in each")
+	f.StringVar(&s.since, prefix+"since", "", "keep events at or after this time (RFC 3339 or YYYY-MM-DD); dated folders before it are not read")
+	f.StringVar(&s.until, prefix+"until", "", "keep events at or before this time (RFC 3339 or YYYY-MM-DD)")
+	f.IntVar(&s.workers, prefix+"workers", 0, "files decoded in parallel (default: one per CPU)")
+	f.BoolVar(&s.fullDecode, prefix+"full-decode", false, "decode every record, not only those naming the role (slower; validates archives)")
+}
+
+// given reports whether any CloudTrail input was named.
+func (s *trailFlags) given() bool { return s.dir != "" || len(s.files) > 0 || s.lookup }
+
+// sources validates the flags and builds the sources; the live lookup's
+// clients are added by the caller (they need AWS configuration).
+func (s *trailFlags) sources(a *app, stdin interface{ Read([]byte) (int, error) }) (audit.TrailSources, error) {
+	src := audit.TrailSources{Dir: s.dir, Files: s.files, Stdin: stdin, LookupRate: s.lookupRate, Workers: s.workers, FullDecode: s.fullDecode}
+	if s.lookupRate <= 0 {
+		return src, usageErr("--%slookup-rate must be positive", s.prefix)
+	}
+	var err error
+	if src.Since, err = parseWhen(s.prefix+"since", s.since, false); err != nil {
+		return src, err
+	}
+	if src.Until, err = parseWhen(s.prefix+"until", s.until, true); err != nil {
+		return src, err
+	}
+	if !src.Since.IsZero() && !src.Until.IsZero() && src.Until.Before(src.Since) {
+		return src, usageErr("--%suntil is before --%ssince", s.prefix, s.prefix)
+	}
+	for _, f := range s.files {
+		if f == "-" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			return src, usageErr("--%sfile: %w", s.prefix, err)
+		}
+	}
+	if bar := newProgressBar(a.stderr); bar != nil {
+		src.Progress = bar.update
+	}
+	return src, nil
+}
+
+func parseWhen(flag, s string, end bool) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return time.Time{}, usageErr("--%s %q: want RFC 3339 or YYYY-MM-DD", flag, s)
+	}
+	if end {
+		t = t.Add(24*time.Hour - time.Second)
+	}
+	return t, nil
+}
