@@ -40,6 +40,13 @@ type File struct {
 // ErrInvalid is wrapped by every error about a config file's content.
 var ErrInvalid = errors.New("invalid config file")
 
+// invalid is an error about a config file's content: its message starts
+// with the file and position, and it matches ErrInvalid.
+type invalid struct{ err error }
+
+func (e invalid) Error() string   { return e.err.Error() }
+func (e invalid) Unwrap() []error { return []error{ErrInvalid, e.err} }
+
 // LoadFile reads the config file: path when given (it must exist), else
 // pvaudit.yaml in the current directory when present (no other place is
 // searched). No file gives an empty config.
@@ -78,10 +85,10 @@ func LoadFile(path string) (*File, error) {
 func ParseFile(data []byte, name string) (*File, error) {
 	var f File
 	if err := DecodeStrict(data, name, &f); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return nil, invalid{err}
 	}
 	if err := f.Parameters.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w: parameters: %w", name, ErrInvalid, err)
+		return nil, invalid{fmt.Errorf("%s: parameters: %w", name, err)}
 	}
 	f.Path = name
 	return &f, nil

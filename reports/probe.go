@@ -42,7 +42,7 @@ func (r *ProbeReport) normalizeJSON() {
 // broken promise, what could not be evaluated, and a summary line.
 func writeProbeTable(w io.Writer, rep Report) error {
 	r := rep.(*ProbeReport)
-	fmt.Fprintf(w, "pvaudit probe: account %s (%s), contract %s, engine %s\n\n", orUnknown(r.Account.ID), r.Account.Source, r.Contract, r.Engine)
+	fmt.Fprintf(w, "pvaudit probe: account %s (%s), contract %s%s, engine %s\n\n", orUnknown(r.Account.ID), r.Account.Source, r.Contract, configNote(r.Header), r.Engine)
 	t := NewTable(w, "SCENARIO", "PRINCIPAL", "ACTION", "RESOURCE", "EXPECTED", "LOCAL", "AWS", "VERDICT")
 	last := ""
 	for i := range r.Results {

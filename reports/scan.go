@@ -64,7 +64,7 @@ type RoleSummary struct {
 // an auditor wants to see what was checked.
 func writeScanTable(w io.Writer, rep Report) error {
 	r := rep.(*ScanReport)
-	fmt.Fprintf(w, "pvaudit %s: account %s (%s), contract %s\n\n", r.Command, orUnknown(r.Account.ID), r.Account.Source, r.Contract)
+	fmt.Fprintf(w, "pvaudit %s: account %s (%s), contract %s%s\n\n", r.Command, orUnknown(r.Account.ID), r.Account.Source, r.Contract, configNote(r.Header))
 	t := NewTable(w, "STATUS", "SEVERITY", "CHECK", "RESOURCE", "MESSAGE")
 	for _, f := range failingFirst(r.Findings) {
 		if err := t.Append([]string{statusCell(f), f.Severity.String(), f.CheckID, ShortResource(f.Resource), f.Message}); err != nil {
@@ -96,6 +96,14 @@ func writeScanTable(w io.Writer, rep Report) error {
 	}
 	_, err := fmt.Fprintf(w, "\n%s\n", SummaryLine(r))
 	return err
+}
+
+// configNote names the config file that was applied, if any.
+func configNote(h Header) string {
+	if h.ConfigFile == "" {
+		return ""
+	}
+	return ", config " + h.ConfigFile
 }
 
 // statusCell shows a finding's status, and the reason when it is
@@ -138,7 +146,11 @@ func writeAccepted(w io.Writer, v finding.Verdict) {
 		if a.Expires != "" {
 			exp = ", until " + a.Expires
 		}
-		fmt.Fprintf(w, "  - %s %s on %s: %s%s\n", a.Status, a.CheckID, ShortResource(a.Resource), a.Reason, exp)
+		what := ShortResource(a.Resource)
+		if a.Key != "" {
+			what += " (" + a.Key + ")"
+		}
+		fmt.Fprintf(w, "  - %s %s on %s: %s%s\n", a.Status, a.CheckID, what, a.Reason, exp)
 	}
 }
 

@@ -29,7 +29,10 @@ type TrailReport struct {
 // trail-session report.
 type Session struct {
 	*trail.Session
-	DurationSeconds int64 `json:"duration_seconds"`
+	// Calls shadows the session's calls: present in a trail-session
+	// report, left out of a trail-sessions one (CallCount counts them).
+	Calls           []trail.Call `json:"calls,omitempty"`
+	DurationSeconds int64        `json:"duration_seconds"`
 	CallCount       int   `json:"call_count"`
 	DeniedCount     int   `json:"denied_count"`
 	FindingCount    int   `json:"finding_count"`
@@ -54,12 +57,12 @@ func NewSessions(ss []*trail.Session, fs []finding.Finding, withCalls bool) []Se
 	counts := trail.FindingCounts(fs)
 	out := make([]Session, 0, len(ss))
 	for _, s := range ss {
-		cp := *s
-		if !withCalls {
-			cp.Calls = nil
+		x := Session{Session: s, DurationSeconds: int64(s.Duration() / time.Second),
+			CallCount: len(s.Calls), DeniedCount: s.Denied(), FindingCount: counts[s.ID]}
+		if withCalls {
+			x.Calls = nonNil(s.Calls)
 		}
-		out = append(out, Session{Session: &cp, DurationSeconds: int64(s.Duration() / time.Second),
-			CallCount: len(s.Calls), DeniedCount: s.Denied(), FindingCount: counts[s.ID]})
+		out = append(out, x)
 	}
 	return out
 }

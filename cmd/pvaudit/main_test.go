@@ -66,6 +66,21 @@ func TestExitCodes(t *testing.T) {
 	sample := repoPath("testdata", "accounts", "sample.json")
 	compliant := repoPath("testdata", "accounts", "compliant.json")
 	malformed := writeFile(t, dir, "malformed.json", "{\n  \"RoleDetailList\": [\n    {\"RoleName\": \"x\",\n")
+	unknownDuration := repoPath("testdata", "checks", "PV-XAR-004", "fire-unknown-duration.json")
+	// Accepts the PV-XAR-004 ERROR and the three PV-PRB-001 NOT_EVALUATED
+	// findings of that fixture: the scan must stay incomplete.
+	acceptGaps := writeFile(t, dir, "accept-gaps.yaml", `suppressions:
+  - check: PV-XAR-004
+    resource: arn:aws:iam::481516234201:role/Pennsieve-Compute-prod-a3f1b20c
+    reason: provider ticket PN-1
+    expires: 2027-01-31
+  - {fingerprint: 3fd5f8f0c35fcdc5, reason: no lambda processor, expires: 2027-01-31}
+  - {fingerprint: 4261b70a5e1161ea, reason: no lambda processor, expires: 2027-01-31}
+  - {fingerprint: 9b9e0f54bbadb323, reason: no lambda processor, expires: 2027-01-31}
+  - {check: PV-NOPE-001, resource: x, reason: stale, expires: 2027-01-31}
+`)
+	parConfig := writeFile(t, dir, "par.yaml", "contract: par\n")
+	typoConfig := writeFile(t, dir, "typo.yaml", "contract: par\nparamters:\n  env: x\n")
 	gaps := writeFile(t, dir, "gaps.json", `{"schema":"pvaudit.snapshot/v1","account_id":"111122223333","source":"live",
 "gaps":[{"operation":"iam:GetAccountAuthorizationDetails","code":"AccessDenied","message":"not authorized"}]}`)
 	tests := []struct {
@@ -100,6 +115,18 @@ func TestExitCodes(t *testing.T) {
 		{"roles of gaps", []string{"roles", "--from", gaps}, 2, "Incomplete", ""},
 		{"snapshot with gaps", []string{"snapshot", "--from", gaps}, 2, "", "snapshot is incomplete"},
 		{"help has an example", []string{"scan", "--help"}, 0, "Examples:", ""},
+		{"help names the --from argument", []string{"scan", "--help"}, 0, "--from FILE", ""},
+		{"suppressed gaps stay incomplete", []string{"scan", "--from", unknownDuration, "--suppress", acceptGaps}, 2, "4 of them accepted gaps", ""},
+		{"suppressed gaps are listed", []string{"scan", "--from", unknownDuration, "--suppress", acceptGaps}, 2, "ERROR PV-XAR-004 on role/Pennsieve-Compute-prod-a3f1b20c: provider ticket PN-1", ""},
+		{"a suppression matching nothing warns with its line", []string{"scan", "--from", unknownDuration, "--suppress", acceptGaps}, 2, "", "accept-gaps.yaml:9"},
+		{"fail below fail-on says clean", []string{"scan", "--from", sample, "--checks", "PV-BND-001", "--fail-on", "critical"}, 0, "Summary: clean", ""},
+		{"roles reads the config file", []string{"roles", "--from", repoPath("testdata", "accounts", "par-sample.json"), "--config", parConfig}, 0, "par-task", ""},
+		{"config typo", []string{"scan", "--from", sample, "--config", typoConfig}, 2, "", `typo.yaml:2:1: unknown key "paramters" (did you mean "parameters"?)`},
+		{"config is named in the report", []string{"scan", "--from", repoPath("testdata", "accounts", "par-sample.json"), "--config", parConfig}, 1, "config " + parConfig, ""},
+		{"unknown probe variable", []string{"probe", "--from", sample, "--var", "nosuchvar=1"}, 2, "", "--var nosuchvar: no such template variable"},
+		{"two formats on stdout", []string{"scan", "--from", sample, "-o", "table", "-o", "json"}, 2, "", "only one format can go to standard output"},
+		{"format not available for the kind", []string{"roles", "--from", sample, "-o", "xml"}, 2, "", "unknown output format"},
+		{"trail show is incomplete on undecodable records", []string{"trail", "show", "ASIAFIXTURE", "--file", repoPath("testdata", "trail", "messy.ndjson"), "--file", repoPath("testdata", "trail", "damaged.ndjson"), "--provisioner-account", "999988887777"}, 2, "INCOMPLETE", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

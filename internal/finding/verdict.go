@@ -22,6 +22,7 @@ const (
 type AcceptedGap struct {
 	CheckID     string `json:"check_id"`
 	Resource    string `json:"resource"`
+	Key         string `json:"key,omitempty"`
 	Fingerprint string `json:"fingerprint"`
 	Status      Status `json:"status"`
 	Reason      string `json:"reason"`
@@ -59,7 +60,7 @@ func Decide(fs []Finding, coverageGaps int, failOn Severity) Verdict {
 		f := &fs[i]
 		switch {
 		case f.Incomplete() && f.Suppressed != nil:
-			v.Accepted = append(v.Accepted, AcceptedGap{CheckID: f.CheckID, Resource: f.Resource, Fingerprint: f.Fingerprint,
+			v.Accepted = append(v.Accepted, AcceptedGap{CheckID: f.CheckID, Resource: f.Resource, Key: f.Key, Fingerprint: f.Fingerprint,
 				Status: f.Status, Reason: f.Suppressed.Reason, Expires: f.Suppressed.Expires})
 		case f.Incomplete():
 			v.Unevaluated++
