@@ -238,7 +238,7 @@ func TestReadOnlyCommands(t *testing.T) {
 		{"scan"},
 		{"scan", "-o", "json"},
 		{"roles"},
-		{"snapshot", "-o", out},
+		{"snapshot", "-o", "json=" + out},
 		{"probe", "--engine", "both", "--aws-rate", "200"},
 		{"trail", "sessions", "--lookup", "--provisioner-account", "941377122013"},
 		{"scan", "--trail-lookup", "--provisioner-account", "941377122013"},

@@ -117,7 +117,7 @@ func TestProviderSessionReplay(t *testing.T) {
 
 	// The same from a snapshot file, with CloudTrail read live.
 	snapFile := filepath.Join(t.TempDir(), "snap.json")
-	if r := a.pvaudit(t, "snapshot", "-o", snapFile); r.code != 0 {
+	if r := a.pvaudit(t, "snapshot", "-o", "json="+snapFile); r.code != 0 {
 		t.Fatalf("snapshot: exit %d\n%s", r.code, r.stderr)
 	}
 	fromFile := a.pvaudit(t, "scan", "--from", snapFile, "-o", "json", "--provisioner-account", provider, "--checks", "PV-BND-001", "--trail-lookup")
