@@ -33,9 +33,9 @@ type Session struct {
 	// report, left out of a trail-sessions one (CallCount counts them).
 	Calls           []trail.Call `json:"calls,omitempty"`
 	DurationSeconds int64        `json:"duration_seconds"`
-	CallCount       int   `json:"call_count"`
-	DeniedCount     int   `json:"denied_count"`
-	FindingCount    int   `json:"finding_count"`
+	CallCount       int          `json:"call_count"`
+	DeniedCount     int          `json:"denied_count"`
+	FindingCount    int          `json:"finding_count"`
 }
 
 // Result returns the verdict and the counts.
