@@ -15,7 +15,7 @@ func crossAccountRoleExists() *Check {
 	c := &Check{
 		ID:       "PV-XAR-001",
 		Title:    "Cross-account role exists and matches the documented naming",
-		Severity: finding.Medium,
+		Severity: finding.High,
 		Rationale: "The provider is documented to act only through one cross-account role named " +
 			"after the documented pattern; finding it is the start of every other check.",
 		Remediation: "Create the cross-account role through the provider's onboarding, or pass a contract " +

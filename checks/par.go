@@ -26,7 +26,7 @@ func parRolesPresent() *Check {
 	c := &Check{
 		ID:       "PV-PAR-001",
 		Title:    "PAR task and execution roles exist under the documented names",
-		Severity: finding.Medium,
+		Severity: finding.High,
 		Rationale: "The PAR document defines exactly two roles, pixell-agent-runtime-task-role and " +
 			"pixell-agent-runtime-execution-role; the other PAR checks need to find them.",
 		Remediation: "Create the roles as the document shows (aws iam create-role --role-name pixell-agent-runtime-task-role " +

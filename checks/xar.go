@@ -364,7 +364,7 @@ func sessionDuration() *Check {
 	c := &Check{
 		ID:       "PV-XAR-004",
 		Title:    "Cross-account role's maximum session is at most the promised 1 hour",
-		Severity: finding.Medium,
+		Severity: finding.High,
 		Rationale: "The document promises temporary credentials valid for up to 1 hour. A longer MaxSessionDuration " +
 			"lets a provider session, or a stolen one, outlive that promise.",
 		Remediation: "aws iam update-role --role-name ROLE --max-session-duration 3600",

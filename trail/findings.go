@@ -200,7 +200,7 @@ func Analyze(sessions []*Session, e Expectations) []finding.Finding {
 		if !s.Orphan && e.MaxSession > 0 {
 			req, got := time.Duration(s.Requested), s.Duration()
 			if req > e.MaxSession || got > e.MaxSession+time.Minute {
-				out = append(out, newFinding(CheckSessionDuration, finding.Medium, finding.Fail, res, s.ID,
+				out = append(out, newFinding(CheckSessionDuration, finding.High, finding.Fail, res, s.ID,
 					fmt.Sprintf("session %s lasted %s (requested %s); the promise is at most %s", s.ID, got, req, e.MaxSession),
 					map[string]any{"session": s.ID, "requested_seconds": int64(req / time.Second),
 						"valid_seconds": int64(got / time.Second), "max_seconds": int64(e.MaxSession / time.Second),

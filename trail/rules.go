@@ -15,7 +15,7 @@ var severities = map[string]struct {
 		{Severity: finding.Medium, When: "the attempt was refused (WARN)"},
 		{Severity: finding.High, When: "no provisioner is configured (NOT_EVALUATED)"}}},
 	CheckNoExternalID:    {finding.High, nil},
-	CheckSessionDuration: {finding.Medium, nil},
+	CheckSessionDuration: {finding.High, nil},
 	CheckCallAfterExpiry: {finding.High, []rules.Variant{{Severity: finding.Low, When: "every such call was refused (WARN)"}}},
 	CheckRoleNoBoundary:  {finding.Critical, nil},
 	CheckProtectedIAM:    {finding.Critical, []rules.Variant{{Severity: finding.Medium, When: "refused (WARN)"}}},

@@ -65,7 +65,7 @@ func TestDoneWhen(t *testing.T) {
 		{"sample: planted problems", []string{"scan", "--from", acct("sample.json")}, 1, []want{
 			{"PV-BND-001", a + "role/pennsieve-b24e11d0-processor-ecs", "", finding.High},
 			{"PV-BND-002", a + "role/pennsieve-b24e11d0-gpu-instance", "", finding.High},
-			{"PV-XAR-004", a + "role/Pennsieve-Compute-prod-a3f1b20c", "", finding.Medium},
+			{"PV-XAR-004", a + "role/Pennsieve-Compute-prod-a3f1b20c", "", finding.High},
 			{"PV-XAR-006", a + "role/Pennsieve-Compute-prod-a3f1b20c", "route53", finding.High},
 			{"PV-ACC-001", a + "user/pennsieve-deployer", "", finding.High},
 			{"PV-ACC-002", a + "role/ROLE-481516234201", "", finding.Critical},
