@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Request is one authorization request to evaluate.
@@ -27,6 +28,11 @@ type Request struct {
 	// request whose Context does not carry that key (AWS supplies it from
 	// the resource's owner). It spares callers a copy of Context per request.
 	ResourceAccount string
+	// Now, when set, is the time of the request: it supplies aws:CurrentTime
+	// and aws:EpochTime when Context carries neither. Every AWS request
+	// carries both keys, so a condition on them with neither Context nor Now
+	// supplying a time is unevaluable rather than "key absent".
+	Now time.Time
 }
 
 // Layer names a kind of policy in the evaluation.
