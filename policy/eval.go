@@ -220,6 +220,8 @@ func (e *CompileError) Unwrap() error { return e.Err }
 // for concurrent use.
 type Compiled struct {
 	layers []cLayer
+	// wc caches the witness computations of Exists.
+	wc *witnessCache
 }
 
 type cLayer struct {
@@ -422,7 +424,7 @@ func (s *cStmt) label() string {
 // Principal/NotPrincipal or without Resource/NotResource is an error (see
 // ErrPrincipalInIdentityPolicy, ErrNoResource).
 func Compile(set PolicySet) (*Compiled, error) {
-	c := &Compiled{}
+	c := &Compiled{wc: &witnessCache{}}
 	if err := c.addLayer(LayerIdentity, 0, set.Identity); err != nil {
 		return nil, err
 	}
