@@ -663,7 +663,16 @@ func boolsKey(bs []bool) []byte {
 type WitnessCache struct {
 	mu    sync.Mutex
 	cells map[string]cellResult
+	dims  map[string]cachedDim
 }
+
+// cachedDim is a dimension's options and the reasons building it gave.
+type cachedDim struct {
+	d       dim
+	reasons []string
+}
+
+const maxCachedDims = 1 << 14
 
 type witnessCache = WitnessCache
 

@@ -199,3 +199,97 @@ func TestCellsExamples(t *testing.T) {
 		})
 	}
 }
+
+// TestPrincipalCellsAgainstMatchesPrincipal checks the principal atoms
+// against MatchesPrincipal: witnesses carry the signature the engine
+// claims, and every caller built from ARN fragments has its signature among
+// the witnesses.
+func TestPrincipalCellsAgainstMatchesPrincipal(t *testing.T) {
+	t.Parallel()
+	var callers []string
+	for _, part := range []string{"aws", "aws-cn", ""} {
+		for _, svc := range []string{"iam", "sts", "s3"} {
+			for _, region := range []string{"", "us-east-1"} {
+				for _, acct := range []string{"111122223333", "444455556666", ""} {
+					for _, res := range []string{"root", "role/R", "role/p/R", "role/Other", "user/u", "assumed-role/R", "assumed-role/R/s", "assumed-role/Rx/s", "x:y"} {
+						callers = append(callers, "arn:"+part+":"+svc+":"+region+":"+acct+":"+res)
+					}
+				}
+			}
+		}
+	}
+	callers = append(callers, "111122223333", "444455556666", "lambda.amazonaws.com", "LAMBDA.amazonaws.com", "x", "arn:aws:iam::111122223333")
+	elements := []*Principal{
+		{AWS: StringList{"111122223333"}},
+		{AWS: StringList{"arn:aws:iam::111122223333:root"}},
+		{AWS: StringList{"arn:aws:iam::111122223333:role/p/R"}},
+		{AWS: StringList{"arn:aws:iam::111122223333:user/u"}},
+		{AWS: StringList{"arn:aws:sts::111122223333:assumed-role/R/s"}},
+		{AWS: StringList{"arn:aws-cn:iam::444455556666:root", "arn:aws:iam::444455556666:role/Other"}},
+		{Service: StringList{"lambda.amazonaws.com"}},
+		{Federated: StringList{"cognito-identity.amazonaws.com"}},
+		{Wildcard: true},
+	}
+	r := rand.New(rand.NewPCG(3, 5))
+	for iter := 0; iter < 60; iter++ {
+		var ps []*Principal
+		for n := 1 + r.IntN(3); len(ps) < n; {
+			ps = append(ps, elements[r.IntN(len(elements))])
+		}
+		spec := &cellSpec{domains: []atom{{comps: []component{globComp([]rtok{{kind: tokQuest}, {kind: tokStar}}, false)}}}}
+		for _, p := range ps {
+			spec.atoms = append(spec.atoms, principalAtom(p))
+		}
+		var desc []string
+		for _, p := range ps {
+			desc = append(desc, fmt.Sprintf("%+v", *p))
+		}
+		cr := newCellEngine(spec).run()
+		if cr.reason != "" {
+			t.Fatalf("%v: %s", desc, cr.reason)
+		}
+		sigOf := func(caller string) string {
+			var b []byte
+			for _, p := range ps {
+				b = append(b, boolByte(p.MatchesPrincipal(caller))+'0')
+			}
+			return string(b)
+		}
+		have := map[string]bool{}
+		for i, w := range cr.values {
+			got := sigOf(w)
+			claimed := string(boolsKey(cr.sigs[i]))
+			for j := range claimed {
+				if claimed[j] != got[j]-'0' {
+					t.Fatalf("%v: witness %q: engine %v, MatchesPrincipal %s", desc, w, cr.sigs[i], got)
+				}
+			}
+			have[got] = true
+		}
+		for _, c := range callers {
+			if sig := sigOf(c); !have[sig] {
+				t.Fatalf("%v: caller %q has signature %s, which no witness has (%q)", desc, c, sig, cr.values)
+			}
+		}
+	}
+}
+
+// TestCellsStateBound guards the search's size on the boundary question
+// every scan asks (it once took 13,000 states before states were made
+// canonical).
+func TestCellsStateBound(t *testing.T) {
+	t.Parallel()
+	c := compileConditions(Condition{"StringNotLike": {"k": {"arn:aws:iam::*:policy/pennsieve-boundary-*"}}}, true)
+	a, _ := condAtom(&c[0], &evalCtx{req: &Request{}})
+	spec := &cellSpec{
+		atoms:   []atom{a, arnLikeAtom([]string{boundaryN1}), arnLikeAtom([]string{boundaryN2})},
+		domains: []atom{arnLikeAtom(builtinKeys()["iam:permissionsboundary"].domain)},
+	}
+	r := newCellEngine(spec).run()
+	if r.reason != "" || len(r.values) != 4 {
+		t.Fatalf("got %q (%s), want 4 cells", r.values, r.reason)
+	}
+	if r.states > 1000 {
+		t.Errorf("the search took %d states, want at most 1000", r.states)
+	}
+}

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -298,10 +299,11 @@ type search struct {
 	q            *Question
 	anyPrincipal bool
 	fixed        Request
-	models       map[string]keyModel
+	models       []keyModel
 	groups       map[string]*keyGroup
 	timeConds    []*compiledCond
 	timeFixed    bool
+	timeChecked  bool
 	princStmts   []*cStmt
 	arnConds     []*compiledCond
 	acctConds    []*compiledCond
@@ -319,18 +321,25 @@ func (s *search) reason(format string, args ...any) {
 	s.reasons = append(s.reasons, fmt.Sprintf(format, args...))
 }
 
-// model classifies a key once per search.
+// model classifies a key once per search (a search meets few keys).
 func (s *search) model(key string) keyModel {
-	lk := strings.ToLower(key)
-	if m, ok := s.models[lk]; ok {
-		return m
+	for i := range s.models {
+		if strings.EqualFold(s.models[i].name, key) {
+			return s.models[i]
+		}
 	}
 	m := s.q.classify(key, s.anyPrincipal)
-	if s.models == nil {
-		s.models = map[string]keyModel{}
-	}
-	s.models[lk] = m
+	s.models = append(s.models, m)
 	return m
+}
+
+// timeIsFixed reports whether the question fixes the request time (Fixed
+// or Keys make either time key fixed; both are one instant).
+func (s *search) timeIsFixed() bool {
+	if !s.timeChecked {
+		s.timeChecked = true
+	}
+	return s.timeFixed
 }
 
 // role is how a search treats a key.
@@ -347,7 +356,7 @@ func (s *search) role(key string) (role, keyModel) {
 	m := s.model(key)
 	switch {
 	case m.kind == kindTime:
-		if s.timeFixed {
+		if s.timeIsFixed() {
 			return roleFixed, m
 		}
 		return roleTime, m
@@ -514,7 +523,6 @@ func runSearch(t target, q *Question, want func(Witness) bool) Answer {
 	_, isTrust := t.(*CompiledTrust)
 	s := &search{t: t, q: q, anyPrincipal: isTrust && q.Principal == ""}
 	s.fixed = Request{Principal: q.Principal, Action: q.Action, Resource: q.Resource, ResourceAccount: q.ResourceAccount, Context: q.Fixed, Now: q.Now}
-	s.timeFixed = s.model("aws:CurrentTime").class == KeyFixed || s.model("aws:EpochTime").class == KeyFixed
 	var buf [32]*cStmt
 	principal := q.Principal
 	if s.anyPrincipal {
@@ -533,10 +541,10 @@ func runSearch(t target, q *Question, want func(Witness) bool) Answer {
 func (s *search) dimensions() []dim {
 	var dims []dim
 	if s.anyPrincipal {
-		dims = append(dims, s.principalDim())
+		dims = append(dims, s.cachedDim(s.principalKey(), s.principalDim))
 	}
 	if len(s.timeConds) > 0 {
-		dims = append(dims, s.timeDim())
+		dims = append(dims, s.cachedDim(s.timeKey(), s.timeDim))
 	}
 	keys := make([]string, 0, len(s.groups))
 	for k := range s.groups {
@@ -544,9 +552,147 @@ func (s *search) dimensions() []dim {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		dims = append(dims, s.keyDim(s.groups[k]))
+		g := s.groups[k]
+		dims = append(dims, s.cachedDim(s.groupKey(g), func() dim { return s.keyDim(g) }))
 	}
 	return dims
+}
+
+// cachedDim returns a dimension (and the reasons building it gave) from
+// the cache, or builds and stores it. key must determine the result.
+func (s *search) cachedDim(key []byte, build func() dim) dim {
+	wc := s.cache()
+	if wc == nil {
+		return build()
+	}
+	wc.mu.Lock()
+	e, ok := wc.dims[string(key)]
+	wc.mu.Unlock()
+	if ok {
+		s.reasons = append(s.reasons, e.reasons...)
+		return e.d
+	}
+	n := len(s.reasons)
+	d := build()
+	e = cachedDim{d: d, reasons: append([]string(nil), s.reasons[n:]...)}
+	wc.mu.Lock()
+	if wc.dims == nil {
+		wc.dims = map[string]cachedDim{}
+	}
+	if len(wc.dims) < maxCachedDims {
+		wc.dims[string(key)] = e
+	}
+	wc.mu.Unlock()
+	return d
+}
+
+// Cache keys: everything a dimension's options depend on, written out.
+
+func appendStr(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// appendCond writes a condition as written and the fixed values its
+// variables resolve to.
+func (s *search) appendCond(b []byte, c *compiledCond, ev *evalCtx) []byte {
+	b = appendStr(b, strings.ToLower(c.op))
+	b = appendStr(b, strings.ToLower(c.key))
+	b = binary.AppendUvarint(b, uint64(len(c.values)))
+	for i := range c.values {
+		b = appendStr(b, c.values[i].raw)
+		if c.po.fam == famString || c.po.fam == famStringIgnoreCase || c.po.fam == famStringLike || c.po.fam == famARN {
+			b = s.appendVarValues(b, valuePattern(c, i), ev)
+		}
+	}
+	return b
+}
+
+// appendVarValues writes the values the pattern's variables have.
+func (s *search) appendVarValues(b []byte, p *pattern, ev *evalCtx) []byte {
+	if !p.hasVar {
+		return b
+	}
+	for _, t := range p.toks {
+		if t.kind != tokVar {
+			continue
+		}
+		v, ok := ev.lookup(t.ref)
+		b = append(b, boolByte(ok))
+		b = binary.AppendUvarint(b, uint64(v.len()))
+		for k := 0; k < v.len(); k++ {
+			b = appendStr(b, v.at(k))
+		}
+	}
+	return b
+}
+
+func appendStrs(b []byte, l []string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(l)))
+	for _, v := range l {
+		b = appendStr(b, v)
+	}
+	return b
+}
+
+func (s *search) groupKey(g *keyGroup) []byte {
+	ev := s.fixedEval()
+	b := []byte{'K'}
+	b = appendStr(b, g.m.name)
+	b = append(b, boolByte(g.m.multi), byte(g.m.typ))
+	b = appendStrs(b, g.m.domain)
+	b = appendStrs(b, g.m.partition)
+	for _, c := range g.conds {
+		b = s.appendCond(append(b, 'c'), c, ev)
+	}
+	for _, vc := range g.varConds {
+		b = s.appendCond(append(b, 'v'), vc.c, ev)
+		b = binary.AppendUvarint(b, uint64(vc.i))
+		vals, ok := ev.lookup(vc.c.ref)
+		b = append(b, boolByte(ok))
+		for k := 0; k < vals.len(); k++ {
+			b = appendStr(b, vals.at(k))
+		}
+	}
+	for _, vr := range g.varRes {
+		p := &vr.s.resources[vr.j]
+		b = appendStr(append(b, 'r'), p.raw)
+		b = s.appendVarValues(b, &p.pattern, ev)
+		b = appendStr(b, s.q.Resource)
+	}
+	return b
+}
+
+func (s *search) timeKey() []byte {
+	b := []byte{'T'}
+	b = binary.AppendVarint(b, s.q.Now.UnixNano())
+	b = append(b, boolByte(s.q.Now.IsZero()))
+	for _, c := range s.timeConds {
+		b = s.appendCond(append(b, 'c'), c, s.fixedEval())
+	}
+	return b
+}
+
+func (s *search) principalKey() []byte {
+	ev := s.fixedEval()
+	b := []byte{'P'}
+	for _, st := range s.princStmts {
+		p := st.principal
+		b = append(b, 's', boolByte(p.Wildcard))
+		b = appendStrs(b, p.AWS)
+		b = appendStrs(b, p.Service)
+		b = appendStrs(b, p.Federated)
+		b = appendStrs(b, p.CanonicalUser)
+	}
+	for _, c := range s.arnConds {
+		b = s.appendCond(append(b, 'a'), c, ev)
+	}
+	for _, c := range s.acctConds {
+		b = s.appendCond(append(b, 'n'), c, ev)
+	}
+	b = appendStrs(append(b, 'd'), s.q.PrincipalDomain)
+	b = appendStrs(append(b, 'p'), s.q.PrincipalPartition)
+	return b
 }
 
 // families of a key's conditions.
@@ -1161,7 +1307,12 @@ func (s *search) enumerate(dims []dim, want func(Witness) bool) Answer {
 	if len(dropKeys) > 0 {
 		req.Context = s.scratchContext(dropKeys)
 	}
-	idx := make([]int, len(dims))
+	var idxBuf [8]int
+	idx := idxBuf[:0]
+	if len(dims) > len(idxBuf) {
+		idx = make([]int, 0, len(dims))
+	}
+	idx = idx[:len(dims)]
 	apply := func(di int) {
 		d := &dims[di]
 		o := &d.opts[idx[di]]
@@ -1217,15 +1368,9 @@ func (s *search) enumerate(dims []dim, want func(Witness) bool) Answer {
 			}
 		}
 	}
-	var why []string
-	seen := map[string]bool{}
-	for _, r := range s.reasons {
-		if !seen[r] {
-			seen[r] = true
-			why = append(why, r)
-		}
-	}
+	why := append([]string(nil), s.reasons...)
 	sort.Strings(why)
+	why = uniqueSorted(why)
 	if ans.Tried < regions {
 		var sizes []string
 		for _, d := range dims {
@@ -1242,6 +1387,16 @@ func (s *search) enumerate(dims []dim, want func(Witness) bool) Answer {
 	ans.Complete = len(why) == 0
 	ans.Reason = strings.Join(why, "; ")
 	return ans
+}
+
+func uniqueSorted(l []string) []string {
+	out := l[:0]
+	for i, v := range l {
+		if i == 0 || v != l[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // foundCopy detaches a witness from the search's reused buffers.
