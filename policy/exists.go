@@ -17,15 +17,52 @@ import (
 // caller chooses, that the policies allow? Exists answers that completely,
 // or says why it could not.
 //
-// How: the question fixes the principal, action, resource and the facts in
-// Fixed. For every caller-chosen key that a statement matching the action
-// tests, Exists builds a finite set of witness values from the policies'
-// own constants such that every region of the key's value space the
-// operators distinguish has one (see cells.go and witness.go), plus
-// "absent". Because each condition tests one key, the decision depends on
-// each key's value only through its region, so evaluating every
-// combination of witnesses (the product over keys, up to Question.Limit
-// combinations) decides the question.
+// The context model (keys.go): a condition key is fixed (a fact the
+// question supplies, or absent) or caller-chosen (any value, or none);
+// keys no table or question classifies are caller-chosen. The request time
+// is one caller-chosen instant for aws:CurrentTime and aws:EpochTime, whole
+// seconds, never absent, never before Question.Now.
+//
+// The procedure: for every caller-chosen key that a statement matching the
+// action (and able to match the resource) tests, Exists builds a finite
+// set of witness values from the policies' own constants such that every
+// region of the key's value space the operators distinguish has one, plus
+// "absent" (cells.go for strings and ARNs, witness.go for the ordered and
+// typed families). Each condition tests one key, so the decision depends
+// on a key's value only through its region: evaluating one witness per
+// region and key, for every combination (the product over keys, at most
+// Question.Limit combinations), decides the question. Witnesses that make
+// every dependent condition, resource pattern and partition pattern come
+// out the same are merged first.
+//
+// Multi-valued keys take value sets: absent (the evaluator treats an empty
+// set as absent) and every set of 1..m distinct single-value witnesses,
+// where m is the number of conditions on the key (at most maxSetSize).
+// That suffices: each condition on a set S is "some v in S has property P"
+// or "every v in S has P" with P a function of v's region. Given any S that
+// yields some outcome, keep one element witnessing each true "some"
+// condition and one counter-example to each false "every" condition (any
+// one element if there is none): the subset yields the same outcome, since
+// dropping elements cannot make a false "some" true or a true "every"
+// false, and it has at most m elements, each replaceable by its region's
+// witness.
+//
+// Policy variables that name a caller-chosen key: in a Resource pattern, or
+// in a condition value compared with a fixed key's value, the values that
+// make the pattern match the (fixed) resource or value are substrings of it
+// (or empty); the evaluator itself decides each substring, and those that
+// match become witnesses. A variable on a caller-chosen key compared with
+// another caller-chosen key, a pattern naming two caller-chosen keys, and
+// variables on the request time or an open principal are not decided: the
+// answer is then incomplete (with the reason), though a witness found is
+// still definitive.
+//
+// Semantics of Answer: Found is a concrete context for which want held;
+// Found == nil with Complete proves no context satisfies want; otherwise
+// the caller must report NOT_EVALUATED with Reason, never PASS. want may
+// depend on the Result and, for values, on the partition patterns the
+// question gives (Keys[…].Partition, PrincipalPartition); other properties
+// of a witness value are not guaranteed to be covered.
 
 // Question is an existential question about one request shape.
 type Question struct {
@@ -185,8 +222,9 @@ func (a Answer) Outcome() Outcome {
 // implement it.
 type Decider interface {
 	// Exists looks for a context for which want holds. want sees every
-	// faithful evaluation (never an unevaluable one); it must not keep
-	// w.Context or w.Chosen, which are reused.
+	// faithful evaluation (never an unevaluable one); it must neither keep
+	// nor modify w.Context or w.Chosen, which are reused and hold cached
+	// values. Answer.Found is a copy the caller owns.
 	Exists(q *Question, want func(w Witness) bool) Answer
 	// ExistsAllowed is Exists with want "Decision is Allow".
 	ExistsAllowed(q *Question) Answer
@@ -338,6 +376,7 @@ func (s *search) model(key string) keyModel {
 func (s *search) timeIsFixed() bool {
 	if !s.timeChecked {
 		s.timeChecked = true
+		s.timeFixed = s.model("aws:CurrentTime").class == KeyFixed || s.model("aws:EpochTime").class == KeyFixed
 	}
 	return s.timeFixed
 }

@@ -164,6 +164,14 @@ func TestExistsAdversarial(t *testing.T) {
 			}},
 		{name: "expired time-conditioned allow is never allowed after Now", policy: rdsExpired,
 			q: Question{Action: "rds:CreateDBInstance", Now: testNow}, outcome: NoneExists},
+		{name: "a fixed time is not chosen", policy: rdsAfter,
+			q: Question{Action: "rds:CreateDBInstance", Fixed: map[string][]string{"aws:EpochTime": {"1600000000"}}}, outcome: NoneExists},
+		{name: "a fixed time that passes", policy: rdsAfter,
+			q: Question{Action: "rds:CreateDBInstance", Fixed: map[string][]string{"aws:CurrentTime": {"2025-01-01T00:00:00Z"}}}, outcome: Exists},
+		{name: "a time pinned through Keys comes from Now", policy: rdsAfter,
+			q: Question{Action: "rds:CreateDBInstance", Now: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), Keys: map[string]KeyInfo{"aws:CurrentTime": {Class: KeyFixed}}}, outcome: NoneExists},
+		{name: "a time pinned without a time is undecided", policy: rdsAfter,
+			q: Question{Action: "rds:CreateDBInstance", Keys: map[string]KeyInfo{"aws:CurrentTime": {Class: KeyFixed}}}, outcome: Undecided, reason: "every AWS request carries aws:CurrentTime"},
 		{name: "expired allow is found when Now is not set", policy: rdsExpired,
 			q: Question{Action: "rds:CreateDBInstance"}, outcome: Exists},
 		{name: "always-true date condition on a deny always applies", policy: alwaysDeny,
@@ -506,5 +514,60 @@ func TestWitnessString(t *testing.T) {
 	}
 	if got := (&Witness{}).String(); got != "(no caller-chosen key)" {
 		t.Errorf("got %s", got)
+	}
+}
+
+func TestExistsCacheAndCopies(t *testing.T) {
+	t.Parallel()
+	stmts := `[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:RequestTag/env":"prod-*"}}}]`
+	a, b := mustIdentity(t, stmts), mustIdentity(t, stmts)
+	shared := &WitnessCache{}
+	q := &Question{Principal: testRole, Action: "s3:GetObject", Resource: "*", Cache: shared}
+	first := a.ExistsAllowed(q)
+	if first.Found == nil {
+		t.Fatalf("got %+v, want a witness", first)
+	}
+	first.Found.Context["aws:RequestTag/env"][0] = "changed"
+	first.Found.Chosen[0].Values[0] = "changed"
+	if got := len(shared.dims); got != 1 {
+		t.Errorf("got %d cached dimensions, want 1", got)
+	}
+	second := b.ExistsAllowed(q)
+	if second.Found == nil || second.Found.String() != `aws:RequestTag/env="prod-"` {
+		t.Fatalf("second policy set got %+v, want the same witness from the shared cache", second.Found)
+	}
+	if got := len(shared.dims); got != 1 {
+		t.Errorf("got %d cached dimensions after the second policy set, want 1 (shared)", got)
+	}
+	// Concurrent questions on one policy set.
+	done := make(chan Answer, 8)
+	for i := 0; i < 8; i++ {
+		go func() { done <- a.ExistsAllowed(&Question{Principal: testRole, Action: "s3:GetObject", Resource: "*"}) }()
+	}
+	for i := 0; i < 8; i++ {
+		if got := <-done; got.Found == nil || got.Found.String() != `aws:RequestTag/env="prod-"` {
+			t.Errorf("concurrent question got %+v", got)
+		}
+	}
+}
+
+func TestExistsBadQuestions(t *testing.T) {
+	t.Parallel()
+	c := mustIdentity(t, `[{"Effect":"Allow","Action":"*","Resource":"*"}]`)
+	for _, tc := range []struct {
+		name string
+		q    *Question
+		want string
+	}{
+		{"nil", nil, "no question"},
+		{"no action", &Question{Principal: testRole}, "names no action"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := c.ExistsAllowed(tc.q)
+			if a.Outcome() != Undecided || !strings.Contains(a.Reason, tc.want) {
+				t.Errorf("got %s %q, want undecided with %q", a.Outcome(), a.Reason, tc.want)
+			}
+		})
 	}
 }
