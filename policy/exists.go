@@ -803,6 +803,10 @@ func (s *search) scratchContext(drop []string) map[string][]string {
 	return m
 }
 
+// maxSubstringTarget bounds the strings substringAtom enumerates (the
+// work is quadratic in the length).
+const maxSubstringTarget = 1024
+
 // substringAtom is the set of values of a variable that make a pattern
 // match target: every such value is a substring of target (or empty), and
 // the evaluator itself decides each candidate.
@@ -880,6 +884,10 @@ func (s *search) keyDim(g *keyGroup) dim {
 		}
 		for k := 0; k < vals.len(); k++ {
 			a := vals.at(k)
+			if len(a) > maxSubstringTarget {
+				s.reason("%s: %s %s is %d bytes long, too long to match ${%s} against", name, vc.c.op, vc.c.key, len(a), name)
+				continue
+			}
 			fields := splitARN(a)
 			strAtoms = append(strAtoms, substringAtom(a, vc.c.po.fam == famStringIgnoreCase, func(v string) bool {
 				ev := s.withKey(scratch, keys, [][]string{{v}})
@@ -891,6 +899,10 @@ func (s *search) keyDim(g *keyGroup) dim {
 	for _, vr := range g.varRes {
 		fams |= famBitStr
 		res := s.q.Resource
+		if len(res) > maxSubstringTarget {
+			s.reason("%s: the resource is %d bytes long, too long to match ${%s} against", name, len(res), name)
+			continue
+		}
 		fields := splitARN(res)
 		p := &vr.s.resources[vr.j]
 		strAtoms = append(strAtoms, substringAtom(res, false, func(v string) bool {
