@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -202,4 +203,111 @@ func TestEvaluateDoesNotAllocate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// existsProbes are existential questions against the cross-account role:
+// the promise checks ask them for every action and resource pattern.
+func existsProbes() []struct {
+	name    string
+	q       *Question
+	want    func(Witness) bool
+	outcome Outcome
+} {
+	const principal = "arn:aws:iam::111122223333:role/Pennsieve-CrossAccount"
+	n1, n2 := "arn:aws:iam::111122223333:policy/pennsieve-boundary-n1", "arn:aws:iam::111122223333:policy/pennsieve-boundary-n2"
+	outside := func(w Witness) bool {
+		v := w.Context["iam:PermissionsBoundary"]
+		return w.Result.Decision == Allow && (len(v) == 0 || (v[0] != n1 && v[0] != n2))
+	}
+	inside := func(w Witness) bool { return w.Result.Decision == Allow }
+	q := func(action, resource string, keys map[string]KeyInfo) *Question {
+		return &Question{Principal: principal, Action: action, Resource: resource, ResourceAccount: "111122223333", Keys: keys}
+	}
+	promise := map[string]KeyInfo{"iam:PermissionsBoundary": {Partition: []string{n1, n2}}}
+	return []struct {
+		name    string
+		q       *Question
+		want    func(Witness) bool
+		outcome Outcome
+	}{
+		{"create-role-outside-promise", q("iam:CreateRole", "arn:aws:iam::111122223333:role/Pennsieve-dev-fn", promise), outside, Exists},
+		{"remove-boundary", q("iam:DeleteRolePermissionsBoundary", "arn:aws:iam::111122223333:role/Pennsieve-dev-fn", nil), inside, NoneExists},
+		{"workflow-bucket-read", q("s3:GetObject", "arn:aws:s3:::pennsieve-workflow-x/k", nil), inside, Exists},
+		{"unlisted-service", q("rds:CreateDBInstance", "arn:aws:rds:us-east-1:111122223333:db:x", nil), inside, NoneExists},
+	}
+}
+
+func BenchmarkExistsCrossAccount(b *testing.B) {
+	comp := compileCase(b, corpusCaseNamed(b, "pennsieve", "cross-account role creates a role with the boundary"))
+	for _, p := range existsProbes() {
+		b.Run(p.name, func(b *testing.B) {
+			if a := comp.Exists(p.q, p.want); a.Outcome() != p.outcome {
+				b.Fatalf("got %s (%s), want %s", a.Outcome(), a.Reason, p.outcome)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				_ = comp.Exists(p.q, p.want)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "questions/s")
+		})
+	}
+}
+
+// BenchmarkExistsColdCache is the boundary question with nothing cached:
+// the first question about a set of conditions.
+func BenchmarkExistsColdCache(b *testing.B) {
+	comp := compileCase(b, corpusCaseNamed(b, "pennsieve", "cross-account role creates a role with the boundary"))
+	p := existsProbes()[0]
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		q := *p.q
+		q.Cache = &WitnessCache{}
+		if a := comp.Exists(&q, p.want); a.Outcome() != p.outcome {
+			b.Fatalf("got %s", a.Outcome())
+		}
+	}
+}
+
+func BenchmarkExistsTrustOpenPrincipal(b *testing.B) {
+	d, err := ParseString(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole",
+		"Condition":{"StringEquals":{"aws:PrincipalAccount":"941377122013","sts:ExternalId":"pennsieve-123"}}}]}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	trust, err := CompileTrust("trust", d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := &Question{Action: "sts:AssumeRole", Resource: "*"}
+	other := func(w Witness) bool {
+		return w.Result.Decision == Allow && !strings.Contains(w.Principal, "941377122013")
+	}
+	if a := trust.Exists(q, other); a.Outcome() != NoneExists {
+		b.Fatalf("got %s (%s)", a.Outcome(), a.Reason)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = trust.Exists(q, other)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "questions/s")
+}
+
+func BenchmarkExists100Statements(b *testing.B) {
+	comp, err := Compile(PolicySet{Identity: []NamedPolicy{{Name: "big", Doc: hundredStatements(b)}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := &Question{Action: "s3:GetObject", Resource: "arn:aws:s3:us-east-1:111122223333:thing-30/x",
+		Fixed: map[string][]string{"aws:PrincipalTag/team": {"team-30-a"}}}
+	if a := comp.ExistsAllowed(q); a.Outcome() != Exists {
+		b.Fatalf("got %s (%s)", a.Outcome(), a.Reason)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = comp.ExistsAllowed(q)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "questions/s")
 }

@@ -193,10 +193,17 @@ func compareNumbers(a, b number) int {
 	return 0
 }
 
-// parseDate parses an ISO 8601 date-time or epoch seconds. Times without a
-// zone are UTC.
+// parseDate parses a date the way AWS documents Date operator values: the
+// W3C profile of ISO 8601 (YYYY-MM, YYYY-MM-DD, YYYY-MM-DDThh:mmTZD,
+// YYYY-MM-DDThh:mm:ssTZD, YYYY-MM-DDThh:mm:ss.sTZD; also the basic format
+// YYYYMMDDThhmmssZ) or epoch seconds. Times without a zone are UTC. A bare
+// four-digit year (the W3C "YYYY") is refused: it is also an epoch time, and
+// which one AWS takes is not documented.
 func parseDate(s string) (time.Time, bool) {
 	if s == "" {
+		return time.Time{}, false
+	}
+	if len(s) == 4 && isDigits(s) {
 		return time.Time{}, false
 	}
 	if c := s[0]; c == '-' || (c >= '0' && c <= '9') {
@@ -216,6 +223,7 @@ func parseDate(s string) (time.Time, bool) {
 		"2006-01-02T15:04",
 		"20060102T150405Z",
 		"2006-01-02",
+		"2006-01",
 	}
 	for _, l := range layouts {
 		if t, err := time.Parse(l, s); err == nil {
@@ -223,6 +231,15 @@ func parseDate(s string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func compareOrdering(c int, k cmpKind) bool {
@@ -282,6 +299,12 @@ func compileConditions(c Condition, vars bool) []compiledCond {
 			}
 			if po.fam == famNull && po.set != setNone {
 				cc.bad = fmt.Sprintf("operator %q: a set qualifier on Null has no documented meaning", op)
+			}
+			if len(keys[key]) == 0 {
+				// IAM has no documented meaning for a key with no values;
+				// "matches nothing" would make a negated Deny always apply
+				// and a positive one never, so say so instead of guessing.
+				cc.bad = fmt.Sprintf("%s %s: no values", op, key)
 			}
 			for _, v := range keys[key] {
 				cv, why := compileCondValue(po, v, vars)
@@ -383,6 +406,9 @@ func (c *compiledCond) eval(ev *evalCtx) (tri, string) {
 		return triUnknown, c.bad
 	}
 	vals, present := ev.lookup(c.ref)
+	if !present && c.ref.derived.alwaysPresent() {
+		return triUnknown, fmt.Sprintf("%s %s: every AWS request carries %s, and this one does not (set it or Request.Now)", c.op, c.key, c.key)
+	}
 	if c.po.fam == famNull {
 		for i := range c.values {
 			if c.values[i].b != present {
@@ -463,41 +489,14 @@ func (c *compiledCond) eval(ev *evalCtx) (tri, string) {
 // the positive form of the operator.
 func (c *compiledCond) matchOne(v string, ev *evalCtx) (tri, string) {
 	switch c.po.fam {
-	case famString, famStringIgnoreCase, famStringLike, famBinary:
-		fold := foldNone
-		if c.po.fam == famStringIgnoreCase {
-			fold = foldFull
+	case famString, famStringIgnoreCase, famStringLike, famBinary, famARN:
+		var fields arnFields
+		if c.po.fam == famARN {
+			fields = splitARN(v)
 		}
 		unknown := ""
 		for i := range c.values {
-			cv := &c.values[i]
-			toks := cv.toks
-			if cv.str.hasVar {
-				var buf [16]rtok
-				var st resolveState
-				var why string
-				toks, st, why = cv.str.resolve(buf[:0], ev)
-				if st == resolvedBad {
-					unknown = why
-					continue
-				}
-				if st == resolvedMissing {
-					continue // no value: matches nothing
-				}
-			}
-			if globMatch(toks, v, fold) {
-				return triTrue, ""
-			}
-		}
-		if unknown != "" {
-			return triUnknown, unknown
-		}
-		return triFalse, ""
-	case famARN:
-		fields := splitARN(v)
-		unknown := ""
-		for i := range c.values {
-			ok, st, why := c.values[i].arn.match(v, &fields, ev)
+			ok, st, why := c.matchValue(i, v, &fields, ev)
 			if st == resolvedBad {
 				unknown = why
 				continue
@@ -565,4 +564,30 @@ func (c *compiledCond) matchOne(v string, ev *evalCtx) (tri, string) {
 		return triFalse, ""
 	}
 	return triUnknown, fmt.Sprintf("operator %q is not supported", c.op)
+}
+
+// matchValue matches one request value against policy value i of a string,
+// binary or ARN condition under the positive operator. fields is v split
+// (ARN family only). A variable with no value makes the value match nothing
+// (resolvedMissing); one that cannot be resolved faithfully, resolvedBad.
+func (c *compiledCond) matchValue(i int, v string, fields *arnFields, ev *evalCtx) (bool, resolveState, string) {
+	cv := &c.values[i]
+	if c.po.fam == famARN {
+		return cv.arn.match(v, fields, ev)
+	}
+	fold := foldNone
+	if c.po.fam == famStringIgnoreCase {
+		fold = foldFull
+	}
+	toks := cv.toks
+	if cv.str.hasVar {
+		var buf [16]rtok
+		var st resolveState
+		var why string
+		toks, st, why = cv.str.resolve(buf[:0], ev)
+		if st != resolvedOK {
+			return false, st, why
+		}
+	}
+	return globMatch(toks, v, fold), resolvedOK, ""
 }

@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // evalCtx is the per-request state of one evaluation. It lives on the
 // stack of Evaluate; nothing in it is retained.
@@ -74,7 +77,20 @@ const (
 	derivedPrincipalAccount
 	derivedUsername
 	derivedResourceAccount
+	// The request time: every AWS request carries both keys.
+	derivedCurrentTime
+	derivedEpochTime
 )
+
+// alwaysPresent reports whether AWS puts the key on every request, so that
+// "absent" is not a state a real request can be in.
+func (d derivedKey) alwaysPresent() bool {
+	return d == derivedCurrentTime || d == derivedEpochTime
+}
+
+// currentTimeLayout is how aws:CurrentTime values are written (UTC, whole
+// seconds), e.g. 2024-06-01T12:00:00Z.
+const currentTimeLayout = "2006-01-02T15:04:05Z"
 
 // keyRef is a condition key or variable name, resolved once at compile
 // time to the derived key it may stand for.
@@ -94,6 +110,10 @@ func newKeyRef(name string) keyRef {
 		r.derived = derivedUsername
 	case strings.EqualFold(name, "aws:ResourceAccount"):
 		r.derived = derivedResourceAccount
+	case strings.EqualFold(name, "aws:CurrentTime"):
+		r.derived = derivedCurrentTime
+	case strings.EqualFold(name, "aws:EpochTime"):
+		r.derived = derivedEpochTime
 	}
 	return r
 }
@@ -105,15 +125,20 @@ func newKeyRef(name string) keyRef {
 // Request.Principal: aws:PrincipalArn (the principal as given),
 // aws:PrincipalAccount (its account field) and, for IAM users,
 // aws:username (the last path element of the user ARN); and
-// aws:ResourceAccount is Request.ResourceAccount when that is set.
+// aws:ResourceAccount is Request.ResourceAccount when that is set. The
+// request time keys come from Request.Now, or one from the other
+// (aws:EpochTime is aws:CurrentTime in whole seconds since 1970).
 func (ev *evalCtx) lookup(key keyRef) (values, bool) {
 	if ctx := ev.req.Context; len(ctx) > 0 {
-		if v, ok := ctx[key.name]; ok {
+		if v, ok := ctx[key.name]; ok && (len(v) > 0 || !key.derived.alwaysPresent()) {
 			return values{list: v}, len(v) > 0
 		}
-		if v, ok := ev.foldedLookup(key.name); ok {
+		if v, ok := ev.foldedLookup(key.name); ok && (len(v) > 0 || !key.derived.alwaysPresent()) {
 			return values{list: v}, len(v) > 0
 		}
+	}
+	if key.derived.alwaysPresent() {
+		return ev.requestTime(key.derived)
 	}
 	if key.derived == derivedResourceAccount {
 		if a := ev.req.ResourceAccount; a != "" {
@@ -143,6 +168,43 @@ func (ev *evalCtx) lookup(key keyRef) (values, bool) {
 		}
 	}
 	return values{}, false
+}
+
+// requestTime derives aws:CurrentTime or aws:EpochTime from Request.Now or
+// from the other key.
+func (ev *evalCtx) requestTime(d derivedKey) (values, bool) {
+	t := ev.req.Now
+	if t.IsZero() {
+		other := keyRef{name: "aws:EpochTime", derived: derivedEpochTime}
+		if d == derivedEpochTime {
+			other = keyRef{name: "aws:CurrentTime", derived: derivedCurrentTime}
+		}
+		v, ok := ev.contextValues(other.name)
+		if !ok || len(v) != 1 {
+			return values{}, false
+		}
+		pt, ok := parseDate(v[0])
+		if !ok {
+			return values{}, false
+		}
+		t = pt
+	}
+	if d == derivedEpochTime {
+		return values{one: strconv.FormatInt(t.Unix(), 10), isOne: true}, true
+	}
+	return values{one: t.UTC().Format(currentTimeLayout), isOne: true}, true
+}
+
+// contextValues is the context's entry for key, compared case-insensitively.
+func (ev *evalCtx) contextValues(key string) ([]string, bool) {
+	ctx := ev.req.Context
+	if len(ctx) == 0 {
+		return nil, false
+	}
+	if v, ok := ctx[key]; ok {
+		return v, true
+	}
+	return ev.foldedLookup(key)
 }
 
 func (ev *evalCtx) foldedLookup(key string) ([]string, bool) {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -64,6 +65,8 @@ type corpusRequest struct {
 	Resource        string         `yaml:"resource"`
 	Context         map[string]any `yaml:"context"`
 	ResourceAccount string         `yaml:"resource_account"`
+	// Now is Request.Now, RFC 3339.
+	Now string `yaml:"now"`
 }
 
 // loadCorpus reads every case file, strictly.
@@ -166,6 +169,13 @@ func (c *corpusCase) policySet() (PolicySet, error) {
 
 func (r corpusRequest) request() (*Request, error) {
 	req := &Request{Principal: r.Principal, Action: r.Action, Resource: r.Resource, ResourceAccount: r.ResourceAccount}
+	if r.Now != "" {
+		t, err := time.Parse(time.RFC3339, r.Now)
+		if err != nil {
+			return nil, fmt.Errorf("request now: %w", err)
+		}
+		req.Now = t
+	}
 	if r.Context != nil {
 		req.Context = map[string][]string{}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Request is one authorization request to evaluate.
@@ -27,6 +28,11 @@ type Request struct {
 	// request whose Context does not carry that key (AWS supplies it from
 	// the resource's owner). It spares callers a copy of Context per request.
 	ResourceAccount string
+	// Now, when set, is the time of the request: it supplies aws:CurrentTime
+	// and aws:EpochTime when Context carries neither. Every AWS request
+	// carries both keys, so a condition on them with neither Context nor Now
+	// supplying a time is unevaluable rather than "key absent".
+	Now time.Time
 }
 
 // Layer names a kind of policy in the evaluation.
@@ -214,6 +220,8 @@ func (e *CompileError) Unwrap() error { return e.Err }
 // for concurrent use.
 type Compiled struct {
 	layers []cLayer
+	// wc caches the witness computations of Exists.
+	wc *witnessCache
 }
 
 type cLayer struct {
@@ -416,7 +424,7 @@ func (s *cStmt) label() string {
 // Principal/NotPrincipal or without Resource/NotResource is an error (see
 // ErrPrincipalInIdentityPolicy, ErrNoResource).
 func Compile(set PolicySet) (*Compiled, error) {
-	c := &Compiled{}
+	c := &Compiled{wc: &witnessCache{}}
 	if err := c.addLayer(LayerIdentity, 0, set.Identity); err != nil {
 		return nil, err
 	}

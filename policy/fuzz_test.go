@@ -191,3 +191,61 @@ func sameResult(a, b Result) bool {
 	}
 	return true
 }
+
+// FuzzExists is the soundness oracle of Exists: when a concrete context is
+// allowed, Exists must not prove that no context is, and a witness it finds
+// must evaluate as found.
+func FuzzExists(f *testing.F) {
+	for _, s := range corpusSeeds(f) {
+		f.Add(s.doc, s.principal, s.action, s.resource, s.key, s.val)
+	}
+	f.Add([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotLike":{"aws:userid":"*:terraform-*"}}}]}`),
+		"arn:aws:iam::111122223333:role/r", "s3:GetObject", "*", "aws:userid", "AROAX:terraform-1")
+	f.Add([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringLike":{"aws:PrincipalAccount":"9*"}}}]}`),
+		"arn:aws:iam::941377122013:role/p", "sts:AssumeRole", "*", "sts:ExternalId", "x")
+	f.Fuzz(func(t *testing.T, doc []byte, principal, action, resource, key, val string) {
+		d, err := Parse(doc)
+		if err != nil || action == "" {
+			return
+		}
+		if m, _ := lookupSpec(key); m.kind == kindTime {
+			return // the request time is whole seconds on every request, not one free key
+		}
+		req := &Request{Principal: principal, Action: action, Resource: resource}
+		q := &Question{Principal: principal, Action: action, Resource: resource, Limit: 1 << 14}
+		if key != "" {
+			req.Context = map[string][]string{key: {val}, key + "/multi": {val, principal}}
+			q.Keys = map[string]KeyInfo{
+				key:            {Class: KeyCallerChosen, Type: TypeText, Domain: []string{"*"}},
+				key + "/multi": {Class: KeyCallerChosen, Type: TypeText, Domain: []string{"*"}, Multi: true},
+			}
+		}
+		check := func(name string, dec Decider, ev func(*Request) Result, q *Question) {
+			r := ev(req)
+			if !r.Evaluable() || r.Decision != Allow {
+				return
+			}
+			a := dec.ExistsAllowed(q)
+			if a.Outcome() == NoneExists {
+				t.Fatalf("%s: %+v is allowed, but Exists proved no context is (tried %d)", name, req.Context, a.Tried)
+			}
+			if a.Found != nil {
+				back := ev(&Request{Principal: a.Found.Principal, Action: action, Resource: resource, Context: a.Found.Context})
+				if back.Decision != Allow || !back.Evaluable() {
+					t.Fatalf("%s: witness %s evaluates to %+v", name, a.Found, back)
+				}
+			}
+		}
+		if trust, err := CompileTrust("t", d); err == nil {
+			check("trust", trust, trust.Evaluate, q)
+			if principal != "" {
+				open := *q
+				open.Principal = ""
+				check("trust, open principal", trust, trust.Evaluate, &open)
+			}
+		}
+		if comp, err := Compile(PolicySet{Identity: []NamedPolicy{{Name: "p", Doc: d}}}); err == nil {
+			check("identity", comp, comp.Evaluate, q)
+		}
+	})
+}

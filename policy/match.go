@@ -213,6 +213,10 @@ func (p *pattern) resolve(buf []rtok, ev *evalCtx) ([]rtok, resolveState, string
 				continue
 			}
 			return buf, resolvedBad, "policy variable ${" + t.text + "} refers to a multi-valued key"
+		case t.ref.derived.alwaysPresent():
+			// Every AWS request has a time; "no value" is not a state a
+			// real request can be in.
+			return buf, resolvedBad, "policy variable ${" + t.text + "}: every AWS request carries it, and this one does not"
 		case t.hasDef:
 			buf = append(buf, rtok{kind: tokLit, text: t.def})
 		default:

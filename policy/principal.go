@@ -112,6 +112,8 @@ func awsPrincipalMatches(v, caller string) bool {
 // policy. It is safe for concurrent use.
 type CompiledTrust struct {
 	stmts []cStmt
+	// wc caches the witness computations of Exists.
+	wc *witnessCache
 }
 
 // CompileTrust compiles a resource-based policy. Statements must name a
@@ -128,7 +130,7 @@ func CompileTrust(name string, doc *Document) (*CompiledTrust, error) {
 			return nil, &CompileError{Layer: LayerResource, Policy: name, Index: i, Sid: st.Sid, Err: ErrNoPrincipal}
 		}
 	}
-	return &CompiledTrust{stmts: stmts}, nil
+	return &CompiledTrust{stmts: stmts, wc: &witnessCache{}}, nil
 }
 
 // ErrNoPrincipal is returned (wrapped in a *CompileError) by CompileTrust
