@@ -228,8 +228,12 @@ func describeMode(m fs.FileMode) string {
 }
 
 func tooLarge(path string, k Kind, size int64) error {
+	what := HumanSize(size)
+	if size < k.Limit()+k.Limit()/10 { // "512.0 MiB is over 512 MiB" needs the bytes
+		what = fmt.Sprintf("%s (%d bytes)", what, size)
+	}
 	return &Error{Path: path, Kind: k, Err: ErrTooLarge,
-		Msg: fmt.Sprintf("%s is over the %s limit for %s", HumanSize(size), HumanSize(k.Limit()), k)}
+		Msg: fmt.Sprintf("%s is over the %s limit for %s", what, HumanSize(k.Limit()), k)}
 }
 
 // HumanSize writes a byte count with a binary unit: "512 MiB", "3.1 GiB".

@@ -71,7 +71,7 @@ func TestReadFile(t *testing.T) {
 		{name: "folder", path: dir, kind: Config, wantErr: ErrNotRegular, wantMsg: []string{"is a folder", "a config file"}},
 		{name: "socket", path: sock, kind: Suppressions, wantErr: ErrNotRegular, wantMsg: []string{"is a socket"}},
 		{name: "sparse-3GiB", path: sparse, kind: Snapshot, wantErr: ErrTooLarge, wantMsg: []string{"huge.json: 3.1 GiB is over the 512 MiB limit for a snapshot"}},
-		{name: "one-byte-over", path: overPolicy, kind: Policy, wantErr: ErrTooLarge, wantMsg: []string{"512.0 KiB is over the 512 KiB limit for a policy document"}},
+		{name: "one-byte-over", path: overPolicy, kind: Policy, wantErr: ErrTooLarge, wantMsg: []string{"512.0 KiB (524289 bytes) is over the 512 KiB limit for a policy document"}},
 		{name: "missing", path: filepath.Join(dir, "nope.json"), kind: Snapshot, wantErr: os.ErrNotExist, wantMsg: []string{"nope.json: cannot open: no such file"}},
 	}
 	for _, tc := range tests {
