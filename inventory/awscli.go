@@ -35,13 +35,13 @@ type cliTag struct {
 }
 
 type cliInstanceProfile struct {
-	Path                string            `json:"Path"`
-	InstanceProfileName string            `json:"InstanceProfileName"`
-	InstanceProfileId   string            `json:"InstanceProfileId"`
-	Arn                 string            `json:"Arn"`
-	CreateDate          time.Time         `json:"CreateDate"`
-	Roles               []docSpan         `json:"Roles"`
-	Tags                []cliTag          `json:"Tags"`
+	Path                string    `json:"Path"`
+	InstanceProfileName string    `json:"InstanceProfileName"`
+	InstanceProfileId   string    `json:"InstanceProfileId"`
+	Arn                 string    `json:"Arn"`
+	CreateDate          time.Time `json:"CreateDate"`
+	Roles               []docSpan `json:"Roles"`
+	Tags                []cliTag  `json:"Tags"`
 }
 
 type cliRole struct {
@@ -100,9 +100,9 @@ type cliGroup struct {
 
 type cliPolicyVersion struct {
 	Document         docSpan   `json:"Document"`
-	VersionId        string          `json:"VersionId"`
-	IsDefaultVersion bool            `json:"IsDefaultVersion"`
-	CreateDate       time.Time       `json:"CreateDate"`
+	VersionId        string    `json:"VersionId"`
+	IsDefaultVersion bool      `json:"IsDefaultVersion"`
+	CreateDate       time.Time `json:"CreateDate"`
 }
 
 type cliPolicy struct {
@@ -123,17 +123,17 @@ type cliPolicy struct {
 // listRolesEntry is one element of `aws iam list-roles` output ("Roles"),
 // accepted at the top level to supply MaxSessionDuration.
 type listRolesEntry struct {
-	Path                     string          `json:"Path"`
-	RoleName                 string          `json:"RoleName"`
-	RoleId                   string          `json:"RoleId"`
-	Arn                      string          `json:"Arn"`
-	CreateDate               time.Time       `json:"CreateDate"`
-	AssumeRolePolicyDocument docSpan         `json:"AssumeRolePolicyDocument"`
-	Description              string          `json:"Description"`
-	MaxSessionDuration       int             `json:"MaxSessionDuration"`
-	PermissionsBoundary      *cliBoundary    `json:"PermissionsBoundary"`
-	Tags                     []cliTag        `json:"Tags"`
-	RoleLastUsed             docSpan         `json:"RoleLastUsed"`
+	Path                     string       `json:"Path"`
+	RoleName                 string       `json:"RoleName"`
+	RoleId                   string       `json:"RoleId"`
+	Arn                      string       `json:"Arn"`
+	CreateDate               time.Time    `json:"CreateDate"`
+	AssumeRolePolicyDocument docSpan      `json:"AssumeRolePolicyDocument"`
+	Description              string       `json:"Description"`
+	MaxSessionDuration       int          `json:"MaxSessionDuration"`
+	PermissionsBoundary      *cliBoundary `json:"PermissionsBoundary"`
+	Tags                     []cliTag     `json:"Tags"`
+	RoleLastUsed             docSpan      `json:"RoleLastUsed"`
 }
 
 func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
