@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"sort"
 	"strings"
 	"time"
 
@@ -140,10 +141,8 @@ func members(v strictjson.Value) objFields {
 
 // at returns the offset of key's value in el, or el's own offset.
 func at(el strictjson.Value, key string) int64 {
-	for _, m := range el.Members() {
-		if m.Key == key {
-			return m.Value.Offset()
-		}
+	if m, ok := el.Get(key); ok {
+		return m.Value.Offset()
 	}
 	return el.Offset()
 }
@@ -207,15 +206,15 @@ func (d *decoder) elements(f field, name string, fn func(i int, el strictjson.Va
 	return nil
 }
 
-// strict decodes el into v rejecting unknown fields and keys that name a
-// field in another case (encoding/json would take "ARN" for "Arn").
+// strict decodes el into v rejecting unknown fields, also those that name
+// a field in another case (encoding/json would take "ARN" for "Arn").
 func (d *decoder) strict(el strictjson.Value, where string, v any) error {
 	if err := d.exactKeys(el, reflect.TypeOf(v), where); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(bytes.NewReader(el.Raw()))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	// exactKeys has refused unknown keys; json.Unmarshal decodes in place
+	// (a json.Decoder would first copy the element into its buffer).
+	if err := json.Unmarshal(el.Raw(), v); err != nil {
 		var ie *InputError
 		if errors.As(err, &ie) {
 			return err
@@ -244,34 +243,45 @@ func (d *decoder) exactKeys(v strictjson.Value, t reflect.Type, where string) er
 			}
 		}
 	case reflect.Map:
-		if v.Kind() == strictjson.Object {
-			for _, m := range v.Members() {
-				if err := d.exactKeys(m.Value, t.Elem(), where); err != nil {
-					return err
-				}
-			}
-		}
+		var err error
+		v.EachMember(func(m strictjson.Member) bool {
+			err = d.exactKeys(m.Value, t.Elem(), where)
+			return err == nil
+		})
+		return err
 	case reflect.Struct:
 		if v.Kind() != strictjson.Object {
 			return nil // encoding/json reports the type error
 		}
 		fields := jsonFields(t)
-		for _, m := range v.Members() {
+		var err error
+		v.EachMember(func(m strictjson.Member) bool {
 			ft, ok := fields[m.Key]
 			if !ok {
-				for name := range fields {
+				err = d.errAt(m.KeyOff, where, fmt.Errorf("unknown field %q", m.Key))
+				for _, name := range sortedNames(fields) {
 					if strings.EqualFold(name, m.Key) {
-						return d.errAt(m.KeyOff, where, fmt.Errorf("unknown field %q (the key is %q: keys are case-sensitive)", m.Key, name))
+						err = d.errAt(m.KeyOff, where, fmt.Errorf("unknown field %q (the key is %q: keys are case-sensitive)", m.Key, name))
+						break
 					}
 				}
-				continue // DisallowUnknownFields reports it
+				return false
 			}
-			if err := d.exactKeys(m.Value, ft, where); err != nil {
-				return err
-			}
-		}
+			err = d.exactKeys(m.Value, ft, where)
+			return err == nil
+		})
+		return err
 	}
 	return nil
+}
+
+func sortedNames(m map[string]reflect.Type) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // jsonFields maps the JSON names of a struct's fields to their types, with
@@ -359,7 +369,7 @@ func (d *decoder) docAt(v strictjson.Value, where string) (*policy.Document, err
 			c.Line, c.Column = 0, 0
 			err = &c
 		}
-	} else if !(errors.As(err, &pe) && pe.Encoded) && !(errors.As(err, &ve) && ve.Encoded) {
+	} else if (errors.As(err, &pe) && pe.Line > 0 && !pe.Encoded) || (errors.As(err, &ve) && ve.Line > 0 && !ve.Encoded) {
 		where += " (in the JSON string, positions are within the document)"
 	}
 	return nil, d.errAt(off, where, err)
@@ -553,12 +563,8 @@ func (d *decoder) ownFormat(root strictjson.Value, top objFields) (*Snapshot, er
 
 // fieldValue returns the value of key in the object el (Invalid when absent).
 func fieldValue(el strictjson.Value, key string) strictjson.Value {
-	for _, m := range el.Members() {
-		if m.Key == key {
-			return m.Value
-		}
-	}
-	return strictjson.Value{}
+	m, _ := el.Get(key)
+	return m.Value
 }
 
 // nameHint returns ` ("x")` for an element's name key, so that errors say

@@ -168,6 +168,56 @@ func (v Value) Members() []Member {
 	return out
 }
 
+// EachMember calls fn for an object's members in input order until fn
+// returns false, without building a slice; nothing for other kinds.
+func (v Value) EachMember(fn func(Member) bool) {
+	if v.Kind() != Object {
+		return
+	}
+	i := ws(v.doc, v.start+1)
+	for v.doc[i] != '}' {
+		keyEnd := skipString(v.doc, i)
+		key, _ := unquote(v.doc[i:keyEnd])
+		j := ws(v.doc, ws(v.doc, keyEnd)+1)
+		end := skip(v.doc, j)
+		if !fn(Member{Key: key, KeyOff: int64(i), Value: Value{doc: v.doc, start: j, end: end}}) {
+			return
+		}
+		i = ws(v.doc, end)
+		if v.doc[i] == ',' {
+			i = ws(v.doc, i+1)
+		}
+	}
+}
+
+// Get returns the member of an object named key (keys are unique in a
+// checked document) without allocating for keys that have no escapes.
+func (v Value) Get(key string) (Member, bool) {
+	if v.Kind() != Object {
+		return Member{}, false
+	}
+	i := ws(v.doc, v.start+1)
+	for v.doc[i] != '}' {
+		keyEnd := skipString(v.doc, i)
+		raw := v.doc[i+1 : keyEnd-1]
+		match := string(raw) == key
+		if !match && bytes.IndexByte(raw, '\\') >= 0 {
+			k, _ := unquote(v.doc[i:keyEnd])
+			match = k == key
+		}
+		j := ws(v.doc, ws(v.doc, keyEnd)+1)
+		end := skip(v.doc, j)
+		if match {
+			return Member{Key: key, KeyOff: int64(i), Value: Value{doc: v.doc, start: j, end: end}}, true
+		}
+		i = ws(v.doc, end)
+		if v.doc[i] == ',' {
+			i = ws(v.doc, i+1)
+		}
+	}
+	return Member{}, false
+}
+
 // Elements returns an array's elements, nil for other kinds.
 func (v Value) Elements() []Value {
 	if v.Kind() != Array {
@@ -271,6 +321,12 @@ func LineCol(data []byte, offset int64) (line, col int) {
 type scanner struct {
 	data     []byte
 	maxDepth int
+	keys     []seenKey // the keys of the objects being scanned, innermost last
+}
+
+type seenKey struct {
+	key []byte // a sub-slice of the input, or the unescaped key
+	off int
 }
 
 func (s *scanner) errAt(i int, key, format string, args ...any) *Error {
@@ -447,11 +503,10 @@ func (s *scanner) object(i, depth int) (int, error) {
 	if depth > s.maxDepth {
 		return i, s.errAt(i, "", "nested more than %d deep", s.maxDepth)
 	}
-	type seenKey struct {
-		key string
-		off int
-	}
-	var small []seenKey
+	// This object's keys sit on the shared stack s.keys from base on;
+	// nested objects push theirs above and pop them before we go on.
+	base := len(s.keys)
+	defer func() { s.keys = s.keys[:base] }()
 	var big map[string]int
 	i = s.ws(i + 1)
 	if i < len(s.data) && s.data[i] == '}' {
@@ -468,40 +523,38 @@ func (s *scanner) object(i, depth int) (int, error) {
 		if err != nil {
 			return keyEnd, err
 		}
-		raw := s.data[i+1 : keyEnd-1]
-		var key string
+		key := s.data[i+1 : keyEnd-1]
 		if escaped {
-			key, _ = unquote(s.data[i:keyEnd])
-		} else {
-			key = string(raw)
+			k, _ := unquote(s.data[i:keyEnd])
+			key = []byte(k)
 		}
 		first := -1
 		if big != nil {
-			if off, dup := big[key]; dup {
+			if off, dup := big[string(key)]; dup {
 				first = off
 			} else {
-				big[key] = i
+				big[string(key)] = i
 			}
 		} else {
-			for _, k := range small {
-				if k.key == key {
+			for _, k := range s.keys[base:] {
+				if bytes.Equal(k.key, key) {
 					first = k.off
 					break
 				}
 			}
 			if first < 0 {
-				small = append(small, seenKey{key, i})
-				if len(small) > smallObject {
-					big = make(map[string]int, 2*len(small))
-					for _, k := range small {
-						big[k.key] = k.off
+				s.keys = append(s.keys, seenKey{key, i})
+				if len(s.keys)-base > smallObject {
+					big = make(map[string]int, 2*smallObject)
+					for _, k := range s.keys[base:] {
+						big[string(k.key)] = k.off
 					}
 				}
 			}
 		}
 		if first >= 0 {
 			l, c := LineCol(s.data, int64(first))
-			return i, s.errAt(i, key, "duplicate key %q (first at line %d, column %d)", key, l, c)
+			return i, s.errAt(i, string(key), "duplicate key %q (first at line %d, column %d)", key, l, c)
 		}
 		j := s.ws(keyEnd)
 		if j >= len(s.data) {
