@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 type params struct {
@@ -128,3 +130,28 @@ func TestSuggest(t *testing.T) {
 }
 
 func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
+// FuzzDecode: Decode never panics, errors carry the file name, and what it
+// accepts yaml.v3 decodes the same way.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte("contract: par\nparameters:\n  env: prod\n  node_ids: [a, b]\nmax: 3\nstrict: true\nlabels: {x: y}\nrules:\n  - check: PV-1\n"))
+	f.Add([]byte("contract: a\n---\ncontract: b\n"))
+	f.Add([]byte("a: &a [x]\nrules: [*a]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var c config
+		err := Decode(data, "f.yaml", &c)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "f.yaml") {
+				t.Fatalf("error %q does not start with the file name", err)
+			}
+			return
+		}
+		var plain config
+		if err := yaml.Unmarshal(data, &plain); err != nil {
+			t.Fatalf("yaml.v3 refuses what Decode accepted: %v", err)
+		}
+		if !reflect.DeepEqual(c, plain) {
+			t.Fatalf("Decode gives %+v, yaml.v3 %+v", c, plain)
+		}
+	})
+}
