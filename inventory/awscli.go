@@ -301,6 +301,11 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 		}
 	}
 	snap.AccountID = accountOf(snap)
+	if snap.AccountID == "" {
+		// Without an account nothing can be pinned to it (the boundary ARN
+		// pattern, "same account" rules): refuse rather than check against "".
+		return nil, d.errAt(0, "", errors.New("cannot tell the account: the export has no role, user, group or customer managed policy to take it from"))
+	}
 	return snap, nil
 }
 

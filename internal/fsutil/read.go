@@ -158,7 +158,9 @@ func Open(path string, k Kind) (*os.File, error) {
 
 // ReadFile reads a whole input file of kind k (see Open). The limit holds
 // even when the file grows while it is read, and for files whose size
-// fstat does not tell (e.g. under /proc).
+// fstat does not tell (e.g. under /proc). A Batch file, which has no total
+// limit because it is meant to be streamed, is read whole only up to
+// MaxBatchLine.
 func ReadFile(path string, k Kind) ([]byte, error) {
 	lim := k.Limit()
 	if lim <= 0 {
