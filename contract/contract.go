@@ -4,17 +4,16 @@
 package contract
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"regexp"
 	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/pvaudit/pvaudit/internal/fsutil"
+	"github.com/pvaudit/pvaudit/internal/yamlstrict"
 )
 
 //go:embed builtin/*.yaml
@@ -145,12 +144,13 @@ func Builtin(name string) ([]byte, error) {
 }
 
 // Load returns a built-in contract by name, or reads a YAML file when
-// nameOrFile is not a built-in name.
+// nameOrFile is not a built-in name. The file is opened without blocking
+// and must be a regular file of at most fsutil.MaxContractBytes.
 func Load(nameOrFile string) (*Contract, error) {
 	if b, err := Builtin(nameOrFile); err == nil {
 		return Parse(b, "builtin:"+nameOrFile)
 	}
-	b, err := os.ReadFile(nameOrFile)
+	b, err := fsutil.ReadFile(nameOrFile, fsutil.Contract)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("contract %q is neither a built-in (%s) nor a readable file: %w", nameOrFile, strings.Join(Names(), ", "), err)
@@ -160,16 +160,16 @@ func Load(nameOrFile string) (*Contract, error) {
 	return Parse(b, nameOrFile)
 }
 
-// Parse decodes a contract strictly (unknown keys are errors) and validates it.
+// Parse decodes a contract strictly (see yamlstrict.Decode: one document,
+// known keys given once, typed values; errors are file:line:col) and
+// validates it.
 func Parse(data []byte, source string) (*Contract, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var c Contract
-	if err := dec.Decode(&c); err != nil {
-		if errors.Is(err, io.EOF) {
+	if err := yamlstrict.Decode(data, source, &c); err != nil {
+		if errors.Is(err, yamlstrict.ErrEmpty) {
 			return nil, fmt.Errorf("%s: empty contract", source)
 		}
-		return nil, fmt.Errorf("%s: %w", source, err)
+		return nil, err
 	}
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)

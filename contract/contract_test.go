@@ -39,7 +39,11 @@ func TestParseRejects(t *testing.T) {
 		{"bad regexp", "name: x\ncross_account_role: {name_pattern: '('}\n", "name_pattern"},
 		{"boundary without star", "name: x\nboundary: {name_pattern: pennsieve-boundary}\n", "exactly one '*'"},
 		{"by_boundary without pattern", "name: x\nchild_roles: {by_boundary: true}\n", "by_boundary"},
-		{"wrong type", "name: [1]\n", "line 1"},
+		{"wrong type", "name: [1]\n", "c.yaml:1:7: expected a single value for name"},
+		{"second document", "name: x\n---\nname: y\n", "c.yaml:2:1: a second YAML document"},
+		{"duplicate key", "name: x\ntitle: t\nname: y\n", `c.yaml:3:1: key "name" given twice`},
+		{"typo", "name: x\ncross_account_rol: {}\n", `c.yaml:2:1: unknown key "cross_account_rol" (did you mean "cross_account_role"?)`},
+		{"nested typo", "name: x\ncross_account_role:\n  name_patern: a\n", `c.yaml:3:3: unknown key "name_patern" in cross_account_role (did you mean "name_pattern"?)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

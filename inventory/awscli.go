@@ -1,11 +1,13 @@
 package inventory
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
+
+	"github.com/pvaudit/pvaudit/internal/strictjson"
 )
 
 // The shapes below follow IAM's GetAccountAuthorizationDetails response as
@@ -18,8 +20,8 @@ type cliPolicyRef struct {
 }
 
 type cliInline struct {
-	PolicyName     string          `json:"PolicyName"`
-	PolicyDocument json.RawMessage `json:"PolicyDocument"`
+	PolicyName     string  `json:"PolicyName"`
+	PolicyDocument docSpan `json:"PolicyDocument"`
 }
 
 type cliBoundary struct {
@@ -33,13 +35,13 @@ type cliTag struct {
 }
 
 type cliInstanceProfile struct {
-	Path                string            `json:"Path"`
-	InstanceProfileName string            `json:"InstanceProfileName"`
-	InstanceProfileId   string            `json:"InstanceProfileId"`
-	Arn                 string            `json:"Arn"`
-	CreateDate          time.Time         `json:"CreateDate"`
-	Roles               []json.RawMessage `json:"Roles"`
-	Tags                []cliTag          `json:"Tags"`
+	Path                string    `json:"Path"`
+	InstanceProfileName string    `json:"InstanceProfileName"`
+	InstanceProfileId   string    `json:"InstanceProfileId"`
+	Arn                 string    `json:"Arn"`
+	CreateDate          time.Time `json:"CreateDate"`
+	Roles               []docSpan `json:"Roles"`
+	Tags                []cliTag  `json:"Tags"`
 }
 
 type cliRole struct {
@@ -48,7 +50,7 @@ type cliRole struct {
 	RoleId                   string               `json:"RoleId"`
 	Arn                      string               `json:"Arn"`
 	CreateDate               time.Time            `json:"CreateDate"`
-	AssumeRolePolicyDocument json.RawMessage      `json:"AssumeRolePolicyDocument"`
+	AssumeRolePolicyDocument docSpan              `json:"AssumeRolePolicyDocument"`
 	Description              string               `json:"Description"`
 	InstanceProfileList      []cliInstanceProfile `json:"InstanceProfileList"`
 	RolePolicyList           []cliInline          `json:"RolePolicyList"`
@@ -97,10 +99,10 @@ type cliGroup struct {
 }
 
 type cliPolicyVersion struct {
-	Document         json.RawMessage `json:"Document"`
-	VersionId        string          `json:"VersionId"`
-	IsDefaultVersion bool            `json:"IsDefaultVersion"`
-	CreateDate       time.Time       `json:"CreateDate"`
+	Document         docSpan   `json:"Document"`
+	VersionId        string    `json:"VersionId"`
+	IsDefaultVersion bool      `json:"IsDefaultVersion"`
+	CreateDate       time.Time `json:"CreateDate"`
 }
 
 type cliPolicy struct {
@@ -121,17 +123,17 @@ type cliPolicy struct {
 // listRolesEntry is one element of `aws iam list-roles` output ("Roles"),
 // accepted at the top level to supply MaxSessionDuration.
 type listRolesEntry struct {
-	Path                     string          `json:"Path"`
-	RoleName                 string          `json:"RoleName"`
-	RoleId                   string          `json:"RoleId"`
-	Arn                      string          `json:"Arn"`
-	CreateDate               time.Time       `json:"CreateDate"`
-	AssumeRolePolicyDocument json.RawMessage `json:"AssumeRolePolicyDocument"`
-	Description              string          `json:"Description"`
-	MaxSessionDuration       int             `json:"MaxSessionDuration"`
-	PermissionsBoundary      *cliBoundary    `json:"PermissionsBoundary"`
-	Tags                     []cliTag        `json:"Tags"`
-	RoleLastUsed             json.RawMessage `json:"RoleLastUsed"`
+	Path                     string       `json:"Path"`
+	RoleName                 string       `json:"RoleName"`
+	RoleId                   string       `json:"RoleId"`
+	Arn                      string       `json:"Arn"`
+	CreateDate               time.Time    `json:"CreateDate"`
+	AssumeRolePolicyDocument docSpan      `json:"AssumeRolePolicyDocument"`
+	Description              string       `json:"Description"`
+	MaxSessionDuration       int          `json:"MaxSessionDuration"`
+	PermissionsBoundary      *cliBoundary `json:"PermissionsBoundary"`
+	Tags                     []cliTag     `json:"Tags"`
+	RoleLastUsed             docSpan      `json:"RoleLastUsed"`
 }
 
 func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
@@ -140,27 +142,34 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 		switch k {
 		case "RoleDetailList", "UserDetailList", "GroupDetailList", "Policies", "IsTruncated", "Marker", "Roles":
 		default:
-			return nil, d.errAt(max(0, top[k].off-int64(len(k))-3), "", fmt.Errorf("unknown top-level key %q in get-account-authorization-details output", k))
+			return nil, d.errAt(top[k].keyOff, "", fmt.Errorf("unknown top-level key %q in get-account-authorization-details output", k))
 		}
 	}
 	if f, ok := top["IsTruncated"]; ok {
-		var t bool
-		if err := json.Unmarshal(f.raw, &t); err != nil {
-			return nil, d.errAt(f.off, "IsTruncated", errors.New("must be true or false"))
+		t, isBool := f.Bool()
+		if !isBool {
+			return nil, d.errAt(f.Offset(), "IsTruncated", errors.New("must be true or false"))
 		}
 		if t {
-			return nil, d.errAt(f.off, "IsTruncated", errors.New("the export is truncated (IsTruncated is true): run the AWS CLI without --max-items so it pages through everything"))
+			return nil, d.errAt(f.Offset(), "IsTruncated", errors.New("the export is truncated (IsTruncated is true): run the AWS CLI without --max-items so it pages through everything"))
 		}
 	}
+	if f, ok := top["Marker"]; ok && f.Kind() != strictjson.String && f.Kind() != strictjson.Null {
+		return nil, d.errAt(f.Offset(), "Marker", errors.New("must be a string"))
+	}
+	v := d.validator("")
 	if f, ok := top["RoleDetailList"]; ok {
-		err := d.elements(f, "RoleDetailList", func(i int, el field) error {
-			where := fmt.Sprintf("RoleDetailList[%d]%s", i, nameHint(el.raw, "RoleName"))
+		err := d.elements(f, "RoleDetailList", func(i int, el strictjson.Value) error {
+			where := fmt.Sprintf("RoleDetailList[%d]%s", i, nameHint(el, "RoleName"))
 			var c cliRole
 			if err := d.strict(el, where, &c); err != nil {
 				return err
 			}
-			r, err := d.convertRole(c, el.off, where)
+			r, err := d.convertRole(c, el, where)
 			if err != nil {
+				return err
+			}
+			if err := v.role(&r, el, where, cliKeys); err != nil {
 				return err
 			}
 			snap.Roles = append(snap.Roles, r)
@@ -175,13 +184,30 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 		for i, r := range snap.Roles {
 			byName[r.Name] = i
 		}
-		err := d.elements(f, "Roles", func(i int, el field) error {
+		seen := map[string]bool{}
+		err := d.elements(f, "Roles", func(i int, el strictjson.Value) error {
+			where := fmt.Sprintf("Roles[%d]%s", i, nameHint(el, "RoleName"))
 			var lr listRolesEntry
-			if err := d.strict(el, fmt.Sprintf("Roles[%d]%s", i, nameHint(el.raw, "RoleName")), &lr); err != nil {
+			if err := d.strict(el, where, &lr); err != nil {
 				return err
 			}
-			if j, ok := byName[lr.RoleName]; ok && lr.MaxSessionDuration > 0 {
-				snap.Roles[j].MaxSessionDuration = lr.MaxSessionDuration
+			if seen[strings.ToLower(lr.RoleName)] {
+				return d.errAt(at(el, "RoleName"), where, fmt.Errorf("role %q appears twice in Roles", lr.RoleName))
+			}
+			seen[strings.ToLower(lr.RoleName)] = true
+			mv := fieldValue(el, "MaxSessionDuration")
+			if mv.Kind() == strictjson.Invalid {
+				return nil
+			}
+			if err := v.sessionDuration(mv, where); err != nil {
+				return err
+			}
+			if j, ok := byName[lr.RoleName]; ok {
+				r := &snap.Roles[j]
+				if r.MaxSessionDuration != 0 && r.MaxSessionDuration != lr.MaxSessionDuration {
+					return d.errAt(mv.Offset(), where, fmt.Errorf("MaxSessionDuration %d disagrees with RoleDetailList's %d for role %q", lr.MaxSessionDuration, r.MaxSessionDuration, lr.RoleName))
+				}
+				r.MaxSessionDuration = lr.MaxSessionDuration
 			}
 			return nil
 		})
@@ -190,8 +216,8 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 		}
 	}
 	if f, ok := top["Policies"]; ok {
-		err := d.elements(f, "Policies", func(i int, el field) error {
-			where := fmt.Sprintf("Policies[%d]%s", i, nameHint(el.raw, "PolicyName"))
+		err := d.elements(f, "Policies", func(i int, el strictjson.Value) error {
+			where := fmt.Sprintf("Policies[%d]%s", i, nameHint(el, "PolicyName"))
 			var c cliPolicy
 			if err := d.strict(el, where, &c); err != nil {
 				return err
@@ -201,12 +227,16 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 				AttachmentCount: c.AttachmentCount, PermissionsBoundaryUsageCount: c.PermissionsBoundaryUsageCount,
 				IsAttachable: c.IsAttachable, CreateDate: c.CreateDate, UpdateDate: c.UpdateDate,
 			}
-			for _, v := range c.PolicyVersionList {
-				doc, err := d.docAt(v.Document, el.off, fmt.Sprintf("%s version %s", where, v.VersionId))
+			versions := fieldValue(el, "PolicyVersionList").Elements()
+			for j, ver := range c.PolicyVersionList {
+				doc, err := d.docAt(fieldValue(versions[j], "Document"), fmt.Sprintf("%s version %s", where, ver.VersionId))
 				if err != nil {
 					return err
 				}
-				p.Versions = append(p.Versions, PolicyVersion{VersionID: v.VersionId, IsDefault: v.IsDefaultVersion, CreateDate: v.CreateDate, Document: doc})
+				p.Versions = append(p.Versions, PolicyVersion{VersionID: ver.VersionId, IsDefault: ver.IsDefaultVersion, CreateDate: ver.CreateDate, Document: doc})
+			}
+			if err := v.policy(&p, el, where, cliKeys); err != nil {
+				return err
 			}
 			snap.Policies = append(snap.Policies, p)
 			return nil
@@ -216,15 +246,18 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 		}
 	}
 	if f, ok := top["UserDetailList"]; ok {
-		err := d.elements(f, "UserDetailList", func(i int, el field) error {
-			where := fmt.Sprintf("UserDetailList[%d]%s", i, nameHint(el.raw, "UserName"))
+		err := d.elements(f, "UserDetailList", func(i int, el strictjson.Value) error {
+			where := fmt.Sprintf("UserDetailList[%d]%s", i, nameHint(el, "UserName"))
 			var c cliUser
 			if err := d.strict(el, where, &c); err != nil {
 				return err
 			}
-			u := User{Name: c.UserName, ARN: c.Arn, Path: c.Path, ID: c.UserId, CreateDate: c.CreateDate, Groups: c.GroupList, Tags: tagMap(c.Tags)}
+			u := User{Name: c.UserName, ARN: c.Arn, Path: c.Path, ID: c.UserId, CreateDate: c.CreateDate, Groups: c.GroupList}
 			var err error
-			if u.InlinePolicies, err = d.inline(c.UserPolicyList, el.off, where); err != nil {
+			if u.Tags, err = d.tagMap(c.Tags, el, where); err != nil {
+				return err
+			}
+			if u.InlinePolicies, err = d.inline(c.UserPolicyList, el, "UserPolicyList", where, v); err != nil {
 				return err
 			}
 			u.AttachedPolicies = attached(c.AttachedManagedPolicies)
@@ -235,6 +268,9 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 					u.AccessKeys = append(u.AccessKeys, AccessKey{ID: k.AccessKeyId, Status: k.Status, CreateDate: k.CreateDate})
 				}
 			}
+			if err := v.user(&u, el, where, cliKeys); err != nil {
+				return err
+			}
 			snap.Users = append(snap.Users, u)
 			return nil
 		})
@@ -243,15 +279,18 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 		}
 	}
 	if f, ok := top["GroupDetailList"]; ok {
-		err := d.elements(f, "GroupDetailList", func(i int, el field) error {
-			where := fmt.Sprintf("GroupDetailList[%d]%s", i, nameHint(el.raw, "GroupName"))
+		err := d.elements(f, "GroupDetailList", func(i int, el strictjson.Value) error {
+			where := fmt.Sprintf("GroupDetailList[%d]%s", i, nameHint(el, "GroupName"))
 			var c cliGroup
 			if err := d.strict(el, where, &c); err != nil {
 				return err
 			}
 			g := Group{Name: c.GroupName, ARN: c.Arn, Path: c.Path, ID: c.GroupId, CreateDate: c.CreateDate, AttachedPolicies: attached(c.AttachedManagedPolicies)}
 			var err error
-			if g.InlinePolicies, err = d.inline(c.GroupPolicyList, el.off, where); err != nil {
+			if g.InlinePolicies, err = d.inline(c.GroupPolicyList, el, "GroupPolicyList", where, v); err != nil {
+				return err
+			}
+			if err := v.group(&g, el, where, cliKeys); err != nil {
 				return err
 			}
 			snap.Groups = append(snap.Groups, g)
@@ -262,24 +301,34 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 		}
 	}
 	snap.AccountID = accountOf(snap)
+	if snap.AccountID == "" {
+		// Without an account nothing can be pinned to it (the boundary ARN
+		// pattern, "same account" rules): refuse rather than check against "".
+		return nil, d.errAt(0, "", errors.New("cannot tell the account: the export has no role, user, group or customer managed policy to take it from"))
+	}
 	return snap, nil
 }
 
-func (d *decoder) convertRole(c cliRole, off int64, where string) (Role, error) {
+func (d *decoder) convertRole(c cliRole, el strictjson.Value, where string) (Role, error) {
 	r := Role{
 		Name: c.RoleName, ARN: c.Arn, Path: c.Path, ID: c.RoleId, CreateDate: c.CreateDate,
-		Tags: tagMap(c.Tags), MaxSessionDuration: c.MaxSessionDuration,
-		AttachedPolicies: attached(c.AttachedManagedPolicies), PermissionsBoundary: boundary(c.PermissionsBoundary),
+		MaxSessionDuration: c.MaxSessionDuration,
+		AttachedPolicies:   attached(c.AttachedManagedPolicies), PermissionsBoundary: boundary(c.PermissionsBoundary),
 	}
 	if c.RoleName == "" || c.Arn == "" {
-		return r, d.errAt(off, where, errors.New("role has no RoleName or Arn"))
+		return r, d.errAt(el.Offset(), where, errors.New("role has no RoleName or Arn"))
 	}
-	trust, err := d.docAt(c.AssumeRolePolicyDocument, off, where+" trust policy (AssumeRolePolicyDocument)")
+	var err error
+	if r.Tags, err = d.tagMap(c.Tags, el, where); err != nil {
+		return r, err
+	}
+	trust, err := d.docAt(fieldValue(el, "AssumeRolePolicyDocument"), where+" trust policy (AssumeRolePolicyDocument)")
 	if err != nil {
 		return r, err
 	}
 	r.TrustPolicy = trust
-	if r.InlinePolicies, err = d.inline(c.RolePolicyList, off, where); err != nil {
+	v := d.validator("x") // only inlineNames is used, which needs no account
+	if r.InlinePolicies, err = d.inline(c.RolePolicyList, el, "RolePolicyList", where, v); err != nil {
 		return r, err
 	}
 	if c.RoleLastUsed != nil && c.RoleLastUsed.LastUsedDate != nil {
@@ -291,16 +340,33 @@ func (d *decoder) convertRole(c cliRole, off int64, where string) (Role, error) 
 	return r, nil
 }
 
-func (d *decoder) inline(list []cliInline, off int64, where string) ([]InlinePolicy, error) {
+func (d *decoder) inline(list []cliInline, el strictjson.Value, key, where string, v *validator) ([]InlinePolicy, error) {
 	var out []InlinePolicy
-	for _, p := range list {
-		doc, err := d.docAt(p.PolicyDocument, off, fmt.Sprintf("%s inline policy %q", where, p.PolicyName))
+	docs := fieldValue(el, key).Elements()
+	for i, p := range list {
+		doc, err := d.docAt(fieldValue(docs[i], "PolicyDocument"), fmt.Sprintf("%s inline policy %q", where, p.PolicyName))
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, InlinePolicy{Name: p.PolicyName, Document: doc})
 	}
-	return out, nil
+	return out, v.inlineNames(out, el, key, where)
+}
+
+// tagMap converts an AWS CLI tag list; a key given twice is an error (the
+// map would keep only one value).
+func (d *decoder) tagMap(tags []cliTag, el strictjson.Value, where string) (map[string]string, error) {
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		if _, dup := m[t.Key]; dup {
+			return nil, d.errAt(at(el, "Tags"), where, fmt.Errorf("tag %q appears twice", t.Key))
+		}
+		m[t.Key] = t.Value
+	}
+	return m, nil
 }
 
 func attached(refs []cliPolicyRef) []AttachedPolicy {
@@ -316,17 +382,6 @@ func boundary(b *cliBoundary) *Boundary {
 		return nil
 	}
 	return &Boundary{ARN: b.PermissionsBoundaryArn, Type: b.PermissionsBoundaryType}
-}
-
-func tagMap(tags []cliTag) map[string]string {
-	if len(tags) == 0 {
-		return nil
-	}
-	m := make(map[string]string, len(tags))
-	for _, t := range tags {
-		m[t.Key] = t.Value
-	}
-	return m
 }
 
 // accountOf derives the account ID from the export's own ARNs: the most

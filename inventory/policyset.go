@@ -53,6 +53,9 @@ func (s *Snapshot) DefaultPolicyDocument(arn string) (*policy.Document, error) {
 	if p == nil {
 		return nil, fmt.Errorf("%s: %w", arn, ErrPolicyMissing)
 	}
+	if err := p.DefaultVersionConflict(); err != nil {
+		return nil, fmt.Errorf("%w: %w", err, ErrPolicyMissing)
+	}
 	doc := p.DefaultDocument()
 	if doc == nil {
 		return nil, fmt.Errorf("%s has no default version document: %w", arn, ErrPolicyMissing)

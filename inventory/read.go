@@ -6,16 +6,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"reflect"
+	"sort"
 	"strings"
 	"time"
 
+	"github.com/pvaudit/pvaudit/internal/fsutil"
+	"github.com/pvaudit/pvaudit/internal/strictjson"
 	"github.com/pvaudit/pvaudit/policy"
 )
 
-// MaxFileSize is the largest snapshot or export file pvaudit reads (512 MiB).
-// An account's authorization details are rarely above a few tens of MiB.
-const MaxFileSize = 512 << 20
+// MaxFileSize is the largest snapshot or export file pvaudit reads (512 MiB;
+// see fsutil.MaxSnapshotBytes for where the figure comes from).
+const MaxFileSize = fsutil.MaxSnapshotBytes
+
+// maxSnapshotDepth bounds nesting: a snapshot nests about 14 deep (a
+// condition's values inside a policy inside a role inside a list).
+const maxSnapshotDepth = 32
 
 // ErrInvalidInput is wrapped by every error about the content of an input
 // file, as opposed to errors reading it.
@@ -48,6 +55,9 @@ func (e *InputError) Error() string {
 func (e *InputError) Unwrap() []error { return []error{ErrInvalidInput, e.Err} }
 
 // ReadFile reads a snapshot from path, detecting its format (see Decode).
+// The file is opened without blocking and must be a regular file of at
+// most MaxFileSize bytes (see fsutil.Open): a named pipe, a device or a
+// folder is refused at once with an error naming it.
 func ReadFile(path string) (*Snapshot, error) {
 	s, _, err := ReadFileRaw(path)
 	return s, err
@@ -56,20 +66,9 @@ func ReadFile(path string) (*Snapshot, error) {
 // ReadFileRaw is ReadFile that also returns the bytes the snapshot was
 // decoded from (an evidence bundle hashes exactly what was analysed).
 func ReadFileRaw(path string) (*Snapshot, []byte, error) {
-	f, err := os.Open(path)
+	data, err := fsutil.ReadFile(path, fsutil.Snapshot)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open snapshot: %w", err)
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > MaxFileSize {
-		return nil, nil, &InputError{File: path, Err: fmt.Errorf("file is %d MiB, larger than the %d MiB limit", st.Size()>>20, MaxFileSize>>20)}
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, nil, &InputError{File: path, Err: fmt.Errorf("file is larger than %d MiB", MaxFileSize>>20)}
+		return nil, nil, err
 	}
 	s, err := Decode(data, path)
 	if err != nil {
@@ -83,16 +82,37 @@ func ReadFileRaw(path string) (*Snapshot, []byte, error) {
 // of `aws iam get-account-authorization-details`, whose policy documents may
 // be JSON objects (as the CLI prints them) or URL-encoded strings (as the IAM
 // API returns them).
+//
+// Decoding is strict: a key given twice at any depth, a key in another case
+// than the format's ("rolename"), a value of the wrong type, an ARN or ID
+// of the wrong kind, a MaxSessionDuration outside IAM's 3,600–43,200
+// seconds, two roles (users, groups, policies, versions) of one name are
+// all errors naming the file, line and column. Errors wrap ErrInvalidInput.
 func Decode(data []byte, name string) (*Snapshot, error) {
 	d := &decoder{data: data, file: name}
-	top, err := d.object(data, 0)
-	if err != nil {
-		return nil, err
+	if len(data) > MaxFileSize {
+		return nil, &InputError{File: name, Err: fmt.Errorf("%s is over the %s limit for a snapshot", fsutil.HumanSize(int64(len(data))), fsutil.HumanSize(MaxFileSize))}
 	}
+	root, err := strictjson.Parse(data, strictjson.Options{MaxDepth: maxSnapshotDepth})
+	if err != nil {
+		var se *strictjson.Error
+		if errors.As(err, &se) {
+			msg := se.Msg
+			if se.Key == "" {
+				msg = "malformed JSON: " + msg
+			}
+			return nil, d.errAt(se.Offset, "", errors.New(msg))
+		}
+		return nil, d.errAt(0, "", err)
+	}
+	if root.Kind() != strictjson.Object {
+		return nil, d.errAt(root.Offset(), "", fmt.Errorf("expected a JSON object, got %s", root.Kind()))
+	}
+	top := members(root)
 	var snap *Snapshot
 	switch {
 	case top.has("schema"):
-		snap, err = d.ownFormat(top)
+		snap, err = d.ownFormat(root, top)
 	case top.has("RoleDetailList") || top.has("UserDetailList") || top.has("GroupDetailList") || top.has("Policies"):
 		snap, err = d.cliFormat(top)
 	default:
@@ -111,18 +131,35 @@ type decoder struct {
 	file string
 }
 
-// field is a top-level value with its offset in the file.
+// field is a member's value with the offset of its key.
 type field struct {
-	raw json.RawMessage
-	off int64
+	strictjson.Value
+	keyOff int64
 }
 
 type objFields map[string]field
 
 func (o objFields) has(k string) bool { _, ok := o[k]; return ok }
 
+// members indexes an object's members (strictjson has refused duplicates).
+func members(v strictjson.Value) objFields {
+	out := objFields{}
+	for _, m := range v.Members() {
+		out[m.Key] = field{Value: m.Value, keyOff: m.KeyOff}
+	}
+	return out
+}
+
+// at returns the offset of key's value in el, or el's own offset.
+func at(el strictjson.Value, key string) int64 {
+	if m, ok := el.Get(key); ok {
+		return m.Value.Offset()
+	}
+	return el.Offset()
+}
+
 func (d *decoder) errAt(off int64, where string, err error) error {
-	line, col := policy.LineCol(d.data, off)
+	line, col := strictjson.LineCol(d.data, off)
 	return &InputError{File: d.file, Line: line, Column: col, Where: where, Err: err}
 }
 
@@ -134,11 +171,21 @@ func (d *decoder) jsonErr(base int64, where string, err error) error {
 	case errors.As(err, &se):
 		return d.errAt(base+se.Offset, where, fmt.Errorf("malformed JSON: %w", err))
 	case errors.As(err, &te):
+		// Offset is just past the offending value; point at its start.
+		off := base + te.Offset
+		if raw := d.data[base:min(base+te.Offset, int64(len(d.data)))]; len(raw) > 0 {
+			if i := bytes.LastIndexAny(raw, ":["); i >= 0 {
+				off = base + int64(i) + 1
+				for off < int64(len(d.data)) && (d.data[off] == ' ' || d.data[off] == '\n' || d.data[off] == '\t' || d.data[off] == '\r') {
+					off++
+				}
+			}
+		}
 		msg := fmt.Errorf("%s: expected %s, got JSON %s", te.Field, te.Type, te.Value)
 		if te.Field == "" {
 			msg = fmt.Errorf("expected %s, got JSON %s", te.Type, te.Value)
 		}
-		return d.errAt(base+te.Offset, where, msg)
+		return d.errAt(off, where, msg)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		fieldName := strings.TrimPrefix(err.Error(), "json: unknown field ")
 		off := base
@@ -153,154 +200,293 @@ func (d *decoder) jsonErr(base int64, where string, err error) error {
 	}
 }
 
-// object splits a JSON object into its fields, remembering offsets.
-func (d *decoder) object(raw []byte, base int64) (objFields, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, d.jsonErr(base, "", err)
-	}
-	if delim, ok := tok.(json.Delim); !ok || delim != '{' {
-		return nil, d.errAt(base, "", errors.New("expected a JSON object"))
-	}
-	out := objFields{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, d.jsonErr(base, "", err)
-		}
-		key, _ := tok.(string)
-		var v json.RawMessage
-		off := base + dec.InputOffset()
-		if err := dec.Decode(&v); err != nil {
-			return nil, d.jsonErr(base, "", err)
-		}
-		if _, dup := out[key]; dup {
-			return nil, d.errAt(off, "", fmt.Errorf("duplicate key %q", key))
-		}
-		out[key] = field{raw: v, off: off + leadingSpace(raw[off-base:])}
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, d.jsonErr(base, "", err)
-	}
-	if dec.More() {
-		return nil, d.errAt(base+dec.InputOffset(), "", errors.New("unexpected data after the JSON object"))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, d.errAt(base+dec.InputOffset(), "", errors.New("unexpected data after the JSON object"))
-	}
-	return out, nil
-}
-
-func leadingSpace(b []byte) int64 {
-	n := 0
-	for n < len(b) && (b[n] == ' ' || b[n] == '\n' || b[n] == '\t' || b[n] == '\r' || b[n] == ':') {
-		n++
-	}
-	return int64(n)
-}
-
-// elements calls fn for each element of a JSON array field.
-func (d *decoder) elements(f field, name string, fn func(i int, el field) error) error {
-	dec := json.NewDecoder(bytes.NewReader(f.raw))
-	tok, err := dec.Token()
-	if err != nil {
-		return d.jsonErr(f.off, name, err)
-	}
-	if tok == nil { // null: an empty list
+// elements calls fn for each element of a JSON list field (null: none).
+func (d *decoder) elements(f field, name string, fn func(i int, el strictjson.Value) error) error {
+	switch f.Kind() {
+	case strictjson.Null:
 		return nil
+	case strictjson.Array:
+	default:
+		return d.errAt(f.Offset(), name, fmt.Errorf("expected a JSON list, got %s", f.Kind()))
 	}
-	if delim, ok := tok.(json.Delim); !ok || delim != '[' {
-		return d.errAt(f.off, name, errors.New("expected a JSON list"))
-	}
-	for i := 0; dec.More(); i++ {
-		off := f.off + dec.InputOffset()
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return d.jsonErr(f.off, name, err)
-		}
-		off += leadingSpace(f.raw[off-f.off:])
-		if err := fn(i, field{raw: v, off: off}); err != nil {
+	for i, el := range f.Elements() {
+		if err := fn(i, el); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// strict decodes raw into v rejecting unknown fields.
-func (d *decoder) strict(el field, where string, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(el.raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+// strict decodes el into v rejecting unknown fields, also those that name
+// a field in another case (encoding/json would take "ARN" for "Arn").
+func (d *decoder) strict(el strictjson.Value, where string, v any) error {
+	if err := d.exactKeys(el, reflect.TypeOf(v), where); err != nil {
+		return err
+	}
+	// exactKeys has refused unknown keys; json.Unmarshal decodes in place
+	// (a json.Decoder would first copy the element into its buffer).
+	if err := json.Unmarshal(el.Raw(), v); err != nil {
 		var ie *InputError
 		if errors.As(err, &ie) {
 			return err
 		}
-		if isPolicyErr(err) {
-			return d.errAt(el.off, where, err)
-		}
-		return d.jsonErr(el.off, where, err)
+		return d.jsonErr(el.Offset(), where, err)
 	}
 	return nil
 }
 
-func isPolicyErr(err error) bool {
-	var pe *policy.ParseError
-	var ve *policy.ValidationError
-	return errors.As(err, &pe) || errors.As(err, &ve)
+// exactKeys checks, recursively, that every key of an object decoded into
+// a struct names one of its fields exactly.
+func (d *decoder) exactKeys(v strictjson.Value, t reflect.Type, where string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == strictjson.Array {
+			for _, e := range v.Elements() {
+				if err := d.exactKeys(e, t.Elem(), where); err != nil {
+					return err
+				}
+			}
+		}
+	case reflect.Map:
+		var err error
+		v.EachMember(func(m strictjson.Member) bool {
+			err = d.exactKeys(m.Value, t.Elem(), where)
+			return err == nil
+		})
+		return err
+	case reflect.Struct:
+		if v.Kind() != strictjson.Object {
+			return nil // encoding/json reports the type error
+		}
+		fields := jsonFields(t)
+		var err error
+		v.EachMember(func(m strictjson.Member) bool {
+			ft, ok := fields[m.Key]
+			if !ok {
+				err = d.errAt(m.KeyOff, where, fmt.Errorf("unknown field %q", m.Key))
+				for _, name := range sortedNames(fields) {
+					if strings.EqualFold(name, m.Key) {
+						err = d.errAt(m.KeyOff, where, fmt.Errorf("unknown field %q (the key is %q: keys are case-sensitive)", m.Key, name))
+						break
+					}
+				}
+				return false
+			}
+			err = d.exactKeys(m.Value, ft, where)
+			return err == nil
+		})
+		return err
+	}
+	return nil
 }
 
-// docAt parses a policy document field (object or URL-encoded string),
-// naming where it is on error.
-func (d *decoder) docAt(raw json.RawMessage, off int64, where string) (*policy.Document, error) {
-	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
-		return nil, d.errAt(off, where, errors.New("policy document is missing"))
+func sortedNames(m map[string]reflect.Type) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
 	}
-	var doc policy.Document
-	if err := doc.UnmarshalJSON(raw); err != nil {
-		// Point at the document itself when it is inside this element.
-		if i := bytes.Index(d.data[off:], raw[:min(len(raw), 64)]); i >= 0 {
-			off += int64(i)
+	sort.Strings(out)
+	return out
+}
+
+// jsonFields maps the JSON names of a struct's fields to their types, with
+// embedded structs' fields shadowed by shallower ones as encoding/json does.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	var embedded []reflect.StructField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
 		}
-		return nil, d.errAt(off, where, err)
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			embedded = append(embedded, f)
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
 	}
-	return &doc, nil
+	for _, f := range embedded {
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() != reflect.Struct {
+			continue
+		}
+		for name, typ := range jsonFields(ft) {
+			if _, shadowed := out[name]; !shadowed {
+				out[name] = typ
+			}
+		}
+	}
+	return out
+}
+
+// docSpan stands for a policy document in the structs decoded with
+// encoding/json: it skips the value (no copy); the document is parsed from
+// the checked input by docAt, which knows its position.
+type docSpan struct{}
+
+func (*docSpan) UnmarshalJSON([]byte) error { return nil }
+
+// docAt parses a policy document value (object or string holding it,
+// possibly URL-encoded), naming where it is on error.
+func (d *decoder) docAt(v strictjson.Value, where string) (*policy.Document, error) {
+	var text []byte
+	switch v.Kind() {
+	case strictjson.Invalid, strictjson.Null:
+		return nil, d.errAt(v.Offset(), where, errors.New("policy document is missing"))
+	case strictjson.Object:
+		text = v.Raw()
+	case strictjson.String:
+		s, _ := v.Str()
+		text = []byte(s)
+	default:
+		return nil, d.errAt(v.Offset(), where, fmt.Errorf("policy document must be an object or a string holding one, got %s", v.Kind()))
+	}
+	doc, err := policy.Parse(text)
+	if err == nil {
+		return doc, nil
+	}
+	off := v.Offset()
+	// Inside an object the document's positions are the file's: point at
+	// the problem itself and drop the document-relative position.
+	var pe *policy.ParseError
+	var ve *policy.ValidationError
+	if v.Kind() == strictjson.Object {
+		switch {
+		case errors.As(err, &pe) && pe.Offset >= 0 && pe.Line > 0:
+			c := *pe
+			off += c.Offset
+			c.Line, c.Column = 0, 0
+			err = &c
+		case errors.As(err, &ve) && ve.Line > 0:
+			c := *ve
+			off += c.Offset
+			c.Line, c.Column = 0, 0
+			err = &c
+		}
+	} else if (errors.As(err, &pe) && pe.Line > 0 && !pe.Encoded) || (errors.As(err, &ve) && ve.Line > 0 && !ve.Encoded) {
+		where += " (in the JSON string, positions are within the document)"
+	}
+	return nil, d.errAt(off, where, err)
 }
 
 // ---- pvaudit's own format ----
 
-func (d *decoder) ownFormat(top objFields) (*Snapshot, error) {
-	var schema string
-	if err := json.Unmarshal(top["schema"].raw, &schema); err != nil {
-		return nil, d.errAt(top["schema"].off, "schema", errors.New("must be a string"))
+// The own format's structs, with documents replaced by docSpan so that
+// docAt parses them with their positions. Embedding keeps every other
+// field in step with the model.
+type ownInline struct {
+	InlinePolicy
+	Document docSpan `json:"document"`
+}
+
+type ownRole struct {
+	Role
+	TrustPolicy    *docSpan    `json:"trust_policy,omitempty"`
+	InlinePolicies []ownInline `json:"inline_policies,omitempty"`
+}
+
+type ownVersion struct {
+	PolicyVersion
+	Document docSpan `json:"document"`
+}
+
+type ownPolicy struct {
+	ManagedPolicy
+	Versions []ownVersion `json:"versions"`
+}
+
+type ownUser struct {
+	User
+	InlinePolicies []ownInline `json:"inline_policies,omitempty"`
+}
+
+type ownGroup struct {
+	Group
+	InlinePolicies []ownInline `json:"inline_policies,omitempty"`
+}
+
+func (d *decoder) ownFormat(root strictjson.Value, top objFields) (*Snapshot, error) {
+	schema, ok := top["schema"].Str()
+	if !ok {
+		return nil, d.errAt(top["schema"].Offset(), "schema", errors.New("must be a string"))
 	}
 	if schema != SchemaVersion {
-		return nil, d.errAt(top["schema"].off, "schema", fmt.Errorf("unsupported snapshot schema %q (this pvaudit reads %q)", schema, SchemaVersion))
+		return nil, d.errAt(top["schema"].Offset(), "schema", fmt.Errorf("unsupported snapshot schema %q (this pvaudit reads %q)", schema, SchemaVersion))
 	}
-	var snap Snapshot
-	whole := field{raw: d.data, off: 0}
-	// Decode element by element so that errors name the role or policy.
 	type header struct {
-		Schema     string          `json:"schema"`
-		AccountID  string          `json:"account_id"`
-		CapturedAt time.Time       `json:"captured_at"`
-		Source     string          `json:"source"`
-		CallerARN  string          `json:"caller_arn"`
-		Roles      json.RawMessage `json:"roles"`
-		Policies   json.RawMessage `json:"policies"`
-		Users      json.RawMessage `json:"users"`
-		Groups     json.RawMessage `json:"groups"`
-		Gaps       []Gap           `json:"gaps"`
+		Schema     string    `json:"schema"`
+		AccountID  string    `json:"account_id"`
+		CapturedAt time.Time `json:"captured_at"`
+		Source     string    `json:"source"`
+		CallerARN  string    `json:"caller_arn"`
+		Roles      docSpan   `json:"roles"`
+		Policies   docSpan   `json:"policies"`
+		Users      docSpan   `json:"users"`
+		Groups     docSpan   `json:"groups"`
+		Gaps       []Gap     `json:"gaps"`
 	}
 	var h header
-	if err := d.strict(whole, "", &h); err != nil {
+	if err := d.strict(root, "", &h); err != nil {
 		return nil, err
 	}
-	snap = Snapshot{Schema: h.Schema, AccountID: h.AccountID, CapturedAt: h.CapturedAt, Source: h.Source, CallerARN: h.CallerARN, Gaps: h.Gaps}
+	snap := &Snapshot{Schema: h.Schema, AccountID: h.AccountID, CapturedAt: h.CapturedAt, Source: h.Source, CallerARN: h.CallerARN, Gaps: h.Gaps}
+	if snap.AccountID == "" {
+		return nil, d.errAt(0, "", errors.New("snapshot has no account_id"))
+	}
+	if !isAccountID(snap.AccountID) {
+		return nil, d.errAt(top["account_id"].Offset(), "account_id", fmt.Errorf("%q is not a 12-digit AWS account ID", snap.AccountID))
+	}
+	v := d.validator(snap.AccountID)
+	inline := func(list []ownInline, el strictjson.Value, where string) ([]InlinePolicy, error) {
+		var out []InlinePolicy
+		docs := fieldValue(el, "inline_policies").Elements()
+		for i, p := range list {
+			w := fmt.Sprintf("%s inline policy %q", where, p.Name)
+			doc, err := d.docAt(fieldValue(docs[i], "document"), w)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, InlinePolicy{Name: p.Name, Document: doc})
+		}
+		return out, v.inlineNames(out, el, "inline_policies", where)
+	}
 	if f, ok := top["roles"]; ok {
-		err := d.elements(f, "roles", func(i int, el field) error {
-			var r Role
-			if err := d.strict(el, fmt.Sprintf("roles[%d]%s", i, nameHint(el.raw, "name")), &r); err != nil {
+		err := d.elements(f, "roles", func(i int, el strictjson.Value) error {
+			where := fmt.Sprintf("roles[%d]%s", i, nameHint(el, "name"))
+			var o ownRole
+			if err := d.strict(el, where, &o); err != nil {
+				return err
+			}
+			r := o.Role
+			if tp := fieldValue(el, "trust_policy"); tp.Kind() != strictjson.Invalid && tp.Kind() != strictjson.Null {
+				doc, err := d.docAt(tp, where+" trust policy")
+				if err != nil {
+					return err
+				}
+				r.TrustPolicy = doc
+			}
+			var err error
+			if r.InlinePolicies, err = inline(o.InlinePolicies, el, where); err != nil {
+				return err
+			}
+			if err := v.role(&r, el, where, ownKeys); err != nil {
 				return err
 			}
 			snap.Roles = append(snap.Roles, r)
@@ -311,9 +497,25 @@ func (d *decoder) ownFormat(top objFields) (*Snapshot, error) {
 		}
 	}
 	if f, ok := top["policies"]; ok {
-		err := d.elements(f, "policies", func(i int, el field) error {
-			var p ManagedPolicy
-			if err := d.strict(el, fmt.Sprintf("policies[%d]%s", i, nameHint(el.raw, "arn")), &p); err != nil {
+		err := d.elements(f, "policies", func(i int, el strictjson.Value) error {
+			where := fmt.Sprintf("policies[%d]%s", i, nameHint(el, "arn"))
+			var o ownPolicy
+			if err := d.strict(el, where, &o); err != nil {
+				return err
+			}
+			p := o.ManagedPolicy
+			p.Versions = nil
+			docs := fieldValue(el, "versions").Elements()
+			for j, ov := range o.Versions {
+				pv := ov.PolicyVersion
+				doc, err := d.docAt(fieldValue(docs[j], "document"), fmt.Sprintf("%s version %s", where, pv.VersionID))
+				if err != nil {
+					return err
+				}
+				pv.Document = doc
+				p.Versions = append(p.Versions, pv)
+			}
+			if err := v.policy(&p, el, where, ownKeys); err != nil {
 				return err
 			}
 			snap.Policies = append(snap.Policies, p)
@@ -324,9 +526,18 @@ func (d *decoder) ownFormat(top objFields) (*Snapshot, error) {
 		}
 	}
 	if f, ok := top["users"]; ok {
-		err := d.elements(f, "users", func(i int, el field) error {
-			var u User
-			if err := d.strict(el, fmt.Sprintf("users[%d]%s", i, nameHint(el.raw, "name")), &u); err != nil {
+		err := d.elements(f, "users", func(i int, el strictjson.Value) error {
+			where := fmt.Sprintf("users[%d]%s", i, nameHint(el, "name"))
+			var o ownUser
+			if err := d.strict(el, where, &o); err != nil {
+				return err
+			}
+			u := o.User
+			var err error
+			if u.InlinePolicies, err = inline(o.InlinePolicies, el, where); err != nil {
+				return err
+			}
+			if err := v.user(&u, el, where, ownKeys); err != nil {
 				return err
 			}
 			snap.Users = append(snap.Users, u)
@@ -337,9 +548,18 @@ func (d *decoder) ownFormat(top objFields) (*Snapshot, error) {
 		}
 	}
 	if f, ok := top["groups"]; ok {
-		err := d.elements(f, "groups", func(i int, el field) error {
-			var g Group
-			if err := d.strict(el, fmt.Sprintf("groups[%d]%s", i, nameHint(el.raw, "name")), &g); err != nil {
+		err := d.elements(f, "groups", func(i int, el strictjson.Value) error {
+			where := fmt.Sprintf("groups[%d]%s", i, nameHint(el, "name"))
+			var o ownGroup
+			if err := d.strict(el, where, &o); err != nil {
+				return err
+			}
+			g := o.Group
+			var err error
+			if g.InlinePolicies, err = inline(o.InlinePolicies, el, where); err != nil {
+				return err
+			}
+			if err := v.group(&g, el, where, ownKeys); err != nil {
 				return err
 			}
 			snap.Groups = append(snap.Groups, g)
@@ -349,21 +569,20 @@ func (d *decoder) ownFormat(top objFields) (*Snapshot, error) {
 			return nil, err
 		}
 	}
-	if snap.AccountID == "" {
-		return nil, d.errAt(0, "", errors.New("snapshot has no account_id"))
-	}
-	return &snap, nil
+	return snap, nil
 }
 
-// nameHint returns ` ("x")` for an element's name key, best effort, so that
-// errors say which role or policy they are about.
-func nameHint(raw json.RawMessage, key string) string {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(m[key], &s) != nil || s == "" {
+// fieldValue returns the value of key in the object el (Invalid when absent).
+func fieldValue(el strictjson.Value, key string) strictjson.Value {
+	m, _ := el.Get(key)
+	return m.Value
+}
+
+// nameHint returns ` ("x")` for an element's name key, so that errors say
+// which role or policy they are about.
+func nameHint(el strictjson.Value, key string) string {
+	s, ok := fieldValue(el, key).Str()
+	if !ok || s == "" {
 		return ""
 	}
 	return fmt.Sprintf(" (%q)", s)

@@ -160,9 +160,9 @@ func TestDecodeRejectsBadInput(t *testing.T) {
 		{"broken URL encoding", strings.Replace(strings.Replace(role, "%s", `"%7B%zz"`, 1), "%s", "", 1), []string{"bad.json:", "URL-encoded"}},
 		{"missing trust policy", strings.Replace(strings.Replace(role, "%s", `null`, 1), "%s", "", 1), []string{"bad.json:", "missing"}},
 		{"unsupported schema", `{"schema":"pvaudit.snapshot/v9","account_id":"1"}`, []string{"bad.json:1:", "unsupported snapshot schema"}},
-		{"own format unknown field", `{"schema":"pvaudit.snapshot/v1","account_id":"1","roles":[{"name":"x","colour":1}]}`, []string{"bad.json:1:", `roles[0] ("x")`, `unknown field "colour"`}},
+		{"own format unknown field", `{"schema":"pvaudit.snapshot/v1","account_id":"111122223333","roles":[{"name":"x","colour":1}]}`, []string{"bad.json:1:", `roles[0] ("x")`, `unknown field "colour"`}},
 		{"own format without account", `{"schema":"pvaudit.snapshot/v1"}`, []string{"bad.json", "no account_id"}},
-		{"trailing data", `{"RoleDetailList":[]} {}`, []string{"bad.json:1:", "after the JSON object"}},
+		{"trailing data", `{"RoleDetailList":[]} {}`, []string{"bad.json:1:23", "after the JSON value"}},
 		{"duplicate key", `{"RoleDetailList":[],"RoleDetailList":[]}`, []string{"bad.json:1:", "duplicate key"}},
 	}
 	for _, tc := range tests {
@@ -204,7 +204,7 @@ func TestReadFileLimits(t *testing.T) {
 		}
 		f.Close()
 		_, err = ReadFile(p)
-		if err == nil || !strings.Contains(err.Error(), "larger than") || !strings.Contains(err.Error(), "huge.json") {
+		if err == nil || !strings.Contains(err.Error(), "over the 512 MiB limit for a snapshot") || !strings.Contains(err.Error(), "huge.json") {
 			t.Fatalf("got %v, want a size error naming the file", err)
 		}
 	})

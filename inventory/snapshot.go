@@ -112,8 +112,13 @@ func (p *ManagedPolicy) AWSManaged() bool {
 }
 
 // DefaultDocument returns the default version's document, or nil when the
-// source did not include it.
+// source did not include it or when DefaultVersionId and the
+// IsDefaultVersion markers disagree (see DefaultVersionConflict): no
+// version is picked silently.
 func (p *ManagedPolicy) DefaultDocument() *policy.Document {
+	if p.DefaultVersionConflict() != nil {
+		return nil
+	}
 	for i := range p.Versions {
 		v := &p.Versions[i]
 		if v.IsDefault || (p.DefaultVersionID != "" && v.VersionID == p.DefaultVersionID) {

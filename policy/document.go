@@ -6,10 +6,14 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
+
+	"github.com/pvaudit/pvaudit/internal/strictjson"
 )
 
 // Effect is a statement's effect.
@@ -240,51 +244,114 @@ func (p *Principal) Values() []string {
 // written with; the evaluator compares them case-insensitively.
 type Condition map[string]map[string]StringList
 
+// Limits on one policy document. IAM itself caps documents well below
+// them: its API takes a PolicyDocument of at most 131,072 characters
+// (CreatePolicy, PutRolePolicy, UpdateAssumeRolePolicy), and the stored
+// policy at most 6,144 (managed), 10,240 (a role's inline policies
+// together), 2,048 or, with a quota increase, 4,096 (trust) characters
+// without whitespace; the largest resource policy, a KMS key policy, is
+// 32 KiB. A statement takes at least 30 characters
+// ({"Effect":"Deny","Action":"*"}), so no policy AWS accepts has more than
+// about 1,100 statements.
+const (
+	// MaxDocumentBytes bounds a document as read, before URL decoding:
+	// 131,072 characters URL-encoded take at most 393,216 bytes.
+	MaxDocumentBytes = 512 << 10
+	// MaxStatements is about four times the most any AWS policy can hold.
+	MaxStatements = 4096
+	// maxDocumentDepth: a document nests 6 deep at most (document,
+	// Statement list, statement, Condition, operator, value list).
+	maxDocumentDepth = 8
+)
+
 // Parse decodes a policy document. It accepts the URL-encoded form the IAM API
 // returns ("%7B%22Version%22…") as well as plain JSON, and validates the
-// result (see Validate). Errors are *ParseError or *ValidationError.
+// result (see Validate). Errors are *ParseError or *ValidationError, with
+// the line and column in the document when the problem has a place.
+//
+// Parsing is strict, as IAM's policy grammar is: a key given twice at any
+// depth is an error (encoding/json would let the last "Effect" win);
+// Action, NotAction, Resource, NotResource and principal values must be
+// strings or lists of strings; condition values strings, numbers or
+// booleans or lists of them; Effect exactly "Allow" or "Deny"; Version
+// "2012-10-17" or "2008-10-17". Documents over MaxDocumentBytes or with more
+// than MaxStatements statements are refused before they are decoded.
 func Parse(data []byte) (*Document, error) {
+	if len(data) > MaxDocumentBytes {
+		return nil, &ParseError{Index: -1, Offset: -1, Msg: fmt.Sprintf("policy document is %d bytes, over pvaudit's limit of %d (IAM takes at most 131,072 characters)", len(data), MaxDocumentBytes)}
+	}
 	data = bytes.TrimSpace(data)
+	encoded := false
 	if len(data) > 0 && data[0] == '%' {
 		dec, err := url.PathUnescape(string(data))
 		if err != nil {
-			return nil, &ParseError{Index: -1, Msg: fmt.Sprintf("URL-encoded document: %v", err)}
+			return nil, &ParseError{Index: -1, Offset: -1, Msg: fmt.Sprintf("URL-encoded document: %v", err)}
 		}
 		data = bytes.TrimSpace([]byte(dec))
+		encoded = true
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, syntaxError(data, err)
+	p := &parser{data: data, encoded: encoded}
+	top, err := strictjson.Parse(data, strictjson.Options{MaxDepth: maxDocumentDepth})
+	if err != nil {
+		var se *strictjson.Error
+		if errors.As(err, &se) {
+			msg := "invalid JSON: " + se.Msg
+			if se.Key != "" {
+				msg = se.Msg
+			}
+			return nil, p.errAt(se.Offset, -1, "", "", msg)
+		}
+		return nil, p.errAt(0, -1, "", "", "invalid JSON: "+err.Error())
 	}
-	if top == nil {
-		return nil, &ParseError{Index: -1, Msg: "policy document is null"}
+	switch top.Kind() {
+	case strictjson.Object:
+	case strictjson.Null:
+		return nil, p.errAt(top.Offset(), -1, "", "", "policy document is null")
+	default:
+		return nil, p.errAt(top.Offset(), -1, "", "", "policy document must be a JSON object, got "+top.Kind().String())
 	}
 	var doc Document
-	for _, k := range sortedKeys(top) {
-		v := top[k]
-		switch k {
+	var stmtOffs []int64
+	haveStatement := false
+	for _, m := range top.Members() {
+		switch m.Key {
 		case "Version":
-			if err := json.Unmarshal(v, &doc.Version); err != nil {
-				return nil, &ParseError{Index: -1, Field: "Version", Msg: "must be a string"}
+			v, ok := m.Value.Str()
+			if !ok {
+				return nil, p.errAt(m.Value.Offset(), -1, "", "Version", "must be a string, got "+m.Value.Kind().String())
 			}
+			doc.Version = v
 		case "Id":
-			if err := json.Unmarshal(v, &doc.ID); err != nil {
-				return nil, &ParseError{Index: -1, Field: "Id", Msg: "must be a string"}
+			v, ok := m.Value.Str()
+			if !ok {
+				return nil, p.errAt(m.Value.Offset(), -1, "", "Id", "must be a string, got "+m.Value.Kind().String())
 			}
+			doc.ID = v
 		case "Statement":
-			stmts, err := parseStatements(v)
+			haveStatement = true
+			stmts, offs, err := p.statements(m.Value)
 			if err != nil {
 				return nil, err
 			}
-			doc.Statements = stmts
+			doc.Statements, stmtOffs = stmts, offs
 		default:
-			return nil, &ParseError{Index: -1, Field: k, Msg: fmt.Sprintf("unknown top-level key %q (want Version, Id, Statement)", k)}
+			return nil, p.errAt(m.KeyOff, -1, "", m.Key, fmt.Sprintf("unknown top-level key %q (want Version, Id, Statement)", m.Key))
 		}
 	}
-	if _, ok := top["Statement"]; !ok {
-		return nil, &ParseError{Index: -1, Field: "Statement", Msg: "missing Statement"}
+	if !haveStatement {
+		return nil, p.errAt(top.Offset(), -1, "", "Statement", "missing Statement")
 	}
 	if err := doc.Validate(); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			off := top.Offset()
+			if ve.Index >= 0 && ve.Index < len(stmtOffs) {
+				off = stmtOffs[ve.Index]
+			}
+			ve.Offset = off
+			ve.Line, ve.Column = strictjson.LineCol(data, off)
+			ve.Encoded = encoded
+		}
 		return nil, err
 	}
 	return &doc, nil
@@ -293,99 +360,212 @@ func Parse(data []byte) (*Document, error) {
 // ParseString is Parse for a string.
 func ParseString(s string) (*Document, error) { return Parse([]byte(s)) }
 
-func parseStatements(raw json.RawMessage) ([]Statement, error) {
-	raw = bytes.TrimSpace(raw)
-	var items []json.RawMessage
-	if len(raw) > 0 && raw[0] == '{' {
-		items = []json.RawMessage{raw}
-	} else if err := json.Unmarshal(raw, &items); err != nil || items == nil {
-		return nil, &ParseError{Index: -1, Field: "Statement", Msg: "must be an object or a list of objects"}
-	}
-	out := make([]Statement, 0, len(items))
-	for i, it := range items {
-		st, err := parseStatement(it)
-		if err != nil {
-			err.Index = i
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, nil
+// parser holds the document text so that errors can say where.
+type parser struct {
+	data    []byte
+	encoded bool
 }
 
-func parseStatement(raw json.RawMessage) (Statement, *ParseError) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
-		return Statement{}, &ParseError{Msg: "statement must be an object"}
+func (p *parser) errAt(off int64, index int, sid, field, msg string) *ParseError {
+	line, col := strictjson.LineCol(p.data, off)
+	return &ParseError{Index: index, Sid: sid, Field: field, Line: line, Column: col, Offset: off, Encoded: p.encoded, Msg: msg}
+}
+
+func (p *parser) statements(v strictjson.Value) ([]Statement, []int64, error) {
+	var items []strictjson.Value
+	switch v.Kind() {
+	case strictjson.Object:
+		items = []strictjson.Value{v}
+	case strictjson.Array:
+		if n := v.Len(); n > MaxStatements {
+			return nil, nil, p.errAt(v.Offset(), -1, "", "Statement", fmt.Sprintf("%d statements, over pvaudit's limit of %d (no policy AWS accepts has more than about 1,100)", n, MaxStatements))
+		}
+		items = v.Elements()
+	default:
+		return nil, nil, p.errAt(v.Offset(), -1, "", "Statement", "must be an object or a list of objects, got "+v.Kind().String())
 	}
+	out := make([]Statement, 0, len(items))
+	offs := make([]int64, 0, len(items))
+	for i, it := range items {
+		st, err := p.statement(i, it)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, st)
+		offs = append(offs, it.Offset())
+	}
+	return out, offs, nil
+}
+
+func (p *parser) statement(i int, v strictjson.Value) (Statement, error) {
 	var st Statement
-	if v, ok := m["Sid"]; ok {
-		if err := json.Unmarshal(v, &st.Sid); err != nil {
-			return st, &ParseError{Field: "Sid", Msg: "must be a string"}
+	if v.Kind() != strictjson.Object {
+		return st, p.errAt(v.Offset(), i, "", "", "statement must be an object, got "+v.Kind().String())
+	}
+	members := v.Members()
+	for _, m := range members {
+		if m.Key == "Sid" {
+			s, ok := m.Value.Str()
+			if !ok {
+				return st, p.errAt(m.Value.Offset(), i, "", "Sid", "must be a string, got "+m.Value.Kind().String())
+			}
+			st.Sid = s
 		}
 	}
-	for _, k := range sortedKeys(m) {
-		v := m[k]
-		var err error
-		switch k {
+	for _, m := range members {
+		fail := func(off int64, msg string) (Statement, error) {
+			return st, p.errAt(off, i, st.Sid, m.Key, msg)
+		}
+		var err *fieldErr
+		switch m.Key {
 		case "Sid":
 		case "Effect":
-			var e string
-			err = json.Unmarshal(v, &e)
+			e, ok := m.Value.Str()
+			if !ok {
+				return fail(m.Value.Offset(), `must be "Allow" or "Deny", got `+m.Value.Kind().String())
+			}
 			st.Effect = Effect(e)
 		case "Principal":
-			st.Principal = &Principal{}
-			err = json.Unmarshal(v, st.Principal)
+			st.Principal, err = principal(m.Value)
 		case "NotPrincipal":
-			st.NotPrincipal = &Principal{}
-			err = json.Unmarshal(v, st.NotPrincipal)
+			st.NotPrincipal, err = principal(m.Value)
 		case "Action":
-			err = unmarshalList(v, &st.Action)
+			st.Action, err = stringList(m.Value, false)
 		case "NotAction":
-			err = unmarshalList(v, &st.NotAction)
+			st.NotAction, err = stringList(m.Value, false)
 		case "Resource":
-			err = unmarshalList(v, &st.Resource)
+			st.Resource, err = stringList(m.Value, false)
 		case "NotResource":
-			err = unmarshalList(v, &st.NotResource)
+			st.NotResource, err = stringList(m.Value, false)
 		case "Condition":
-			err = json.Unmarshal(v, &st.Condition)
-			if err == nil && st.Condition == nil {
-				err = fmt.Errorf("must be an object")
-			}
+			st.Condition, err = condition(m.Value)
 		default:
-			return st, &ParseError{Sid: st.Sid, Field: k, Msg: fmt.Sprintf("unknown statement key %q", k)}
+			return fail(m.KeyOff, fmt.Sprintf("unknown statement key %q", m.Key))
 		}
 		if err != nil {
-			return st, &ParseError{Sid: st.Sid, Field: k, Msg: cleanJSONErr(err)}
+			return fail(err.off, err.msg)
 		}
 	}
 	return st, nil
 }
 
-func unmarshalList(v json.RawMessage, dst *StringList) error {
-	if err := json.Unmarshal(v, dst); err != nil {
-		return err
-	}
-	if *dst == nil {
-		*dst = StringList{}
-	}
-	return nil
+// fieldErr is a problem inside a statement element, at an offset.
+type fieldErr struct {
+	off int64
+	msg string
 }
 
-func cleanJSONErr(err error) string {
-	var te *json.UnmarshalTypeError
-	if ok := asTypeError(err, &te); ok {
-		return fmt.Sprintf("unexpected JSON %s", te.Value)
+// stringList reads a string or a list of strings. With scalars, numbers and
+// booleans are accepted too (as their JSON text), as IAM accepts them in
+// condition values.
+func stringList(v strictjson.Value, scalars bool) (StringList, *fieldErr) {
+	want := "a string or a list of strings"
+	if scalars {
+		want = "a string, number or boolean, or a list of them"
 	}
-	return err.Error()
+	one := func(e strictjson.Value, inList bool) (string, *fieldErr) {
+		switch e.Kind() {
+		case strictjson.String:
+			s, _ := e.Str()
+			return s, nil
+		case strictjson.Number:
+			if scalars {
+				n, _ := e.Number()
+				return n, nil
+			}
+		case strictjson.Bool:
+			if scalars {
+				b, _ := e.Bool()
+				return strconv.FormatBool(b), nil
+			}
+		}
+		got := e.Kind().String()
+		if inList && e.Kind() == strictjson.Array {
+			got = "a nested list"
+		}
+		return "", &fieldErr{off: e.Offset(), msg: "expected " + want + ", got " + got}
+	}
+	if v.Kind() != strictjson.Array {
+		s, err := one(v, false)
+		if err != nil {
+			return nil, err
+		}
+		return StringList{s}, nil
+	}
+	els := v.Elements()
+	out := make(StringList, 0, len(els))
+	for i, e := range els {
+		s, err := one(e, true)
+		if err != nil {
+			err.msg = fmt.Sprintf("element %d: %s", i, err.msg)
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
-func asTypeError(err error, te **json.UnmarshalTypeError) bool {
-	t, ok := err.(*json.UnmarshalTypeError)
-	if ok {
-		*te = t
+func principal(v strictjson.Value) (*Principal, *fieldErr) {
+	switch v.Kind() {
+	case strictjson.String:
+		s, _ := v.Str()
+		if s != "*" {
+			return nil, &fieldErr{off: v.Offset(), msg: fmt.Sprintf("a principal written as a string must be \"*\", got %q", s)}
+		}
+		return &Principal{Wildcard: true}, nil
+	case strictjson.Object:
+	default:
+		return nil, &fieldErr{off: v.Offset(), msg: "principal must be \"*\" or an object, got " + v.Kind().String()}
 	}
-	return ok
+	out := &Principal{}
+	for _, m := range v.Members() {
+		var dst *StringList
+		switch m.Key {
+		case "AWS":
+			dst = &out.AWS
+		case "Service":
+			dst = &out.Service
+		case "Federated":
+			dst = &out.Federated
+		case "CanonicalUser":
+			dst = &out.CanonicalUser
+		default:
+			return nil, &fieldErr{off: m.KeyOff, msg: fmt.Sprintf("unknown principal type %q (want AWS, Service, Federated or CanonicalUser)", m.Key)}
+		}
+		l, err := stringList(m.Value, false)
+		if err != nil {
+			err.msg = "principal " + m.Key + ": " + err.msg
+			return nil, err
+		}
+		*dst = l
+	}
+	return out, nil
+}
+
+// condition reads a Condition element: operator to key to values, the
+// values strings, numbers or booleans or lists of them (IAM's policy
+// grammar: <condition_value> = ("string" | "number" | "Boolean")).
+func condition(v strictjson.Value) (Condition, *fieldErr) {
+	if v.Kind() != strictjson.Object {
+		return nil, &fieldErr{off: v.Offset(), msg: "must be an object, got " + v.Kind().String()}
+	}
+	out := Condition{}
+	for _, op := range v.Members() {
+		if op.Value.Kind() != strictjson.Object {
+			return nil, &fieldErr{off: op.Value.Offset(), msg: fmt.Sprintf("operator %q: must map condition keys to values, got %s", op.Key, op.Value.Kind())}
+		}
+		keys := map[string]StringList{}
+		for _, k := range op.Value.Members() {
+			l, err := stringList(k.Value, true)
+			if err != nil {
+				err.msg = fmt.Sprintf("%s %q: %s", op.Key, k.Key, err.msg)
+				return nil, err
+			}
+			keys[k.Key] = l
+		}
+		out[op.Key] = keys
+	}
+	return out, nil
 }
 
 // ParseError is a document that is not well-formed JSON or not of IAM's
@@ -394,16 +574,18 @@ type ParseError struct {
 	Index  int
 	Sid    string
 	Field  string
-	Line   int
+	Line   int // 0 when the problem has no place (e.g. size, URL encoding)
 	Column int
-	Msg    string
+	// Offset is the byte offset of the problem in the document as parsed
+	// (after URL decoding when Encoded); -1 when unknown.
+	Offset  int64
+	Encoded bool // the document was URL-encoded; positions are in the decoded text
+	Msg     string
 }
 
 func (e *ParseError) Error() string {
 	var b strings.Builder
-	if e.Line > 0 {
-		fmt.Fprintf(&b, "line %d, column %d: ", e.Line, e.Column)
-	}
+	writePos(&b, e.Line, e.Column, e.Encoded)
 	if e.Index >= 0 {
 		fmt.Fprintf(&b, "statement %d", e.Index)
 		if e.Sid != "" {
@@ -418,33 +600,19 @@ func (e *ParseError) Error() string {
 	return b.String()
 }
 
-func syntaxError(data []byte, err error) error {
-	pe := &ParseError{Index: -1, Msg: "invalid JSON: " + err.Error()}
-	if se, ok := err.(*json.SyntaxError); ok {
-		pe.Line, pe.Column = LineCol(data, se.Offset)
+func writePos(b *strings.Builder, line, col int, encoded bool) {
+	if line <= 0 {
+		return
 	}
-	if _, ok := err.(*json.UnmarshalTypeError); ok {
-		pe.Msg = "policy document must be a JSON object"
+	fmt.Fprintf(b, "line %d, column %d", line, col)
+	if encoded {
+		b.WriteString(" of the URL-decoded document")
 	}
-	return pe
+	b.WriteString(": ")
 }
 
 // LineCol converts a byte offset in data to a 1-based line and column.
-func LineCol(data []byte, offset int64) (line, col int) {
-	if offset > int64(len(data)) {
-		offset = int64(len(data))
-	}
-	line, col = 1, 1
-	for _, c := range data[:offset] {
-		if c == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
-		}
-	}
-	return line, col
-}
+func LineCol(data []byte, offset int64) (line, col int) { return strictjson.LineCol(data, offset) }
 
 // ValidationError is a well-formed document that IAM would reject.
 type ValidationError struct {
@@ -452,10 +620,16 @@ type ValidationError struct {
 	Sid   string
 	Field string
 	Msg   string
+	// Line, Column and Offset place the statement (or the document) when
+	// the error comes from Parse; 0, 0, 0 from Validate alone.
+	Line, Column int
+	Offset       int64
+	Encoded      bool
 }
 
 func (e *ValidationError) Error() string {
 	var b strings.Builder
+	writePos(&b, e.Line, e.Column, e.Encoded)
 	if e.Index >= 0 {
 		fmt.Fprintf(&b, "statement %d", e.Index)
 		if e.Sid != "" {

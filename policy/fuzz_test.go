@@ -1,9 +1,13 @@
 package policy
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"sort"
 	"testing"
+
+	"github.com/pvaudit/pvaudit/internal/strictjson"
 )
 
 // corpusSeeds returns (document JSON, request) pairs from the corpus, in a
@@ -63,10 +67,30 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(`%7B%22Statement%22%3A%5B%5D%7D`))
 	f.Add([]byte(`{"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"ForAnyValue:StringLikeIfExists":{"k":["${aws:username, 'x''y'}"]}}}}`))
+	// Strictness seeds: what encoding/json let through.
+	f.Add([]byte(`{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Effect":"Allow"}]}`))
+	f.Add([]byte(`{"Statement":[{"Effect":"Allow","Action":7,"Resource":true}]}`))
+	f.Add([]byte(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Condition":{"NumericLessThan":{"n":[1,2.5]},"Bool":{"b":false}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := Parse(data)
 		if err != nil {
+			var pe *ParseError
+			var ve *ValidationError
+			if !errors.As(err, &pe) && !errors.As(err, &ve) {
+				t.Fatalf("error %T is neither *ParseError nor *ValidationError: %v", err, err)
+			}
+			if pe != nil && (pe.Line < 0 || pe.Offset > int64(len(data))*3) {
+				t.Fatalf("position out of the input: %+v", pe)
+			}
 			return
+		}
+		if len(data) > MaxDocumentBytes || len(d.Statements) > MaxStatements {
+			t.Fatalf("accepted %d bytes, %d statements", len(data), len(d.Statements))
+		}
+		if txt := bytes.TrimSpace(data); len(txt) > 0 && txt[0] == '{' {
+			if _, err := strictjson.Parse(txt, strictjson.Options{}); err != nil {
+				t.Fatalf("Parse accepted what strictjson refuses: %v", err)
+			}
 		}
 		c1, err := d.CanonicalJSON()
 		if err != nil {

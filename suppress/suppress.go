@@ -5,16 +5,14 @@
 package suppress
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/pvaudit/pvaudit/internal/finding"
+	"github.com/pvaudit/pvaudit/internal/fsutil"
+	"github.com/pvaudit/pvaudit/internal/yamlstrict"
+	"gopkg.in/yaml.v3"
 )
 
 // DateLayout is the format of Expires.
@@ -47,22 +45,24 @@ type File struct {
 // ErrInvalid is wrapped by every error about a suppression file's content.
 var ErrInvalid = errors.New("invalid suppression file")
 
-// Load reads and validates a suppression file.
+// Load reads and validates a suppression file. The file is opened without
+// blocking and must be a regular file of at most
+// fsutil.MaxSuppressionsBytes.
 func Load(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+	b, err := fsutil.ReadFile(path, fsutil.Suppressions)
 	if err != nil {
 		return nil, fmt.Errorf("read suppressions: %w", err)
 	}
 	return Parse(b, path)
 }
 
-// Parse decodes a suppression file strictly (unknown keys are errors).
+// Parse decodes a suppression file strictly (see yamlstrict.Decode: one
+// document, known keys given once, typed values; errors are
+// file:line:col). An empty file suppresses nothing.
 func Parse(data []byte, source string) (*File, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var f File
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w: %w", source, ErrInvalid, err)
+	if err := yamlstrict.Decode(data, source, &f); err != nil && !errors.Is(err, yamlstrict.ErrEmpty) {
+		return nil, fmt.Errorf("%w: %w", err, ErrInvalid)
 	}
 	f.source = source
 	lines := ruleLines(data)

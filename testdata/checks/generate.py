@@ -446,7 +446,7 @@ def main():
         return find_role(a, "pixell-agent-runtime-execution-role")
 
     par_F("PV-PAR-001", "no-execution-role", lambda a: a["RoleDetailList"].remove(execr(a)))
-    par_F("PV-PAR-001", "renamed-task-role", lambda a: task(a).update({"RoleName": "agent-runtime-task"}))
+    par_F("PV-PAR-001", "renamed-task-role", lambda a: task(a).update({"RoleName": "agent-runtime-task", "Arn": "arn:aws:iam::481516234201:role/agent-runtime-task"}))
     par_Q("PV-PAR-001")
     par_F("PV-PAR-002", "ecs-and-dynamodb", lambda a: task(a)["RolePolicyList"][0]["PolicyDocument"]["Statement"].append(
         {"Sid": "Ops", "Effect": "Allow", "Action": ["ecs:ListTasks", "dynamodb:*"], "Resource": "*"}))
