@@ -10,6 +10,8 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/pvaudit/pvaudit/internal/fsutil"
+	"github.com/pvaudit/pvaudit/internal/strictjson"
 	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/policy"
 	"github.com/pvaudit/pvaudit/reports"
@@ -137,6 +139,11 @@ func parseDoc(raw json.RawMessage, name string) (policy.NamedPolicy, error) {
 
 // evalBatchLine decides one line.
 func evalBatchLine(line []byte) (reports.Decision, error) {
+	// Strict first: a key given twice (an Effect Deny then Allow) is
+	// refused, not decided by whichever encoding/json keeps.
+	if _, err := strictjson.Parse(line, strictjson.Options{}); err != nil {
+		return reports.Decision{}, fmt.Errorf("%w: %v", errBatchLine, err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	var bl batchLine
@@ -206,10 +213,10 @@ func evalBatchLine(line []byte) (reports.Decision, error) {
 	return reports.NewDecision(comp.Evaluate(req)), nil
 }
 
-// SimulateBatch answers a JSON Lines stream line by line, in order: a
+// SimulateBatch answers a JSON Lines stream (name is its file, for errors) line by line, in order: a
 // decision per request, or {"error": …} for a line it cannot use (and it
 // goes on). It stops when ctx is done.
-func SimulateBatch(ctx context.Context, in io.Reader, out io.Writer) error {
+func SimulateBatch(ctx context.Context, name string, in io.Reader, out io.Writer) error {
 	r := bufio.NewReader(in)
 	w := bufio.NewWriter(out)
 	enc := json.NewEncoder(w)
@@ -218,7 +225,11 @@ func SimulateBatch(ctx context.Context, in io.Reader, out io.Writer) error {
 			w.Flush()
 			return err
 		}
-		line, readErr := r.ReadBytes('\n')
+		line, readErr := readLine(r, fsutil.MaxBatchLine)
+		if errors.Is(readErr, errLineTooLong) {
+			w.Flush()
+			return fmt.Errorf("%s: line %d is over the %s limit; the batch cannot go on past it", name, n, fsutil.HumanSize(fsutil.MaxBatchLine))
+		}
 		if len(bytes.TrimSpace(line)) > 0 {
 			res, err := evalBatchLine(line)
 			var v any = res
@@ -236,8 +247,26 @@ func SimulateBatch(ctx context.Context, in io.Reader, out io.Writer) error {
 		}
 		if readErr != nil {
 			w.Flush()
-			return fmt.Errorf("--batch: read line %d: %w", n, readErr)
+			return fmt.Errorf("%s: read line %d: %w", name, n, readErr)
 		}
 	}
 	return w.Flush()
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine reads one line of at most limit bytes (the newline included).
+func readLine(r *bufio.Reader, limit int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if len(line)+len(chunk) > limit {
+			return nil, errLineTooLong
+		}
+		line = append(line, chunk...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return line, err
+	}
 }

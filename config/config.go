@@ -5,19 +5,15 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
-	"strings"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/pvaudit/pvaudit/contract"
+	"github.com/pvaudit/pvaudit/internal/fsutil"
+	"github.com/pvaudit/pvaudit/internal/yamlstrict"
 	"github.com/pvaudit/pvaudit/suppress"
 )
 
@@ -55,7 +51,7 @@ func LoadFile(path string) (*File, error) {
 	if !explicit {
 		path = DefaultFile
 	}
-	b, err := os.ReadFile(path)
+	b, err := fsutil.ReadFile(path, fsutil.Config)
 	if err != nil {
 		if !explicit && errors.Is(err, os.ErrNotExist) {
 			return &File{}, nil
@@ -79,12 +75,13 @@ func LoadFile(path string) (*File, error) {
 	return f, nil
 }
 
-// ParseFile decodes a config file strictly: one YAML document, no unknown
-// or duplicate keys (the error names the line and column, and the key that
-// was probably meant), and valid parameters.
+// ParseFile decodes a config file strictly (yamlstrict: one YAML document,
+// no unknown or duplicate keys — the error names the line and column, and
+// the key that was probably meant) and validates the parameters. An empty
+// file is an empty config.
 func ParseFile(data []byte, name string) (*File, error) {
 	var f File
-	if err := DecodeStrict(data, name, &f); err != nil {
+	if err := yamlstrict.Decode(data, name, &f); err != nil && !errors.Is(err, yamlstrict.ErrEmpty) {
 		return nil, invalid{err}
 	}
 	if err := f.Parameters.Validate(); err != nil {
@@ -92,141 +89,6 @@ func ParseFile(data []byte, name string) (*File, error) {
 	}
 	f.Path = name
 	return &f, nil
-}
-
-// DecodeStrict decodes one YAML document into v (a pointer to a struct
-// with yaml tags). Unknown keys, duplicate keys and a second document are
-// errors of the form "name:line:col: …"; an unknown key names the known key
-// closest to it.
-func DecodeStrict(data []byte, name string, v any) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil // empty file: nothing set
-		}
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return fmt.Errorf("%s:%d:%d: a second YAML document (after ---); the file must hold exactly one", name, extra.Line, extra.Column)
-	} else if !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	if err := checkKeys(&doc, reflect.TypeOf(v), name); err != nil {
-		return err
-	}
-	if err := doc.Decode(v); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
-}
-
-// checkKeys walks a YAML node against a Go type: every mapping key must be
-// a field's yaml name, and no key may appear twice.
-func checkKeys(n *yaml.Node, t reflect.Type, name string) error {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch n.Kind {
-	case yaml.DocumentNode:
-		for _, c := range n.Content {
-			if err := checkKeys(c, t, name); err != nil {
-				return err
-			}
-		}
-	case yaml.MappingNode:
-		seen := map[string]int{}
-		fields := map[string]reflect.Type{}
-		if t.Kind() == reflect.Struct {
-			for i := 0; i < t.NumField(); i++ {
-				sf := t.Field(i)
-				tag, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
-				if tag == "-" || !sf.IsExported() {
-					continue
-				}
-				if tag == "" {
-					tag = strings.ToLower(sf.Name)
-				}
-				fields[tag] = sf.Type
-			}
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			if line, dup := seen[k.Value]; dup {
-				return fmt.Errorf("%s:%d:%d: key %q given twice (first on line %d)", name, k.Line, k.Column, k.Value, line)
-			}
-			seen[k.Value] = k.Line
-			switch t.Kind() {
-			case reflect.Struct:
-				ft, ok := fields[k.Value]
-				if !ok {
-					msg := fmt.Sprintf("%s:%d:%d: unknown key %q", name, k.Line, k.Column, k.Value)
-					if s := closest(k.Value, mapKeys(fields)); s != "" {
-						msg += fmt.Sprintf(" (did you mean %q?)", s)
-					}
-					return errors.New(msg)
-				}
-				if err := checkKeys(val, ft, name); err != nil {
-					return err
-				}
-			case reflect.Map:
-				if err := checkKeys(val, t.Elem(), name); err != nil {
-					return err
-				}
-			}
-		}
-	case yaml.SequenceNode:
-		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
-			for _, c := range n.Content {
-				if err := checkKeys(c, t.Elem(), name); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}
-
-func mapKeys(m map[string]reflect.Type) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
-// closest returns the candidate nearest to s by edit distance, when it is
-// near enough to be a likely typo.
-func closest(s string, candidates []string) string {
-	best, bestD := "", len(s)/2+2
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // Options are what a command's flags say about the contract.

@@ -2,12 +2,12 @@ package main
 
 import (
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pvaudit/pvaudit/audit"
+	"github.com/pvaudit/pvaudit/internal/fsutil"
 	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/policy"
 	"github.com/pvaudit/pvaudit/reports"
@@ -93,7 +93,7 @@ func (o *simulateOpts) inputs() (audit.SimulateInput, error) {
 	read := func(paths []string) ([]audit.PolicyFile, error) {
 		out := make([]audit.PolicyFile, 0, len(paths))
 		for _, p := range paths {
-			data, err := os.ReadFile(p)
+			data, err := fsutil.ReadFile(p, fsutil.Policy)
 			if err != nil {
 				return nil, usageErr("read policy: %w", err)
 			}
@@ -161,14 +161,14 @@ Exit codes: 0 when evaluation ran (whatever the decisions); 2 on bad input.`,
 			if o.batch != "" {
 				var in io.Reader = cmd.InOrStdin()
 				if o.batch != "-" {
-					f, err := os.Open(o.batch)
+					f, err := fsutil.Open(o.batch, fsutil.Batch)
 					if err != nil {
 						return usageErr("--batch: %w", err)
 					}
 					defer f.Close()
 					in = f
 				}
-				if err := audit.SimulateBatch(cmd.Context(), in, a.stdout); err != nil {
+				if err := audit.SimulateBatch(cmd.Context(), o.batch, in, a.stdout); err != nil {
 					return usageErr("%w", err)
 				}
 				return nil
