@@ -183,7 +183,7 @@ func TestAuthorizationUsesTheRolesBoundary(t *testing.T) {
 	actor := assume(t, s, admin, "actor", "actor-session")
 	for _, tc := range []struct {
 		name, role, attach string
-		want           string
+		want               string
 	}{
 		{"put on a role with boundary a", "in-a", "", ""},
 		{"put on a role with boundary b", "in-b", "", "AccessDenied"},
