@@ -35,7 +35,7 @@ func pennsieveParams() provision.Params {
 		Account: testAccount, Region: "us-east-1", Env: "prod", RoleID: "a3f1b20c",
 		ProvisionerAccount: testProvisioner, ExternalID: "pn-ext-4c1d9e7a52", LLMGovernor: true,
 		WorkflowBucket: "pennsieve-7f3a9c21-workflow",
-		Nodes: []provision.Node{{ID: "7f3a9c21", FileSystem: "fs-07f3a9c21"}, {ID: "b24e11d0", FileSystem: "fs-0b24e11d0"}},
+		Nodes:          []provision.Node{{ID: "7f3a9c21", FileSystem: "fs-07f3a9c21"}, {ID: "b24e11d0", FileSystem: "fs-0b24e11d0"}},
 	}
 }
 
