@@ -71,7 +71,7 @@ func TestApply(t *testing.T) {
 		{name: "the retries are bounded",
 			fail:       map[string][]error{"PutRolePolicy " + ecs: {noSuchEntity(), noSuchEntity(), noSuchEntity(), noSuchEntity(), noSuchEntity(), noSuchEntity(), noSuchEntity()}},
 			wantStatus: "ddddfnn", attempts: map[int]int{5: 6},
-			waits:      []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}},
+			waits: []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}},
 		{name: "NoSuchEntity on what this run did not create is a failure at once",
 			fail:       map[string][]error{"CreateRole Pennsieve-Compute-prod-a3f1b20c": {noSuchEntity()}},
 			wantStatus: "dfnnnnn", attempts: map[int]int{2: 1}},

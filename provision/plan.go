@@ -263,8 +263,28 @@ func Diff(d *Desired, st *State, c *contract.Contract) *Plan {
 		p.deletePolicy(st, mp, tags, deleted)
 	}
 	p.unmanagedRelated(d, st, c, "")
+	p.noteSecondDoor(d)
 	p.finish()
 	return p
+}
+
+// noteSecondDoor warns when the plan creates a cross-account role while
+// another one, which pvaudit does not manage, stays: two doors.
+func (p *Plan) noteSecondDoor(d *Desired) {
+	creating := ""
+	for _, ch := range p.Changes {
+		if ch.Component == CompCrossAccount && ch.Action == ActCreate {
+			creating = ch.Name
+		}
+	}
+	if creating == "" {
+		return
+	}
+	for _, ch := range p.Changes {
+		if ch.Action == ActLeftAlone && ch.Type == "role" && strings.Contains(ch.Reason, "("+string(classify.CrossAccount)+")") {
+			p.Notes = append(p.Notes, fmt.Sprintf("apply creates the cross-account role %s while %s, which pvaudit does not manage, stays: the provider would have two roles; delete the old one, or give its ID with --role-id and tag it %s=%s to let pvaudit manage it", creating, ch.Name, TagManagedBy, ManagedByValue))
+		}
+	}
 }
 
 func (p *Plan) leftAlone(typ, name, arn, node, reason string) {

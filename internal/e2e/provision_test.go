@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +161,61 @@ func TestProvisionLifecycle(t *testing.T) {
 	a.srv.ResetCalls()
 	a.mustScanClean(t)
 	a.noWrites(t, "scan")
+
+	t.Run("apply sent the rendered documents byte for byte", func(t *testing.T) {
+		r := a.pvaudit(t, append([]string{"provision", "render", "--format", "terraform", "--account", provAccount}, nodes...)...)
+		var tf struct {
+			Resource map[string]map[string]map[string]any `json:"resource"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &tf); err != nil || r.code != 0 {
+			t.Fatalf("render: exit %d, %v\n%s", r.code, err, r.stderr)
+		}
+		sent := func(enc *string) string {
+			s, err := url.PathUnescape(aws.ToString(enc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		n := 0
+		for _, p := range tf.Resource["aws_iam_role_policy"] {
+			role := strings.TrimSuffix(strings.TrimPrefix(p["role"].(string), "${aws_iam_role."), ".name}")
+			role = tf.Resource["aws_iam_role"][role]["name"].(string)
+			out, err := a.admin.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(p["name"].(string))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sent(out.PolicyDocument); got != p["policy"].(string) {
+				t.Errorf("%s/%s: apply sent\n%s\nrender wrote\n%s", role, p["name"], got, p["policy"])
+			}
+			n++
+		}
+		for _, r := range tf.Resource["aws_iam_role"] {
+			out, err := a.admin.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(r["name"].(string))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sent(out.Role.AssumeRolePolicyDocument); got != r["assume_role_policy"].(string) {
+				t.Errorf("trust of %s differs from the rendered one", r["name"])
+			}
+			n++
+		}
+		for _, p := range tf.Resource["aws_iam_policy"] {
+			arn := "arn:aws:iam::" + provAccount + ":policy/" + p["name"].(string)
+			out, err := a.admin.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String("v1")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sent(out.PolicyVersion.Document); got != p["policy"].(string) {
+				t.Errorf("%s differs from the rendered one", arn)
+			}
+			n++
+		}
+		if n != 12 {
+			t.Errorf("compared %d documents, want 12", n)
+		}
+		a.srv.ResetCalls()
+	})
 
 	t.Run("second apply is a no-op", func(t *testing.T) {
 		r := a.pvaudit(t, append([]string{"provision", "apply", "--yes", "-o", "json"}, nodes...)...)
