@@ -113,6 +113,9 @@ func writePlanTable(w io.Writer, rep Report) error {
 			fmt.Fprintln(w, line)
 		}
 	}
+	if len(r.Leftovers) == 0 && (r.Operation == "destroy" || r.Operation == "deregister") {
+		fmt.Fprintf(w, "\nLeft in the account: no provider role or boundary policy.\n")
+	}
 	if len(r.Leftovers) > 0 {
 		fmt.Fprintf(w, "\nLeft in the account:\n")
 		for _, l := range r.Leftovers {
@@ -142,7 +145,9 @@ func writePlanTable(w io.Writer, rep Report) error {
 		fmt.Fprintf(w, "Refused: %s\n", p.Refused)
 	}
 	for _, reason := range r.Verdict.Reasons {
-		fmt.Fprintf(w, "Incomplete: %s\n", reason)
+		if !strings.HasPrefix(reason, "refused: ") {
+			fmt.Fprintf(w, "Incomplete: %s\n", reason)
+		}
 	}
 	return nil
 }
