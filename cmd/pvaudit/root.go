@@ -123,6 +123,8 @@ runtime error or incomplete scan.`,
 		newProbeCmd(a),
 		newTrailCmd(a),
 		newSimulateCmd(a),
+		newProvisionCmd(a),
+		newAccountCmd(a),
 	)
 	return root
 }

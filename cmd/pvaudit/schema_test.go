@@ -15,6 +15,7 @@ import (
 var schemaFor = map[string]string{
 	"scan": "scan.schema.json", "probe": "probe.schema.json", "trail-sessions": "trail.schema.json",
 	"trail-session": "trail.schema.json", "simulate": "simulate.schema.json", "roles": "roles.schema.json", "checks": "checks.schema.json",
+	"plan": "plan.schema.json",
 }
 
 func compileSchemas(t *testing.T) map[string]*jsonschema.Schema {
@@ -75,12 +76,15 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 		{"simulate", "simulate", []string{"simulate", "--from", sample, "--role", "Pennsieve-Compute-prod-a3f1b20c", "--action", "iam:CreateUser", "--action", "route53:ChangeResourceRecordSets"}},
 		{"roles", "roles", []string{"roles", "--from", sample}},
 		{"checks", "checks", []string{"checks", "list"}},
+		{"provision plan", "plan", []string{"provision", "plan", "--from", repoPath("testdata", "accounts", "compliant.json"), "--env", "prod",
+			"--provisioner-account", "941377122013", "--external-id", "x-1", "--node", "7f3a9c21", "--file-system", "7f3a9c21=fs-07f3a9c21"}},
+		{"provision plan par", "plan", []string{"provision", "plan", "--from", repoPath("testdata", "accounts", "par-compliant.json"), "--contract", "par"}},
 	}
 	for _, tc := range runs {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			code, stdout, stderr := runTest(t, append(tc.args, "-o", "json")...)
-			if code == exitError && tc.kind != "scan" {
+			if code == exitError && tc.kind != "scan" && tc.kind != "plan" {
 				t.Fatalf("exit 2: %s", stderr)
 			}
 			doc, err := jsonschema.UnmarshalJSON(strings.NewReader(stdout))

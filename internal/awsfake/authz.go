@@ -173,6 +173,13 @@ func addRequestTags(ctx map[string][]string, tags []tag) {
 	ctx["aws:TagKeys"] = keys
 }
 
+// addPolicyTags adds a customer managed policy's tags as resource tags.
+func (s *Server) addPolicyTags(ctx map[string][]string, arn string) {
+	if p, ok := s.st.policies[arn]; ok {
+		addResourceTags(ctx, p.tags)
+	}
+}
+
 func addResourceTags(ctx map[string][]string, tags []tag) {
 	for _, t := range tags {
 		ctx["aws:ResourceTag/"+t.key] = []string{t.value}
@@ -242,8 +249,17 @@ func (s *Server) checksFor(ex *exchange) []authzCheck {
 		check.resource = s.st.arn("policy", path, f.get("PolicyName"))
 		addRequestTags(ctx, f.tags())
 	case "GetPolicy", "GetPolicyVersion", "CreatePolicyVersion", "DeletePolicyVersion",
-		"SetDefaultPolicyVersion", "ListPolicyVersions", "DeletePolicy":
+		"SetDefaultPolicyVersion", "ListPolicyVersions", "DeletePolicy", "ListPolicyTags":
 		check.resource = f.get("PolicyArn")
+		s.addPolicyTags(ctx, check.resource)
+	case "TagPolicy":
+		check.resource = f.get("PolicyArn")
+		s.addPolicyTags(ctx, check.resource)
+		addRequestTags(ctx, f.tags())
+	case "UntagPolicy":
+		check.resource = f.get("PolicyArn")
+		s.addPolicyTags(ctx, check.resource)
+		ctx["aws:TagKeys"] = f.list("TagKeys")
 	case "CreateInstanceProfile", "DeleteInstanceProfile", "AddRoleToInstanceProfile", "RemoveRoleFromInstanceProfile":
 		name := f.get("InstanceProfileName")
 		if ip, ok := s.st.profiles[name]; ok {

@@ -105,9 +105,12 @@ type Server struct {
 	verifySig bool
 	faults    Faults
 	faultRNG  *rand.Rand
-	calls     []Call
-	records   []record
-	admin     Credentials
+	// writes counts the mutating IAM calls since the faults were set
+	// (Faults.FailWrite).
+	writes  int
+	calls   []Call
+	records []record
+	admin   Credentials
 
 	httpSrv *http.Server
 	ln      net.Listener

@@ -41,6 +41,20 @@ type Faults struct {
 	// TruncateBody answers these actions with a success status and the first
 	// half of the real body, so the client's decoder fails.
 	TruncateBody []string
+	// FailWrite, when positive, makes the FailWrite-th mutating IAM call
+	// (counted from the moment the faults were set, whoever makes it) fail
+	// once with FailWriteKind (FaultAccessDenied when empty). The call
+	// changes nothing; later calls succeed. It tests a run that stops
+	// halfway and is completed by a re-run.
+	FailWrite     int
+	FailWriteKind FaultKind
+	// InvisibleFor, when positive, hides every role and managed policy
+	// created from then on for its next InvisibleFor lookups (GetRole,
+	// PutRolePolicy on it, CreateRole naming it as boundary, …): they answer
+	// NoSuchEntity, as IAM may right after a create while the change
+	// propagates. Zero (the default) is strongly consistent: a created
+	// entity is visible to the very next call.
+	InvisibleFor int
 }
 
 func (f Faults) clone() Faults {
@@ -70,6 +84,7 @@ func (s *Server) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = f.clone()
+	s.writes = 0
 }
 
 // Faults returns the faults in effect.

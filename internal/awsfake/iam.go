@@ -37,6 +37,9 @@ func iamHandlers() map[string]queryHandler {
 		"TagRole":                        (*Server).iamTagRole,
 		"UntagRole":                      (*Server).iamUntagRole,
 		"ListRoleTags":                   (*Server).iamListRoleTags,
+		"TagPolicy":                      (*Server).iamTagPolicy,
+		"UntagPolicy":                    (*Server).iamUntagPolicy,
+		"ListPolicyTags":                 (*Server).iamListPolicyTags,
 		"CreateInstanceProfile":          (*Server).iamCreateInstanceProfile,
 		"AddRoleToInstanceProfile":       (*Server).iamAddRoleToInstanceProfile,
 		"RemoveRoleFromInstanceProfile":  (*Server).iamRemoveRoleFromInstanceProfile,
@@ -116,7 +119,7 @@ func (s *Server) role(name string) (*role, *apiError) {
 		return nil, errValidation("1 validation error detected: Value null at 'roleName' failed to satisfy constraint: Member must not be null")
 	}
 	r, ok := s.st.roles[name]
-	if !ok {
+	if !ok || s.hiddenNow("role/"+name) {
 		return nil, errNoSuchEntity("The role with name %s cannot be found.", name)
 	}
 	return r, nil
@@ -127,7 +130,7 @@ func (s *Server) managedPolicy(arn string) (*managedPolicy, *apiError) {
 		return nil, errValidation("1 validation error detected: Value null at 'policyArn' failed to satisfy constraint: Member must not be null")
 	}
 	p, ok := s.st.policies[arn]
-	if !ok {
+	if !ok || s.hiddenNow("policy/"+arn) {
 		return nil, errNoSuchEntity("Policy %s does not exist or is not attachable.", arn)
 	}
 	return p, nil
@@ -319,6 +322,9 @@ func (s *Server) iamCreateRole(ex *exchange) (*xmlBuilder, *apiError) {
 	if aerr := validateDoc(trust, true); aerr != nil {
 		return nil, aerr
 	}
+	if aerr := checkTrustSize(trust); aerr != nil {
+		return nil, aerr
+	}
 	maxSession, aerr := f.int("MaxSessionDuration", 3600)
 	if aerr != nil {
 		return nil, aerr
@@ -329,7 +335,7 @@ func (s *Server) iamCreateRole(ex *exchange) (*xmlBuilder, *apiError) {
 	boundary := f.get("PermissionsBoundary")
 	if boundary != "" {
 		bp, ok := s.st.policies[boundary]
-		if !ok {
+		if !ok || s.hiddenNow("policy/"+boundary) {
 			return nil, errNoSuchEntity("Scope ARN: %s does not exist or is not attachable.", boundary)
 		}
 		bp.boundaryUses++
@@ -340,6 +346,7 @@ func (s *Server) iamCreateRole(ex *exchange) (*xmlBuilder, *apiError) {
 		boundary: boundary, inline: map[string]string{}, tags: f.tags(),
 	}
 	s.st.roles[name] = r
+	s.hide("role/" + name)
 	ex.addResource("AWS::IAM::Role", name)
 	ex.responseElements = map[string]any{"role": map[string]any{
 		"path": r.path, "roleName": r.name, "roleId": r.id, "arn": r.arn,
@@ -418,6 +425,9 @@ func (s *Server) iamUpdateAssumeRolePolicy(ex *exchange) (*xmlBuilder, *apiError
 	if aerr := validateDoc(doc, true); aerr != nil {
 		return nil, aerr
 	}
+	if aerr := checkTrustSize(doc); aerr != nil {
+		return nil, aerr
+	}
 	r.trust = doc
 	ex.addResource("AWS::IAM::Role", r.name)
 	return nil, nil
@@ -459,6 +469,9 @@ func (s *Server) iamPutRolePolicy(ex *exchange) (*xmlBuilder, *apiError) {
 	}
 	doc := ex.form.get("PolicyDocument")
 	if aerr := validateDoc(doc, false); aerr != nil {
+		return nil, aerr
+	}
+	if aerr := checkInlineSize(r, name, doc); aerr != nil {
 		return nil, aerr
 	}
 	r.inline[name] = doc
@@ -704,12 +717,16 @@ func (s *Server) iamCreatePolicy(ex *exchange) (*xmlBuilder, *apiError) {
 	if aerr := validateDoc(doc, false); aerr != nil {
 		return nil, aerr
 	}
+	if aerr := checkManagedSize(doc); aerr != nil {
+		return nil, aerr
+	}
 	p := &managedPolicy{
 		name: name, id: s.newID("ANPA", 17), path: path, arn: s.st.arn("policy", path, name),
 		description: f.get("Description"), created: ex.now, updated: ex.now, defaultVersion: "v1",
 		nextVersion: 2, versions: []*policyVersion{{id: "v1", doc: doc, created: ex.now}}, tags: f.tags(),
 	}
 	s.st.policies[p.arn] = p
+	s.hide("policy/" + p.arn)
 	ex.addResource("AWS::IAM::Policy", p.arn)
 	ex.responseElements = map[string]any{"policy": map[string]any{
 		"policyName": p.name, "policyId": p.id, "arn": p.arn, "path": p.path, "defaultVersionId": "v1",
@@ -766,7 +783,10 @@ func (s *Server) iamCreatePolicyVersion(ex *exchange) (*xmlBuilder, *apiError) {
 	if aerr := validateDoc(doc, false); aerr != nil {
 		return nil, aerr
 	}
-	if len(p.versions) >= 5 {
+	if aerr := checkManagedSize(doc); aerr != nil {
+		return nil, aerr
+	}
+	if len(p.versions) >= maxPolicyVersions {
 		return nil, errLimit("A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.")
 	}
 	v := &policyVersion{id: "v" + strconv.Itoa(p.nextVersion), doc: doc, created: ex.now}

@@ -258,6 +258,16 @@ func (s *Server) injectFault(ex *exchange) *apiError {
 			return newErr(http.StatusBadRequest, "Throttling", "Rate exceeded")
 		}
 	}
+	if ex.service == "iam" && !isReadOnly(ex.action) {
+		s.writes++
+		if f.FailWrite > 0 && s.writes == f.FailWrite {
+			kind := f.FailWriteKind
+			if kind == "" {
+				kind = FaultAccessDenied
+			}
+			return s.failWith(ex, kind)
+		}
+	}
 	kind, ok := f.Fail[ex.action]
 	if !ok {
 		kind, ok = f.Fail[ex.service+":"+ex.action]
@@ -265,6 +275,11 @@ func (s *Server) injectFault(ex *exchange) *apiError {
 	if !ok {
 		return nil
 	}
+	return s.failWith(ex, kind)
+}
+
+// failWith answers an injected failure of the given kind.
+func (s *Server) failWith(ex *exchange, kind FaultKind) *apiError {
 	switch kind {
 	case FaultAccessDenied:
 		return s.accessDenied(ex, ex.service+":"+ex.action, "*", "")

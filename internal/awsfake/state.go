@@ -19,6 +19,9 @@ type state struct {
 	// external are IAM users of other accounts (e.g. a provider's
 	// provisioner) that may assume roles here; by access key ID.
 	external map[string]*externalUser
+	// hidden counts the lookups for which a just-created entity ("role/NAME",
+	// "policy/ARN") is still invisible (Faults.InvisibleFor).
+	hidden map[string]int
 }
 
 // externalUser is a principal of another account. It can call STS (to
@@ -100,6 +103,7 @@ func newState(account string) *state {
 		keys:     map[string]*accessKey{},
 		sessions: map[string]*session{},
 		external: map[string]*externalUser{},
+		hidden:   map[string]int{},
 	}
 }
 
