@@ -13,6 +13,8 @@ import (
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
+	"github.com/pvaudit/pvaudit/policy"
+	"github.com/pvaudit/pvaudit/policy/catalog"
 	"github.com/pvaudit/pvaudit/rules"
 )
 
@@ -47,6 +49,12 @@ type Env struct {
 	ProviderCreated map[string]string
 
 	evals map[string]*roleEval // per-role compiled policies, see Evaluator
+	// Caches of the existential questions (see ask.go).
+	cat         *catalog.Catalog
+	wc          *policy.WitnessCache
+	rolesByARN  map[string]*inventory.Role
+	sessionTags map[string]bool
+	keyTypes    map[string]policy.ValueType
 }
 
 // EnvOption adds what a scan knows beyond the snapshot.

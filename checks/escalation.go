@@ -3,6 +3,7 @@ package checks
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/pvaudit/pvaudit/classify"
@@ -109,14 +110,8 @@ func escBoundaryEdit() *Check {
 		var reqs []request
 		for _, p := range pols {
 			users := env.rolesUsingBoundary(p.ARN)
-			gains := fmt.Sprintf("rewrites the boundary of %d role(s) (%s): the cap becomes whatever it writes", len(users), strings.Join(users, ", "))
-			for _, a := range []string{"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion"} {
-				g := gains
-				if a == "iam:DeletePolicyVersion" {
-					g = "deletes boundary versions so that a broader one is left to become the default"
-				}
-				reqs = append(reqs, request{Action: a, Resource: p.ARN, Key: a + " " + p.Name, Gains: g})
-			}
+			reqs = append(reqs, request{Action: "iam:*PolicyVersion", Resource: p.ARN, Keep: mutating, Key: "edit " + p.Name,
+				Gains: fmt.Sprintf("rewrites the boundary of %d role(s) (%s): the cap becomes whatever it writes", len(users), listSome(users, 5))})
 		}
 		var out []finding.Finding
 		for _, rc := range env.actors() {
@@ -141,55 +136,57 @@ func escOwnBoundary() *Check {
 		Controls: escalationControls,
 	}
 	c.Run = func(env *Env) []finding.Finding {
-		if env.Contract.Boundary.NamePattern == "" {
+		pat := env.Contract.Boundary.NamePattern
+		if pat == "" {
 			return nil
 		}
 		var out []finding.Finding
 		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			r := rc.Role
-			comp, err := env.Evaluator(r)
-			if err != nil {
-				out = append(out, c.evalError(r, err))
-				continue
-			}
 			acct := env.Account(r)
-			own := policyARN(acct, env.boundaryProbeName())
-			foreign := policyARN(outsiderAccount, env.boundaryProbeName())
-			ask := func(action, resource string, ctx map[string][]string) policy.Result {
-				return comp.Evaluate(&policy.Request{Principal: r.ARN, Action: action, Resource: resource, Context: ctx})
+			existing := map[string]bool{}
+			for _, p := range env.boundaryPolicies() {
+				existing[p.ARN] = true
 			}
-			n := 0
-			for _, name := range env.probeRoleNames() {
-				target := roleARN(acct, name)
-				create := ask("iam:CreatePolicy", own, nil)
-				withOwn := ask("iam:CreateRole", target, map[string][]string{"iam:PermissionsBoundary": {own}})
-				withForeign := ask("iam:CreateRole", target, map[string][]string{"iam:PermissionsBoundary": {foreign}})
-				for _, res := range []policy.Result{create, withOwn, withForeign} {
-					if !res.Evaluable() {
-						out = append(out, c.unevaluable(r.ARN, name, "boundary pinning for "+name, res))
-						n++
+			// Step 2, asked for every policy the role may create: may it
+			// then give a role that policy as its boundary?
+			usable := map[string]bool{}
+			canUse := func(boundary string) bool {
+				if v, ok := usable[boundary]; ok {
+					return v
+				}
+				ans, err := env.ask(r, question{actions: []string{"iam:CreateRole", "iam:PutRolePermissionsBoundary"},
+					resources: []string{roleARN(acct, "*")}, fixed: map[string][]string{"iam:PermissionsBoundary": {boundary}}})
+				usable[boundary] = err == nil && len(ans.hits) > 0
+				return usable[boundary]
+			}
+			// Step 1: a policy named like a boundary that does not exist yet
+			// (or that the role may delete first) and that it may create.
+			mayDelete := func(arn string) bool {
+				ans, err := env.ask(r, question{actions: []string{"iam:DeletePolicy"}, resources: []string{arn}})
+				return err == nil && len(ans.hits) > 0
+			}
+			// The names the role's boundary conditions tell apart (pins of
+			// nodes not built yet among them) split the names it may create.
+			var part []string
+			for arn := range existing {
+				part = append(part, arn)
+			}
+			if ev, err := env.Evaluator(r); err == nil {
+				part = append(part, ev.c.ConditionValues("iam:PermissionsBoundary")...)
+			}
+			sort.Strings(part)
+			reqs := []request{{Action: "iam:CreatePolicy", Resource: policyARN(acct, "*"), Key: "own-policy", Partition: append(part, policyARN(acct, pat), policyARN(acct, "*/"+pat)),
+				Breaks: func(res string, _ *policy.Witness) bool {
+					// Any policy it may write and then use as a boundary:
+					// named like one or not, the ceiling is its own.
+					if existing[res] && !mayDelete(res) {
+						return false
 					}
-				}
-				if create.Decision == policy.Allow && withOwn.Decision == policy.Allow {
-					out = append(out, c.finding(finding.Fail, r.ARN, "own-policy "+name,
-						fmt.Sprintf("%s → iam:CreatePolicy %s, then iam:CreateRole %s with it as boundary → a role whose ceiling it wrote itself",
-							r.Name, env.boundaryProbeName(), name),
-						map[string]any{"policy": own, "role": target,
-							"create_policy_statements": matchedStrings(create), "create_role_statements": matchedStrings(withOwn)}))
-					n++
-				}
-				if withForeign.Decision == policy.Allow {
-					out = append(out, c.finding(finding.Fail, r.ARN, "foreign-account "+name,
-						fmt.Sprintf("%s → iam:CreateRole %s with boundary %s (account %s) → a ceiling defined in another account",
-							r.Name, name, shortARN(foreign), outsiderAccount),
-						map[string]any{"boundary": foreign, "role": target, "create_role_statements": matchedStrings(withForeign)}))
-					n++
-				}
-			}
-			if n == 0 {
-				out = append(out, c.finding(finding.Pass, r.ARN, "",
-					"new roles can only get a boundary that already exists in this account", map[string]any{"probe_policy": own, "foreign_policy": foreign}))
-			}
+					return canUse(res)
+				},
+				Gains: "writes a policy, then gives a role that policy as its boundary: a ceiling of its own choosing"}}
+			out = append(out, c.decideAll(env, r, reqs, "new roles can only get a boundary the role did not write itself")...)
 		}
 		return out
 	}
@@ -210,38 +207,37 @@ func escAttachUnbounded() *Check {
 		Controls: escalationControls,
 	}
 	c.Run = func(env *Env) []finding.Finding {
-		// Requests on the roles outside the boundary are the same for every
-		// actor (but its own role): built once.
-		var targets []request
-		for _, t := range env.unboundedTargets(nil) {
-			ctx := map[string][]string{"iam:PolicyARN": {adminPolicy}}
-			if t.PermissionsBoundary != nil {
-				ctx["iam:PermissionsBoundary"] = []string{t.PermissionsBoundary.ARN}
-			}
-			gains := "gives " + t.Name + " (" + roleWorth(t) + ") any permission"
-			targets = append(targets,
-				request{Action: "iam:AttachRolePolicy", Resource: t.ARN, Context: ctx, Key: "attach " + t.Name, Gains: gains},
-				request{Action: "iam:PutRolePolicy", Resource: t.ARN, Context: ctx, Key: "put " + t.Name, Gains: gains})
-		}
 		var out []finding.Finding
 		for _, rc := range env.actors() {
-			reqs := make([]request, 0, len(targets)+8)
-			// A role in reach that lacks the boundary (none may exist today):
-			// the grant must itself require the boundary.
-			for _, name := range env.probeRoleNames() {
-				t := roleARN(env.Account(rc.Role), name)
-				gains := "gives any role it can reach that lacks the boundary any permission (the grant has no iam:PermissionsBoundary condition)"
-				ctx := map[string][]string{"iam:PolicyARN": {adminPolicy}}
-				reqs = append(reqs,
-					request{Action: "iam:AttachRolePolicy", Resource: t, Context: ctx, Key: "unconditioned attach " + name, Gains: gains},
-					request{Action: "iam:PutRolePolicy", Resource: t, Context: ctx, Key: "unconditioned put " + name, Gains: gains})
-			}
-			for _, q := range targets {
-				if q.Resource != rc.Role.ARN {
-					reqs = append(reqs, q)
+			self := rc.Role
+			acct := env.Account(self)
+			outside := func(res string, _ *policy.Witness) bool {
+				if res == self.ARN {
+					return false // its own policies: PV-GRD-003
 				}
+				t := env.roleByARN(res)
+				return t == nil || !(env.boundedRole(t) || strings.HasPrefix(t.Path, "/aws-service-role/"))
 			}
-			out = append(out, c.decideAll(env, rc.Role, reqs, "cannot change the policies of roles outside the boundary")...)
+			// Any role that lacks a boundary, today or tomorrow: the grant
+			// must itself demand the boundary.
+			noBoundary := map[string]policy.KeyInfo{"iam:PermissionsBoundary": {Class: policy.KeyFixed}}
+			reqs := []request{
+				{Action: "iam:AttachRolePolicy", Resource: roleARN(acct, "*"), Keys: noBoundary, Breaks: outside, Key: "unconditioned attach",
+					Gains: "gives a role that lacks the boundary any managed policy (the grant does not demand iam:PermissionsBoundary)"},
+				{Action: "iam:PutRolePolicy", Resource: roleARN(acct, "*"), Keys: noBoundary, Breaks: outside, Key: "unconditioned put",
+					Gains: "writes any inline policy on a role that lacks the boundary (the grant does not demand iam:PermissionsBoundary)"},
+			}
+			for _, t := range env.unboundedTargets(self) {
+				if t.PermissionsBoundary == nil {
+					continue // covered above
+				}
+				fixed := map[string][]string{"iam:PermissionsBoundary": {t.PermissionsBoundary.ARN}}
+				gains := "gives " + t.Name + " (" + roleWorth(t) + ") any permission"
+				reqs = append(reqs,
+					request{Action: "iam:AttachRolePolicy", Resource: t.ARN, Fixed: fixed, Key: "attach " + t.Name, Gains: gains},
+					request{Action: "iam:PutRolePolicy", Resource: t.ARN, Fixed: fixed, Key: "put " + t.Name, Gains: gains})
+			}
+			out = append(out, c.decideAll(env, self, reqs, "cannot change the policies of roles outside the boundary")...)
 		}
 		return out
 	}
@@ -260,29 +256,35 @@ func escPassRoleUnbounded() *Check {
 		Controls: escalationControls,
 	}
 	c.Run = func(env *Env) []finding.Finding {
-		services := env.Contract.ChildRoles.TrustedServices
-		if len(services) == 0 {
-			services = []string{"lambda.amazonaws.com", "ecs-tasks.amazonaws.com", "ec2.amazonaws.com"}
+		// Only a service the role trusts can run as it: passing it
+		// elsewhere gains nothing.
+		type target struct {
+			role     *inventory.Role
+			services []string
 		}
-		// The requests are the same for every actor (but its own role):
-		// built once, they keep this check linear in actors × targets.
-		var all []request
+		var targets []target
 		for _, t := range env.unboundedTargets(nil) {
-			worth := roleWorth(t)
-			for _, s := range services {
-				all = append(all, request{Action: "iam:PassRole", Resource: t.ARN,
-					Context: map[string][]string{"iam:PassedToService": {s}}, Key: "pass " + t.Name + " to " + s,
-					Gains: "runs code on " + s + " as " + t.Name + " (" + worth + ")"})
+			if t.TrustPolicy == nil {
+				continue
+			}
+			if svcs := serviceGrants(t.TrustPolicy); len(svcs) > 0 {
+				targets = append(targets, target{t, svcs})
 			}
 		}
 		var out []finding.Finding
-		reqs := make([]request, 0, len(all))
 		for _, rc := range env.actors() {
-			reqs = reqs[:0]
-			for _, q := range all {
-				if q.Resource != rc.Role.ARN {
-					reqs = append(reqs, q)
+			var reqs []request
+			for _, t := range targets {
+				if t.role.ARN == rc.Role.ARN {
+					continue
 				}
+				svcs := t.services
+				reqs = append(reqs, request{Action: "iam:PassRole", Resource: t.role.ARN, Key: "pass " + t.role.Name,
+					Keys: map[string]policy.KeyInfo{"iam:PassedToService": {Partition: svcs}},
+					Breaks: func(_ string, w *policy.Witness) bool {
+						return slices.Contains(svcs, chosen(w, "iam:PassedToService"))
+					},
+					Gains: "runs code on " + strings.Join(svcs, ", ") + " as " + t.role.Name + " (" + roleWorth(t.role) + ")"})
 			}
 			out = append(out, c.decideAll(env, rc.Role, reqs, "cannot pass roles outside the boundary")...)
 		}
@@ -456,25 +458,81 @@ func escCodeOutsideBoundary() *Check {
 		var out []finding.Finding
 		for _, rc := range env.actors() {
 			acct := env.Account(rc.Role)
-			fn := "arn:aws:lambda:us-east-1:" + acct + ":function:pvaudit-probe-customer-function"
-			inst := "arn:aws:ec2:us-east-1:" + acct + ":instance/i-0pvaudit0probe0000"
+			var own []string
 			for _, p := range env.Contract.ProviderResources.LambdaFunctions {
-				if pat, err := contract.Expand(p, env.Vars(rc.Role, "")); err == nil && contract.Glob(pat, fn) {
-					fn = "" // the probe would be the provider's own: skip it
+				if pat, err := contract.Expand(p, env.Vars(rc.Role, "")); err == nil {
+					own = append(own, pat)
 				}
 			}
-			var reqs []request
-			if fn != "" {
-				reqs = append(reqs,
-					request{Action: "lambda:UpdateFunctionCode", Resource: fn, Gains: "runs its code as the role of a function that is not the provider's"},
-					request{Action: "lambda:UpdateFunctionConfiguration", Resource: fn, Gains: "adds layers or environment to a function that is not the provider's"})
+			notOwnFunction := func(res string, _ *policy.Witness) bool {
+				return !slices.ContainsFunc(own, func(p string) bool { return contract.Glob(p, res) })
 			}
-			reqs = append(reqs,
-				request{Action: "ec2:ModifyInstanceAttribute", Resource: inst, Gains: "rewrites the user data of an instance that is not the provider's (runs as its instance role at next start)"},
-				request{Action: "ssm:SendCommand", Resource: inst, Gains: "runs commands on an instance that is not the provider's, as its instance role"})
+			notOwnInstance := func(_ string, w *policy.Witness) bool {
+				for _, k := range env.Contract.ProviderResources.InstanceTagKeys {
+					if _, ok := chosenOK(w, "aws:ResourceTag/"+k); ok {
+						return false
+					}
+				}
+				return true
+			}
+			fn := "arn:aws:lambda:*:" + acct + ":function:*"
+			inst := "arn:aws:ec2:*:" + acct + ":instance/*"
+			reqs := []request{
+				{Action: "lambda:UpdateFunctionCode", Resource: fn, Partition: own, Breaks: notOwnFunction, Key: "lambda code",
+					Gains: "runs its code as the role of a function that is not the provider's"},
+				{Action: "lambda:UpdateFunctionConfiguration", Resource: fn, Partition: own, Breaks: notOwnFunction, Key: "lambda configuration",
+					Gains: "adds layers or environment to a function that is not the provider's"},
+				{Action: "ec2:ModifyInstanceAttribute", Resource: inst, Breaks: notOwnInstance, Key: "instance user data",
+					Gains: "rewrites the user data of an instance that is not the provider's (runs as its instance role at next start)"},
+				{Action: "ssm:SendCommand", Resource: inst, Breaks: notOwnInstance, Key: "ssm command",
+					Gains: "runs commands on an instance that is not the provider's, as its instance role"},
+				{Action: "ssm:StartSession", Resource: inst, Breaks: notOwnInstance, Key: "ssm session",
+					Gains: "opens a shell on an instance that is not the provider's, as its instance role"},
+			}
+			// Tagging a customer instance as the provider's lifts every deny
+			// that spares provider instances: then the requests above pass.
+			for _, k := range env.Contract.ProviderResources.InstanceTagKeys {
+				k := k
+				reqs = append(reqs, request{Action: "ec2:CreateTags", Resource: inst, Key: "tag flip " + k,
+					Keys: map[string]policy.KeyInfo{"aws:RequestTag/" + k: {Present: true}, "aws:TagKeys": {Partition: []string{k}}},
+					Breaks: func(res string, w *policy.Witness) bool {
+						if _, creating := chosenOK(w, "ec2:CreateAction"); creating {
+							return false // tagging a resource as it is created: the provider's own
+						}
+						return notOwnInstance(res, w) && sends(w, "aws:RequestTag/"+k, "") && sends(w, "aws:TagKeys", k)
+					},
+					Gains: "tags an instance that is not the provider's with " + k + ", which lifts the denies that spare the provider's instances"})
+			}
 			out = append(out, c.decideAll(env, rc.Role, reqs, "cannot change code running as roles outside the boundary")...)
 		}
 		return out
 	}
 	return c
+}
+
+// serviceGrants lists the service principals a trust policy admits.
+func serviceGrants(doc *policy.Document) []string {
+	var out []string
+	for _, g := range trustGrants(doc) {
+		if g.Kind == "Service" && !slices.Contains(out, g.Value) {
+			out = append(out, g.Value)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// sends reports whether a witness request carries key (with value want
+// among its values, when want is set). A key no policy tests is not in the
+// witness: the caller may send it with any value, so it counts as sent.
+func sends(w *policy.Witness, key, want string) bool {
+	for _, c := range w.Chosen {
+		if strings.EqualFold(c.Key, key) {
+			if len(c.Values) == 0 {
+				return false
+			}
+			return want == "" || slices.Contains(c.Values, want)
+		}
+	}
+	return true
 }

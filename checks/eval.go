@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/pvaudit/pvaudit/classify"
 	"github.com/pvaudit/pvaudit/contract"
@@ -30,12 +31,19 @@ type RoleEvaluator struct {
 	missingBoundary string
 	// account is the scanned account, the default aws:ResourceAccount.
 	account string
+	// now is the scan's clock: aws:CurrentTime of every request.
+	now time.Time
 }
 
 // Evaluate decides one request. Like AWS, it supplies aws:ResourceAccount
 // when the request does not carry it: the resource ARN's account, or the
 // scanned account for ARNs without one (S3) and "*".
 func (r *RoleEvaluator) Evaluate(req *policy.Request) policy.Result {
+	if req.Now.IsZero() && !r.now.IsZero() {
+		cp := *req
+		cp.Now = r.now
+		req = &cp
+	}
 	if r.account != "" && req.ResourceAccount == "" {
 		acct := inventory.AccountFromARN(req.Resource)
 		if acct == "" || acct == "aws" {
@@ -76,7 +84,7 @@ func (e *Env) Evaluator(r *inventory.Role) (*RoleEvaluator, error) {
 		if err != nil {
 			ev.err = fmt.Errorf("compile policies of %s: %w", r.Name, err)
 		} else {
-			ev.compiled = &RoleEvaluator{c: c, missingBoundary: missing, account: e.Account(r)}
+			ev.compiled = &RoleEvaluator{c: c, missingBoundary: missing, account: e.Account(r), now: e.Now}
 		}
 	}
 	e.evals[r.ARN] = ev

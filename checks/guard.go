@@ -8,59 +8,153 @@ import (
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/policy"
+	"github.com/pvaudit/pvaudit/policy/catalog"
 )
 
-// request is one question for the evaluator, with what an Allow would mean.
+// request is one promise to ask the evaluator about, existentially: is
+// there any action matching Action (a name or a glob, expanded over the
+// whole catalogue), on any resource matching Resource (a glob; "*" or ""
+// means any resource the action takes), with any value of the keys the
+// caller chooses, that the role is allowed and that breaks the promise?
 type request struct {
 	Action   string
 	Resource string
-	Context  map[string][]string
+	// Keep narrows the actions (e.g. to those that change something).
+	Keep func(*catalog.Action) bool
+	// Fixed are facts of the request; Keys override the context model
+	// (Partition patterns for a key the promise is about).
+	Fixed map[string][]string
+	Keys  map[string]policy.KeyInfo
+	// Partition splits witness resources (the promise's own patterns).
+	Partition []string
+	// Breaks says whether an allowed request breaks the promise (nil:
+	// every allowed request does).
+	Breaks func(resource string, w *policy.Witness) bool
 	// Key distinguishes findings of one check on one principal.
 	Key string
-	// Gains completes "who → action → what it gains" when allowed.
+	// Gains completes "who → action on resource → what it gains".
 	Gains string
 }
 
-// decideAll asks every request as role r: one FAIL per allowed request
-// (message "who → action on resource → gains"), NOT_EVALUATED per
-// undecidable one, and one PASS naming how many were denied when none was
-// allowed.
+func (q request) question() question {
+	out := question{actions: []string{q.Action}, keep: q.Keep, fixed: q.Fixed, keys: q.Keys, partition: q.Partition, breaks: q.Breaks}
+	if q.Resource != "" && q.Resource != "*" {
+		out.resources = []string{q.Resource}
+	}
+	return out
+}
+
+// decideAll asks every request as role r: one FAIL per request some
+// request breaks (message "who → action on resource (with the values
+// chosen) → gains"), NOT_EVALUATED per request that could not be decided,
+// and one PASS when no request breaks its promise.
 func (c *Check) decideAll(env *Env, r *inventory.Role, reqs []request, passMsg string) []finding.Finding {
-	comp, err := env.Evaluator(r)
-	if err != nil {
+	if _, err := env.Evaluator(r); err != nil {
 		return []finding.Finding{c.evalError(r, err)}
 	}
 	var out []finding.Finding
-	fails := 0
+	fails, actions := 0, 0
 	for _, q := range reqs {
-		res := comp.Evaluate(&policy.Request{Principal: r.ARN, Action: q.Action, Resource: q.Resource, Context: q.Context})
-		if res.Evaluable() && res.Decision != policy.Allow {
-			continue // denied, as promised: counted in the PASS line
+		ans, err := env.ask(r, q.question())
+		if err != nil {
+			return []finding.Finding{c.evalError(r, err)}
 		}
+		actions += ans.actions
 		key := q.Key
 		if key == "" {
 			key = q.Action + " " + q.Resource
 		}
-		ev := map[string]any{"action": q.Action, "resource": q.Resource}
-		if len(q.Context) > 0 {
-			ev["context"] = q.Context
-		}
-		switch {
-		case !res.Evaluable():
-			out = append(out, c.unevaluable(r.ARN, key, q.Action+" on "+q.Resource, res))
+		if len(ans.hits) > 0 {
+			h := ans.hits[0]
+			ev := map[string]any{"action": h.action.String(), "resource": h.resource, "allowed": hitEvidence(ans.hits),
+				"deciding_statements": matchedStrings(h.witness.Result)}
+			if n := len(ans.allHitActions()); n > 1 {
+				ev["actions"] = listSomeSlice(ans.allHitActions(), 50)
+				ev["action_count"] = n
+			}
+			msg := fmt.Sprintf("%s → %s → %s", r.Name, describeHit(h), q.Gains)
+			if n := len(ans.allHitActions()); n > 1 {
+				msg += fmt.Sprintf(" (and %d more action(s))", n-1)
+			}
+			out = append(out, c.finding(finding.Fail, r.ARN, key, msg, ev))
 			fails++
-		case res.Decision == policy.Allow:
-			ev["deciding_statements"] = matchedStrings(res)
-			out = append(out, c.finding(finding.Fail, r.ARN, key,
-				fmt.Sprintf("%s → %s on %s → %s", r.Name, q.Action, shortARN(q.Resource), q.Gains), ev))
+			continue
+		}
+		if len(ans.unknown) > 0 {
+			u := uniqStrings(ans.unknown)
+			out = append(out, c.finding(finding.NotEvaluated, r.ARN, key,
+				fmt.Sprintf("cannot decide %s on %s: %s", q.Action, shortARN(orAny(q.Resource)), listSome(u, 3)),
+				map[string]any{"unevaluable": u}))
 			fails++
 		}
 	}
 	if fails == 0 {
 		out = append(out, c.finding(finding.Pass, r.ARN, "",
-			fmt.Sprintf("%s (%d requests denied)", passMsg, len(reqs)), nil))
+			fmt.Sprintf("%s (%d promise(s), %d action(s) of the catalogue, every resource and caller-chosen value)", passMsg, len(reqs), actions), nil))
 	}
 	return out
+}
+
+func orAny(s string) string {
+	if s == "" {
+		return "*"
+	}
+	return s
+}
+
+// mutating keeps the actions that change something (Write, Permissions
+// management, Tagging, and actions the catalogue does not know).
+func mutating(a *catalog.Action) bool { return a.Access().Mutating() }
+
+// changesIAM keeps the IAM actions that change something, but PassRole
+// (handing a role to a service is not changing it; PV-ESC-004 asks it).
+func changesIAM(a *catalog.Action) bool {
+	return mutating(a) && !strings.EqualFold(a.String(), "iam:PassRole")
+}
+
+// chosen returns the value a witness chose for a key ("" when absent).
+func chosen(w *policy.Witness, key string) string {
+	v, _ := chosenOK(w, key)
+	return v
+}
+
+// chosenOK returns the value a witness chose for a key, and whether the key
+// is present at all (a tag may be present with an empty value).
+func chosenOK(w *policy.Witness, key string) (string, bool) {
+	for k, v := range w.Context {
+		if strings.EqualFold(k, key) && len(v) > 0 {
+			return v[0], true
+		}
+	}
+	return "", false
+}
+
+// promisedBoundary reports whether arn is a Pennsieve boundary of the
+// account: in it, and named by the contract's boundary pattern.
+func (e *Env) promisedBoundary(acct, arn string) bool {
+	if arn == "" || inventory.AccountFromARN(arn) != acct || !strings.Contains(arn, ":policy/") {
+		return false
+	}
+	_, ok := e.Contract.BoundaryNodeID(classify.PolicyName(arn))
+	return ok
+}
+
+// boundaryKey is the context model of iam:PermissionsBoundary for
+// promises about boundaries: caller-chosen, its witnesses split by the
+// contract's boundary pattern in this account and by every boundary the
+// account has, so a value inside the promise and one outside are both
+// tried.
+func (e *Env) boundaryKey(acct string) map[string]policy.KeyInfo {
+	pat := e.Contract.Boundary.NamePattern
+	if pat == "" {
+		pat = "*"
+	}
+	pat = strings.Replace(pat, "*", "?*", 1) // a node identifier is not empty
+	part := []string{policyARN(acct, pat), policyARN(acct, "*/"+pat)}
+	for _, p := range e.boundaryPolicies() {
+		part = append(part, p.ARN)
+	}
+	return map[string]policy.KeyInfo{"iam:PermissionsBoundary": {Partition: part}}
 }
 
 // shortARN drops the arn:aws:service:region:account: prefix for messages.
@@ -125,20 +219,12 @@ func guardCreateRoleBoundary() *Check {
 		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			r := rc.Role
 			acct := env.Account(r)
-			var reqs []request
-			for _, name := range env.probeRoleNames() {
-				arn := roleARN(acct, name)
-				reqs = append(reqs,
-					request{Action: "iam:CreateRole", Resource: arn, Key: "no-boundary " + name,
-						Gains: "a new role with no permissions boundary"},
-					request{Action: "iam:CreateRole", Resource: arn, Key: "admin-boundary " + name,
-						Context: map[string][]string{"iam:PermissionsBoundary": {adminPolicy}},
-						Gains:   "a new role whose boundary is AdministratorAccess (no cap)"},
-					request{Action: "iam:CreateRole", Resource: arn, Key: "other-boundary " + name,
-						Context: map[string][]string{"iam:PermissionsBoundary": {policyARN(acct, "pvaudit-probe-policy")}},
-						Gains:   "a new role whose boundary is not a Pennsieve boundary"},
-				)
-			}
+			reqs := []request{{Action: "iam:CreateRole", Resource: roleARN(acct, "*"), Key: "create-role",
+				Keys: env.boundaryKey(acct),
+				Breaks: func(_ string, w *policy.Witness) bool {
+					return !env.promisedBoundary(acct, chosen(w, "iam:PermissionsBoundary"))
+				},
+				Gains: "a new role without a Pennsieve boundary (no cap on what it may be given)"}}
 			out = append(out, c.decideAll(env, r, reqs, "CreateRole without a Pennsieve boundary is denied")...)
 		}
 		return out
@@ -163,19 +249,14 @@ func guardBoundaryRemoval() *Check {
 		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			r := rc.Role
 			acct := env.Account(r)
-			targets := []string{roleARN(acct, "pvaudit-probe-role")}
-			for _, ch := range env.Class.Children() {
-				targets = append(targets, ch.Role.ARN)
-			}
-			var reqs []request
-			for _, t := range targets {
-				reqs = append(reqs,
-					request{Action: "iam:DeleteRolePermissionsBoundary", Resource: t, Key: "delete " + t,
-						Gains: "the role loses its boundary"},
-					request{Action: "iam:PutRolePermissionsBoundary", Resource: t, Key: "replace " + t,
-						Context: map[string][]string{"iam:PermissionsBoundary": {adminPolicy}},
-						Gains:   "the boundary becomes AdministratorAccess (no cap)"},
-				)
+			reqs := []request{
+				{Action: "iam:DeleteRolePermissionsBoundary", Resource: roleARN(acct, "*"), Key: "delete",
+					Gains: "the role loses its boundary"},
+				{Action: "iam:PutRolePermissionsBoundary", Resource: roleARN(acct, "*"), Key: "replace", Keys: env.boundaryKey(acct),
+					Breaks: func(_ string, w *policy.Witness) bool {
+						return !env.promisedBoundary(acct, chosen(w, "iam:PermissionsBoundary"))
+					},
+					Gains: "the role's boundary becomes a policy that is not a Pennsieve boundary"},
 			}
 			out = append(out, c.decideAll(env, r, reqs, "removing or replacing boundaries is denied")...)
 		}
@@ -200,26 +281,14 @@ func guardSelfModification() *Check {
 		var out []finding.Finding
 		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			r := rc.Role
-			self := r.ARN
-			reqs := []request{
-				{Action: "iam:PutRolePolicy", Resource: self, Gains: "rewrites its own inline policy, deny rules included"},
-				{Action: "iam:DeleteRolePolicy", Resource: self, Gains: "deletes its own inline policy with its deny rules"},
-				{Action: "iam:AttachRolePolicy", Resource: self, Context: map[string][]string{"iam:PolicyARN": {adminPolicy}},
-					Gains: "attaches AdministratorAccess to itself"},
-				{Action: "iam:DetachRolePolicy", Resource: self, Gains: "detaches its own managed policies"},
-				{Action: "iam:UpdateAssumeRolePolicy", Resource: self, Gains: "rewrites who may assume it"},
-				{Action: "iam:PutRolePermissionsBoundary", Resource: self, Context: map[string][]string{"iam:PermissionsBoundary": {adminPolicy}},
-					Gains: "sets its own boundary"},
-				{Action: "iam:DeleteRolePermissionsBoundary", Resource: self, Gains: "removes its own boundary"},
-				{Action: "iam:UpdateRole", Resource: self, Gains: "raises its own MaxSessionDuration beyond 1 hour"},
-			}
+			reqs := []request{{Action: "iam:*", Resource: r.ARN, Key: "self", Keep: changesIAM,
+				Gains: "changes itself: its policies, deny rules, trust, boundary, tags or session length"}}
 			for _, a := range r.AttachedPolicies {
 				if strings.Contains(a.ARN, ":iam::aws:policy/") {
 					continue
 				}
-				reqs = append(reqs,
-					request{Action: "iam:CreatePolicyVersion", Resource: a.ARN, Gains: "rewrites a managed policy attached to itself"},
-					request{Action: "iam:SetDefaultPolicyVersion", Resource: a.ARN, Gains: "switches a managed policy attached to itself to another version"})
+				reqs = append(reqs, request{Action: "iam:*", Resource: a.ARN, Key: "policy " + a.ARN, Keep: changesIAM,
+					Gains: "rewrites a managed policy attached to itself"})
 			}
 			out = append(out, c.decideAll(env, r, reqs, "IAM changes to itself are denied")...)
 		}
@@ -242,22 +311,11 @@ func guardUsersAndKeys() *Check {
 	c.Run = func(env *Env) []finding.Finding {
 		var out []finding.Finding
 		for _, rc := range env.Class.Of(classify.CrossAccount) {
-			r := rc.Role
-			acct := env.Account(r)
-			users := []string{"arn:aws:iam::" + acct + ":user/pvaudit-probe-user"}
-			for _, u := range env.Snap.Users {
-				users = append(users, u.ARN)
-			}
 			var reqs []request
 			for _, a := range env.Contract.Forbidden.UserAndKeyActions {
-				for _, u := range users {
-					if a == "iam:CreateUser" && u != users[0] {
-						continue
-					}
-					reqs = append(reqs, request{Action: a, Resource: u, Gains: "long-lived credentials in your account"})
-				}
+				reqs = append(reqs, request{Action: a, Key: a, Keep: mutating, Gains: "long-lived credentials or a standing way into your account"})
 			}
-			out = append(out, c.decideAll(env, r, reqs, "creating users, keys and passwords is denied")...)
+			out = append(out, c.decideAll(env, rc.Role, reqs, "creating users, keys, passwords and identity providers is denied")...)
 		}
 		return out
 	}
@@ -280,7 +338,7 @@ func guardAccountSettings() *Check {
 		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			var reqs []request
 			for _, a := range env.Contract.Forbidden.AccountActions {
-				reqs = append(reqs, request{Action: a, Resource: "*", Gains: "changes billing or account settings"})
+				reqs = append(reqs, request{Action: a, Key: a, Keep: mutating, Gains: "changes billing or account settings"})
 			}
 			out = append(out, c.decideAll(env, rc.Role, reqs, "billing and account settings are out of reach")...)
 		}

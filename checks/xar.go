@@ -3,7 +3,6 @@ package checks
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/pvaudit/pvaudit/classify"
@@ -11,6 +10,7 @@ import (
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/policy"
+	"github.com/pvaudit/pvaudit/policy/catalog"
 )
 
 // outsiderAccount is an account that is neither the scanned account nor the
@@ -497,42 +497,21 @@ func effectiveServices() *Check {
 		var out []finding.Finding
 		for _, rc := range env.Class.Of(classify.CrossAccount) {
 			r := rc.Role
-			probes := append(statementProbes(env.identityDocs(r), env.Contract.ServiceProbes), serviceProbeRequests(env.Contract.ServiceProbes)...)
-			allowed, unknown, err := env.allowedOutside(r, probes, func(p probe) bool {
-				_, ok := env.Contract.AllowsService(p.service())
-				return ok
-			})
+			ans, err := env.ask(r, question{actions: []string{"*"}, keep: func(a *catalog.Action) bool {
+				_, ok := env.Contract.AllowsService(a.Service())
+				return !ok
+			}})
 			if err != nil {
 				out = append(out, c.evalError(r, err))
 				continue
 			}
-			for _, u := range unknown {
-				out = append(out, c.unevaluable(r.ARN, u.probe.service(), u.probe.Action+" on "+u.probe.Resource, u.result))
-			}
-			bySvc := map[string][]excess{}
-			for _, x := range allowed {
-				bySvc[x.probe.service()] = append(bySvc[x.probe.service()], x)
-			}
-			for _, svc := range sortedKeys(bySvc) {
-				xs := bySvc[svc]
-				var acts, stmts []string
-				for _, x := range xs {
-					acts = append(acts, x.probe.Action+" on "+x.probe.Resource)
-					stmts = append(stmts, matchedStrings(x.result)...)
-				}
-				sort.Strings(stmts)
-				stmts = slices.Compact(stmts)
-				msg := fmt.Sprintf("can use %s, which the document does not list (e.g. %s)", svc, xs[0].probe.Action)
+			out = append(out, c.report(r, ans, serviceOf, func(svc string, hs []hit) string {
+				verb := "which the document does not list"
 				if slices.Contains(env.Contract.Forbidden.Services, svc) {
-					msg = fmt.Sprintf("can use %s, which the document says it cannot access (e.g. %s)", svc, xs[0].probe.Action)
+					verb = "which the document says it cannot access"
 				}
-				out = append(out, c.finding(finding.Fail, r.ARN, svc, msg,
-					map[string]any{"service": svc, "allowed_requests": acts, "deciding_statements": stmts}))
-			}
-			if len(allowed) == 0 && len(unknown) == 0 {
-				out = append(out, c.finding(finding.Pass, r.ARN, "",
-					fmt.Sprintf("no service outside the documented %d can be used (%d requests evaluated)", len(env.Contract.AllowedServices), len(probes)), nil))
-			}
+				return fmt.Sprintf("can use %s, %s: %s", svc, verb, countPhrase(hs))
+			}, fmt.Sprintf("no service outside the documented %d can be used", len(env.Contract.AllowedServices)))...)
 		}
 		return out
 	}
@@ -555,26 +534,43 @@ func otherAccounts() *Check {
 	c.Run = func(env *Env) []finding.Finding {
 		var out []finding.Finding
 		for _, rc := range env.Class.Of(classify.CrossAccount) {
-			o := outsiderAccount
-			ctx := map[string][]string{"aws:ResourceAccount": {o}}
-			var reqs []request
-			for _, q := range [][2]string{
-				{"s3:GetObject", "arn:aws:s3:::pvaudit-probe-foreign-bucket/data.bin"},
-				{"s3:PutObject", "arn:aws:s3:::pvaudit-probe-foreign-bucket/data.bin"},
-				{"lambda:InvokeFunction", "arn:aws:lambda:us-east-1:" + o + ":function:pvaudit-probe"},
-				{"kms:Decrypt", "arn:aws:kms:us-east-1:" + o + ":key/pvaudit-probe"},
-				{"secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-east-1:" + o + ":secret:pvaudit-probe"},
-				{"dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:" + o + ":table/pvaudit-probe"},
-				{"states:StartExecution", "arn:aws:states:us-east-1:" + o + ":stateMachine:pvaudit-probe"},
-				{"logs:PutLogEvents", "arn:aws:logs:us-east-1:" + o + ":log-group:pvaudit-probe:log-stream:x"},
-				{"sts:AssumeRole", "arn:aws:iam::" + o + ":role/pvaudit-probe"},
-			} {
-				reqs = append(reqs, request{Action: q[0], Resource: q[1], Context: ctx,
-					Gains: "reaches a resource in account " + o + " with this account's provider credentials"})
+			r := rc.Role
+			acct := env.Account(r)
+			part := []string{"arn:*:*:*:" + acct + ":*"}
+			if prov, _ := env.provisionerAccount(); prov != "" && prov != acct {
+				part = append(part, "arn:*:*:*:"+prov+":*")
 			}
-			out = append(out, c.decideAll(env, rc.Role, reqs, "resources in other accounts are out of reach")...)
+			ans, err := env.ask(r, question{actions: []string{"*"}, partition: part,
+				keys: map[string]policy.KeyInfo{"aws:ResourceAccount": {Partition: []string{acct}}},
+				breaks: func(res string, w *policy.Witness) bool {
+					if launchSource(res) {
+						return false
+					}
+					owner := inventory.AccountFromARN(res)
+					if owner == "" {
+						owner = chosen(w, "aws:ResourceAccount")
+					}
+					return owner != "" && owner != "aws" && owner != acct
+				}})
+			if err != nil {
+				out = append(out, c.evalError(r, err))
+				continue
+			}
+			out = append(out, c.report(r, ans, serviceOf, func(svc string, hs []hit) string {
+				return fmt.Sprintf("%s → reaches %s resources in another account (%s) → data leaves this account through the provider's credentials",
+					r.Name, svc, countPhrase(hs))
+			}, "resources in other accounts are out of reach")...)
 		}
 		return out
 	}
 	return c
+}
+
+// launchSource reports whether res is what an instance launches from: an
+// EC2 image or snapshot. AMIs and the snapshots behind them are routinely
+// public or shared by AWS and vendors, and their ARNs name no account, so
+// they are not counted as another account's resources (README: what
+// pvaudit does not claim).
+func launchSource(res string) bool {
+	return strings.HasPrefix(res, "arn:aws:ec2:") && (strings.Contains(res, "::image/") || strings.Contains(res, "::snapshot/"))
 }

@@ -93,6 +93,10 @@ type Question struct {
 	// of the principal when Principal is "".
 	PrincipalDomain    []string
 	PrincipalPartition []string
+	// KeyType, when set, gives the value type of a key the built-in table
+	// does not know (a service key: the action catalogue knows its type);
+	// TypeDefault leaves it free text.
+	KeyType func(key string) ValueType
 	// Limit caps the contexts evaluated; 0 means DefaultLimit.
 	Limit int
 	// Cache, when set, is used instead of the policy set's own cache.
@@ -995,6 +999,12 @@ func (s *search) keyDim(g *keyGroup) dim {
 	singles = uniqueStrings(append(singles, other...))
 
 	opts := []option{{vals: [][]string{nil}}}
+	if g.m.present {
+		opts = opts[:0] // the request always carries it
+		if len(singles) == 0 {
+			singles = []string{"pvaudit"}
+		}
+	}
 	if multi {
 		count := len(g.conds) + len(g.varConds) + len(g.varRes) + len(g.m.partition)
 		m := max(1, count)

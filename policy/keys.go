@@ -80,6 +80,9 @@ type KeyInfo struct {
 	// for every combination of the policies' own conditions and these
 	// patterns that some value realises, one witness is tried.
 	Partition []string
+	// Present says the request always carries the key (the caller picks
+	// its value, never its absence): e.g. a tag the question is about.
+	Present bool
 }
 
 // keyKind is the built-in role of a key.
@@ -220,6 +223,7 @@ type keyModel struct {
 	typ       ValueType
 	domain    []string
 	partition []string
+	present   bool
 }
 
 // classify resolves a key for the question: the table, then the question's
@@ -230,6 +234,11 @@ func (q *Question) classify(key string, anyPrincipal bool) keyModel {
 	m := keyModel{name: key, kind: spec.kind, multi: spec.multi, typ: spec.typ, domain: spec.domain}
 	if !known {
 		m.kind, m.typ = kindCaller, TypeText
+		if q.KeyType != nil {
+			if t := q.KeyType(key); t != TypeDefault {
+				m.typ = t
+			}
+		}
 	}
 	switch m.kind {
 	case kindCaller, kindTime:
@@ -253,6 +262,7 @@ func (q *Question) classify(key string, anyPrincipal bool) keyModel {
 			m.domain = ki.Domain
 		}
 		m.partition = ki.Partition
+		m.present = ki.Present
 	}
 	switch {
 	case override != KeyClassDefault:

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -21,6 +22,9 @@ type ResourceQuestion struct {
 	// semantics) — typically the ARN formats of the action's resource
 	// types. Empty means any string.
 	Domain []string
+	// Within, when set, is a second domain every witness must also match
+	// (the question's own scope, e.g. "another account's ARNs").
+	Within []string
 	// Partition patterns split the regions further (the promise's own
 	// patterns: the workflow bucket, a node's names).
 	Partition []string
@@ -59,10 +63,11 @@ func (c *Compiled) ResourceWitnesses(q *ResourceQuestion) ([]string, string) {
 		atoms = append(atoms, arnLikeAtom([]string{p}))
 	}
 	spec := &cellSpec{atoms: atoms}
-	if len(q.Domain) > 0 {
-		spec.domains = append(spec.domains, arnLikeAtom(q.Domain))
+	for _, d := range [][]string{q.Domain, q.Within} {
+		if len(d) > 0 {
+			spec.domains = append(spec.domains, arnLikeAtom(d))
+		}
 	}
-	spec.prefer = append(spec.prefer, arnLikeAtom([]string{"arn:aws:?*:*:*:?*"}))
 	wc := q.Cache
 	if wc == nil {
 		wc = c.wc
@@ -100,4 +105,55 @@ func resourceAtom(ap *arnPattern, ev *evalCtx) (atom, string) {
 		fields = append(fields, ft)
 	}
 	return atom{comps: arnComps(whole, fields)}, ""
+}
+
+// StatementActions is the Action (or NotAction) list of one compiled
+// statement, as written.
+type StatementActions struct {
+	Layer    Layer
+	Deny     bool
+	Not      bool // NotAction: the statement matches every action but these
+	Patterns []string
+}
+
+// Actions lists the action lists of every statement, in layer order, so
+// that a caller can partition the action universe into the classes the
+// policies treat alike.
+func (c *Compiled) Actions() []StatementActions {
+	var out []StatementActions
+	for li := range c.layers {
+		l := &c.layers[li]
+		for si := range l.stmts {
+			s := &l.stmts[si]
+			out = append(out, StatementActions{Layer: l.layer, Deny: s.deny, Not: s.notAction, Patterns: s.rawActions})
+		}
+	}
+	return out
+}
+
+// ConditionValues lists, sorted and without repeats, the values every
+// condition of the policy set compares key with (as written; patterns keep
+// their wildcards). A caller uses them to split a related dimension: the
+// boundary ARNs a CreateRole condition names are the policy names a
+// CreatePolicy question must tell apart.
+func (c *Compiled) ConditionValues(key string) []string {
+	set := map[string]bool{}
+	for li := range c.layers {
+		for si := range c.layers[li].stmts {
+			for _, cc := range c.layers[li].stmts[si].conds {
+				if !strings.EqualFold(cc.key, key) {
+					continue
+				}
+				for _, v := range cc.values {
+					set[v.raw] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for v := range set {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
 }

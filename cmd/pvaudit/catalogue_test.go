@@ -74,7 +74,7 @@ func TestDoneWhen(t *testing.T) {
 			{"PV-CHD-004", a + "role/pennsieve-7f3a9c21-processor-lambda", "s3:GetObject arn:aws:s3:::*/*", finding.High},
 			{"PV-CHD-001", a + "role/pennsieve-b24e11d0-workflow", "", finding.High},
 			{"PV-ESC-006", a + "role/pennsieve-b24e11d0-workflow", "", finding.Critical},
-			{"PV-ESC-003", a + "role/Pennsieve-Compute-prod-a3f1b20c", "attach pennsieve-b24e11d0-processor-ecs", finding.Critical},
+			{"PV-ESC-003", a + "role/Pennsieve-Compute-prod-a3f1b20c", "unconditioned attach", finding.Critical},
 		}, false},
 		{"compliant: clean", []string{"scan", "--from", acct("compliant.json")}, 0, nil, true},
 		{"PAR sample with --contract par", []string{"scan", "--from", acct("par-sample.json"), "--contract", "par"}, 1, []want{
@@ -90,8 +90,8 @@ func TestDoneWhen(t *testing.T) {
 		}, false},
 		{"PAR compliant with --contract par", []string{"scan", "--from", acct("par-compliant.json"), "--contract", "par"}, 0, nil, true},
 		{"editable boundary: critical escalation", []string{"scan", "--from", acct("editable-boundary.json")}, 1, []want{
-			{"PV-ESC-001", a + "role/Pennsieve-Compute-prod-a3f1b20c", "iam:CreatePolicyVersion pennsieve-boundary-7f3a9c21", finding.Critical},
-			{"PV-ESC-001", a + "role/Pennsieve-Compute-prod-a3f1b20c", "iam:SetDefaultPolicyVersion pennsieve-boundary-b24e11d0", finding.Critical},
+			{"PV-ESC-001", a + "role/Pennsieve-Compute-prod-a3f1b20c", "edit pennsieve-boundary-7f3a9c21", finding.Critical},
+			{"PV-ESC-001", a + "role/Pennsieve-Compute-prod-a3f1b20c", "edit pennsieve-boundary-b24e11d0", finding.Critical},
 		}, true},
 	}
 	ids := catalogueIDs()

@@ -1053,8 +1053,8 @@ def _(a):
 
 
 @fail("esc002-node-deleted-pin-kept", ["PV-ESC-002"], cls="escalation", spec=S_MUST_ATTACH, resource=XA_ARN,
-      change="node b24e11d0 was destroyed (its six roles and pennsieve-boundary-b24e11d0 are gone); the cross-account policy still pins pennsieve-boundary-b24e11d0",
-      proofs=[prove(XA, "iam:CreatePolicy", pb_arn(N2), base_want="allow"),
+      change="node b24e11d0 was destroyed (its six roles and pennsieve-boundary-b24e11d0 are gone); the cross-account policy still pins pennsieve-boundary-b24e11d0 and, like the document's deny rules alone, does not deny recreating it (DenyRecreatingPinnedBoundaries dropped)",
+      proofs=[prove(XA, "iam:CreatePolicy", pb_arn(N2), base_want="deny"),
               prove(XA, "iam:CreateRole", role_arn(f"pennsieve-{N2}-admin"), C(("iam:PermissionsBoundary", pb_arn(N2))), base_want="allow"),
               prove(XA, "iam:PutRolePolicy", role_arn(f"pennsieve-{N2}-admin"), C(("iam:PermissionsBoundary", pb_arn(N2))), base_want="allow")])
 def _(a):
@@ -1063,12 +1063,13 @@ def _(a):
     a["RoleDetailList"] = [r for r in a["RoleDetailList"] if N2 not in r["RoleName"]]
     a["Policies"] = [p for p in a["Policies"] if p["PolicyName"] != f"pennsieve-boundary-{N2}"]
     policy(a, "AmazonECSTaskExecutionRolePolicy")["AttachmentCount"] = 1
+    drop_recreate_deny(a)
 
 
 @fail("esc002-orphan-pinned-boundary", ["PV-ESC-002"], cls="escalation", spec=S_MUST_ATTACH, resource=XA_ARN,
-      change="node b24e11d0's roles were deleted but pennsieve-boundary-b24e11d0 was left behind (no role uses it) and is still pinned",
+      change="node b24e11d0's roles were deleted but pennsieve-boundary-b24e11d0 was left behind (no role uses it) and is still pinned, without the deny on recreating pinned boundaries (DenyRecreatingPinnedBoundaries dropped)",
       proofs=[prove(XA, "iam:DeletePolicy", pb_arn(N2), base_want="allow"),
-              prove(XA, "iam:CreatePolicy", pb_arn(N2), base_want="allow"),
+              prove(XA, "iam:CreatePolicy", pb_arn(N2), base_want="deny"),
               prove(XA, "iam:CreateRole", role_arn(f"pennsieve-{N2}-admin"), C(("iam:PermissionsBoundary", pb_arn(N2))), base_want="allow")])
 def _(a):
     """An unused boundary can be deleted (IAM refuses DeletePolicy only while
@@ -1076,6 +1077,14 @@ def _(a):
     a["RoleDetailList"] = [r for r in a["RoleDetailList"] if N2 not in r["RoleName"]]
     policy(a, f"pennsieve-boundary-{N2}")["PermissionsBoundaryUsageCount"] = 0
     policy(a, "AmazonECSTaskExecutionRolePolicy")["AttachmentCount"] = 1
+    drop_recreate_deny(a)
+
+
+def drop_recreate_deny(a):
+    """The hardened base denies recreating a pinned boundary; these cases
+    are about an account without that deny."""
+    xa = xa_doc(a)
+    xa["Statement"] = [s for s in xa["Statement"] if s.get("Sid") != "DenyRecreatingPinnedBoundaries"]
 
 
 @fail("xar007-provisioner-account-exempt", ["PV-XAR-007"], cls="fixed-names", spec=S_OTHER_ACCOUNTS, resource=XA_ARN,
@@ -1087,13 +1096,15 @@ def _(a):
 
 
 @fail("xar007-efs-not-denied", ["PV-XAR-007"], cls="fixed-names", spec=S_OTHER_ACCOUNTS, resource=XA_ARN,
-      change="DenyOtherAccounts no longer lists elasticfilesystem:* (elasticfilesystem:* is still allowed on *)",
+      change="DenyOtherAccounts becomes NotAction elasticfilesystem:* (elasticfilesystem:* is still allowed on *)",
       proofs=[prove(XA, "elasticfilesystem:ClientMount", f"arn:aws:elasticfilesystem:us-east-1:{OUTSIDE}:file-system/fs-0abc1234",
                     C(("aws:ResourceAccount", OUTSIDE)))])
 def _(a):
     """EFS file systems in another account (file system policies can admit
     outside principals) are never probed."""
-    st(a, "DenyOtherAccounts")["Action"].remove("elasticfilesystem:*")
+    d = st(a, "DenyOtherAccounts")
+    del d["Action"]
+    d["NotAction"] = "elasticfilesystem:*"
 
 
 @fail("xar007-account-pin-question-mark", ["PV-XAR-007"], cls="fixed-names", spec=S_OTHER_ACCOUNTS, resource=XA_ARN,

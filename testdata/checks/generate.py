@@ -80,10 +80,14 @@ def xa_policy(nodes=NODES):
         {"Sid": "DenyForeignInstanceChanges", "Effect": "Deny",
          "Action": ["ec2:ModifyInstanceAttribute", "ssm:SendCommand"], "Resource": "*",
          "Condition": {"Null": {"aws:ResourceTag/pennsieve:compute-node": "true"}}},
-        {"Sid": "DenyOtherAccounts", "Effect": "Deny",
-         "Action": ["s3:*", "lambda:*", "kms:*", "secretsmanager:*", "dynamodb:*", "states:*", "ecs:*", "logs:*",
-                    "elasticfilesystem:*", "ssm:*", "sts:*"], "Resource": "*",
+        {"Sid": "DenyOtherAccounts", "Effect": "Deny", "Action": "*",
+         "NotResource": ["arn:aws:ec2:*::image/*", "arn:aws:ec2:*::snapshot/*"],
          "Condition": {"StringNotEquals": {"aws:ResourceAccount": ACCT}, "Null": {"aws:ResourceAccount": "false"}}},
+        {"Sid": "DenyRecreatingPinnedBoundaries", "Effect": "Deny", "Action": "iam:CreatePolicy",
+         "Resource": [boundary_arn(n) for n in nodes]},
+        {"Sid": "DenyProviderTagOnExistingResources", "Effect": "Deny", "Action": ["ec2:CreateTags", "ec2:DeleteTags"],
+         "Resource": "*", "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["pennsieve:compute-node"]},
+                                        "Null": {"ec2:CreateAction": "true"}}},
         {"Sid": "DenyUsersKeysAndAccount", "Effect": "Deny",
          "Action": ["iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "aws-portal:*", "account:*",
                     "billing:*", "organizations:*"], "Resource": "*"},
@@ -356,7 +360,13 @@ def main():
     Q("PV-ESC-003")
     Q("PV-ESC-003", "child-role-lost-boundary-condition-holds", lost_boundary)
     Q("PV-ESC-003", "admin-role-out-of-reach", unbounded_admin_role)
-    F("PV-ESC-004", "pass-any-role", lambda a: (unbounded_admin_role(a), sid(a, "PassNodeRoles").update(
+    def unbounded_lambda_role(a):
+        a["RoleDetailList"].append(role("legacy-lambda-admin", service_trust("lambda.amazonaws.com"), attached=[ADMIN_ARN]))
+        a["Policies"].append(managed("AdministratorAccess", [("v1", ADMIN_DOC)], arn=ADMIN_ARN, usage=1))
+    F("PV-ESC-004", "pass-any-role", lambda a: (unbounded_lambda_role(a), sid(a, "PassNodeRoles").update(
+        {"Resource": "*"})))
+    # A role no service can assume: passing it gains nothing (no false FAIL).
+    Q("PV-ESC-004", "pass-role-no-service-trusts", lambda a: (unbounded_admin_role(a), sid(a, "PassNodeRoles").update(
         {"Resource": "*"})))
     F("PV-ESC-004", "child-role-lost-boundary", lost_boundary)
     Q("PV-ESC-004")
