@@ -50,6 +50,11 @@ type question struct {
 	// witness only, never on which action of a class was asked: every
 	// action of a class is decided by one of them.
 	breaks func(resource string, w *policy.Witness) bool
+	// breaksRequest is breaks for promises that depend on the action too:
+	// it may depend on the action only through the policies the question
+	// is asked of (the classes are theirs), e.g. "another policy decides
+	// this request differently" when both are in the set asked.
+	breaksRequest func(action, resource string, w *policy.Witness) bool
 }
 
 // hit is an allowed request that breaks the promise.
@@ -111,11 +116,29 @@ func (e *Env) catalogue() (*catalog.Catalog, error) {
 
 // ask answers a question about role r.
 func (e *Env) ask(r *inventory.Role, q question) (answer, error) {
-	var ans answer
 	ev, err := e.Evaluator(r)
 	if err != nil {
-		return ans, err
+		return answer{}, err
 	}
+	return e.askWith(r, ev, q)
+}
+
+// askPolicies answers a question about what a policy set lets through on
+// its own (a boundary's ceiling, say): the caller is any role of the
+// account that could carry it, whose tags are unknown.
+func (e *Env) askPolicies(set policy.PolicySet, q question) (answer, error) {
+	c, err := policy.Compile(set)
+	if err != nil {
+		return answer{}, err
+	}
+	acct := e.Account(nil)
+	r := &inventory.Role{Name: "a role carrying it", ARN: roleARN(acct, "pvaudit-witness-role")}
+	return e.askWith(r, &RoleEvaluator{c: c, account: acct, now: e.Now}, q)
+}
+
+// askWith answers a question about principal r deciding with ev.
+func (e *Env) askWith(r *inventory.Role, ev *RoleEvaluator, q question) (answer, error) {
+	var ans answer
 	cat, err := e.catalogue()
 	if err != nil {
 		return ans, err
@@ -192,7 +215,8 @@ func (e *Env) askClass(r *inventory.Role, ev *RoleEvaluator, q question, class [
 				ans.unknown = append(ans.unknown, a.String()+": "+why)
 			}
 		}
-		for _, res := range resources {
+		for i := 0; i < len(resources); i++ {
+			res := resources[i]
 			ans.asked++
 			pq := e.principalQuestion(r, q)
 			pq.Action, pq.Resource = a.String(), res
@@ -200,6 +224,9 @@ func (e *Env) askClass(r *inventory.Role, ev *RoleEvaluator, q question, class [
 			want := func(w policy.Witness) bool {
 				if w.Result.Decision != policy.Allow {
 					return false
+				}
+				if q.breaksRequest != nil {
+					return q.breaksRequest(a.String(), res, &w)
 				}
 				return q.breaks == nil || q.breaks(res, &w)
 			}
@@ -212,7 +239,7 @@ func (e *Env) askClass(r *inventory.Role, ev *RoleEvaluator, q question, class [
 					continue
 				}
 				ans.hits = append(ans.hits, hit{action: a, class: k.actions, resource: res, witness: got.Found})
-				return // one witness per class is enough
+				resources = nil // one witness per resource type is enough
 			case policy.Undecided:
 				ans.unknown = append(ans.unknown, fmt.Sprintf("%s on %s: %s", a, res, got.Reason))
 			}
@@ -411,6 +438,11 @@ func describeHit(h hit) string {
 // be decided, PASS when neither. describe writes the FAIL message of a
 // group from its hits.
 func (c *Check) report(r *inventory.Role, ans answer, group func(hit) string, describe func(key string, hs []hit) string, pass string) []finding.Finding {
+	return c.reportOn(r.ARN, ans, group, describe, pass)
+}
+
+// reportOn is report about any resource (a policy, say).
+func (c *Check) reportOn(resource string, ans answer, group func(hit) string, describe func(key string, hs []hit) string, pass string) []finding.Finding {
 	var out []finding.Finding
 	groups := map[string][]hit{}
 	var order []string
@@ -436,15 +468,15 @@ func (c *Check) report(r *inventory.Role, ans answer, group func(hit) string, de
 		sort.Strings(actions)
 		actions = slices.Compact(actions)
 		ev := map[string]any{"allowed": hitEvidence(hs), "actions": listSomeSlice(actions, 50), "action_count": len(actions)}
-		out = append(out, c.finding(finding.Fail, r.ARN, k, describe(k, hs), ev))
+		out = append(out, c.finding(finding.Fail, resource, k, describe(k, hs), ev))
 	}
 	if len(ans.unknown) > 0 {
-		out = append(out, c.finding(finding.NotEvaluated, r.ARN, "undecided",
+		out = append(out, c.finding(finding.NotEvaluated, resource, "undecided",
 			fmt.Sprintf("cannot decide every request: %s", listSome(uniqStrings(ans.unknown), 3)),
 			map[string]any{"unevaluable": uniqStrings(ans.unknown)}))
 	}
 	if len(out) == 0 {
-		out = append(out, c.finding(finding.Pass, r.ARN, "", fmt.Sprintf("%s (%d actions of the catalogue covered, %d requests decided)", pass, ans.actions, ans.asked), nil))
+		out = append(out, c.finding(finding.Pass, resource, "", fmt.Sprintf("%s (%d actions of the catalogue covered, %d requests decided)", pass, ans.actions, ans.asked), nil))
 	}
 	return out
 }
@@ -469,10 +501,13 @@ func serviceOf(h hit) string { return h.action.Service() }
 // countPhrase says how many actions a group of hits stands for:
 // "rds:CreateDBInstance and 212 more rds actions".
 func countPhrase(hs []hit) string {
-	n := 0
+	set := map[string]bool{}
 	for _, h := range hs {
-		n += len(h.class)
+		for _, a := range h.class {
+			set[a.String()] = true
+		}
 	}
+	n := len(set)
 	first := describeHit(hs[0])
 	if n > 1 {
 		return fmt.Sprintf("%s and %d more", first, n-1)

@@ -8,28 +8,38 @@ import (
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/policy"
+	"github.com/pvaudit/pvaudit/policy/catalog"
 )
-
-// ceilingProbes are the requests that tell what a boundary document lets
-// through: its own statements, every service probe, and every IAM mutation
-// the contract forbids (on "*" and on a role ARN).
-func (e *Env) ceilingProbes(docs []policy.NamedPolicy) []probe {
-	ps := append(statementProbes(docs, e.Contract.ServiceProbes), serviceProbeRequests(e.Contract.ServiceProbes)...)
-	role := roleARN(e.Account(nil), "pvaudit-probe-role")
-	for _, a := range e.Contract.Forbidden.IAMMutationActions {
-		ps = append(ps,
-			probe{Action: a, Resource: "*", Pattern: a, ResourcePattern: "*", Source: "IAM mutation probe"},
-			probe{Action: a, Resource: role, Pattern: a, ResourcePattern: role, Source: "IAM mutation probe"})
-	}
-	return ps
-}
 
 func compileOne(name string, doc *policy.Document) (*policy.Compiled, error) {
 	return policy.Compile(policy.PolicySet{Identity: []policy.NamedPolicy{{Name: name, Doc: doc}}})
 }
 
-func (e *Env) isIAMMutation(action string) bool {
-	return slices.ContainsFunc(e.Contract.Forbidden.IAMMutationActions, func(a string) bool { return strings.EqualFold(a, action) })
+// isIAMMutation reports whether an action is one the contract says a
+// boundary must never allow: inside its forbidden IAM families and one that
+// changes something (iam:PassRole is not a mutation).
+func (e *Env) isIAMMutation(a *catalog.Action) bool {
+	if !changesIAM(a) {
+		return false
+	}
+	return slices.ContainsFunc(e.Contract.Forbidden.IAMMutationActions, func(p string) bool { return catalog.Matches(p, a) })
+}
+
+// outsideCeiling keeps the actions a boundary must not let through:
+// services the document does not list, and IAM mutation.
+func (e *Env) outsideCeiling(a *catalog.Action) bool {
+	if _, ok := e.Contract.AllowsService(a.Service()); !ok {
+		return true
+	}
+	return e.isIAMMutation(a)
+}
+
+// ceilingGroup names what a hit breaks: "iam-mutation" or "service S".
+func (e *Env) ceilingGroup(h hit) string {
+	if e.isIAMMutation(h.action) {
+		return "iam-mutation"
+	}
+	return "service " + h.action.Service()
 }
 
 func boundaryScope() *Check {
@@ -49,60 +59,21 @@ func boundaryScope() *Check {
 		for _, p := range env.boundaryPolicies() {
 			doc := p.DefaultDocument()
 			if doc == nil {
-				out = append(out, c.finding(finding.Error, p.ARN, "", "the snapshot lacks the default version's document", nil))
+				out = append(out, c.finding(finding.Error, p.ARN, "", env.missingDefault(p), nil))
 				continue
 			}
-			comp, err := compileOne(p.ARN, doc)
+			ans, err := env.askPolicies(policy.PolicySet{Identity: []policy.NamedPolicy{{Name: p.Name, Doc: doc}}},
+				question{actions: []string{"*"}, keep: env.outsideCeiling})
 			if err != nil {
 				out = append(out, c.finding(finding.Error, p.ARN, "", "cannot compile: "+err.Error(), nil))
 				continue
 			}
-			svcs := map[string][]string{}
-			var muts []string
-			var stmts []string
-			n := 0
-			for _, pr := range env.ceilingProbes([]policy.NamedPolicy{{Name: p.Name, Doc: doc}}) {
-				_, okSvc := env.Contract.AllowsService(pr.service())
-				mut := env.isIAMMutation(pr.Action)
-				if okSvc && !mut {
-					continue
+			out = append(out, c.reportOn(p.ARN, ans, env.ceilingGroup, func(g string, hs []hit) string {
+				if g == "iam-mutation" {
+					return fmt.Sprintf("%s (%s) allows IAM mutation: %s", p.Name, p.DefaultVersionID, countPhrase(hs))
 				}
-				res := comp.Evaluate(&policy.Request{Principal: roleARN(env.Account(nil), "pvaudit-probe-role"), Action: pr.Action, Resource: pr.Resource, Context: pr.Context})
-				if !res.Evaluable() {
-					out = append(out, c.unevaluable(p.ARN, pr.Action+" "+pr.Resource, pr.Action, res))
-					n++
-					continue
-				}
-				if res.Decision != policy.Allow {
-					continue
-				}
-				stmts = append(stmts, matchedStrings(res)...)
-				if mut {
-					if !slices.Contains(muts, pr.Action) {
-						muts = append(muts, pr.Action)
-					}
-				} else {
-					svcs[pr.service()] = append(svcs[pr.service()], pr.Action)
-				}
-			}
-			slices.Sort(stmts)
-			stmts = slices.Compact(stmts)
-			for _, s := range sortedKeys(svcs) {
-				out = append(out, c.finding(finding.Fail, p.ARN, "service "+s,
-					fmt.Sprintf("%s lets %s through (e.g. %s); the document lists no such service", p.Name, s, svcs[s][0]),
-					map[string]any{"service": s, "actions": svcs[s], "deciding_statements": stmts, "version": p.DefaultVersionID}))
-				n++
-			}
-			if len(muts) > 0 {
-				slices.Sort(muts)
-				out = append(out, c.finding(finding.Fail, p.ARN, "iam-mutation",
-					fmt.Sprintf("%s allows IAM mutation: %s", p.Name, strings.Join(muts, ", ")),
-					map[string]any{"actions": muts, "deciding_statements": stmts, "version": p.DefaultVersionID}))
-				n++
-			}
-			if n == 0 {
-				out = append(out, c.finding(finding.Pass, p.ARN, "", p.Name+" ("+p.DefaultVersionID+") stays within the documented services and allows no IAM mutation", nil))
-			}
+				return fmt.Sprintf("%s (%s) lets %s through (%s); the document lists no such service", p.Name, p.DefaultVersionID, hs[0].action.Service(), countPhrase(hs))
+			}, p.Name+" ("+p.DefaultVersionID+") stays within the documented services and allows no IAM mutation")...)
 		}
 		return out
 	}
@@ -124,7 +95,7 @@ func boundaryVersions() *Check {
 		for _, p := range env.boundaryPolicies() {
 			def := p.DefaultDocument()
 			if def == nil {
-				out = append(out, c.finding(finding.Error, p.ARN, "", "the snapshot lacks the default version's document", nil))
+				out = append(out, c.finding(finding.Error, p.ARN, "", env.missingDefault(p), nil))
 				continue
 			}
 			defComp, err := compileOne(p.ARN+" "+p.DefaultVersionID, def)
@@ -132,13 +103,6 @@ func boundaryVersions() *Check {
 				out = append(out, c.finding(finding.Error, p.ARN, "", "cannot compile the default version: "+err.Error(), nil))
 				continue
 			}
-			var docs []policy.NamedPolicy
-			for _, v := range p.Versions {
-				if v.Document != nil {
-					docs = append(docs, policy.NamedPolicy{Name: v.VersionID, Doc: v.Document})
-				}
-			}
-			probes := env.ceilingProbes(docs)
 			n := 0
 			for _, v := range p.Versions {
 				if v.IsDefault || v.VersionID == p.DefaultVersionID {
@@ -149,53 +113,47 @@ func boundaryVersions() *Check {
 					n++
 					continue
 				}
-				vc, err := compileOne(p.ARN+" "+v.VersionID, v.Document)
+				vComp, err := compileOne(p.ARN+" "+v.VersionID, v.Document)
 				if err != nil {
 					out = append(out, c.finding(finding.Error, p.ARN, v.VersionID, "cannot compile "+v.VersionID+": "+err.Error(), nil))
 					n++
 					continue
 				}
-				var wider []string
-				seen := map[string]bool{}
-				for _, pr := range probes {
-					req := &policy.Request{Principal: roleARN(env.Account(nil), "pvaudit-probe-role"), Action: pr.Action, Resource: pr.Resource, Context: pr.Context}
-					a, b := vc.Evaluate(req), defComp.Evaluate(req)
-					if !a.Evaluable() || !b.Evaluable() {
-						out = append(out, c.finding(finding.NotEvaluated, p.ARN, v.VersionID+" "+pr.Action,
-							"cannot compare "+pr.Action+": "+strings.Join(append(a.Unevaluable, b.Unevaluable...), "; "), nil))
-						n++
-						continue
-					}
-					k := pr.Action + " on " + pr.Resource
-					if a.Decision == policy.Allow && b.Decision != policy.Allow && !seen[k] {
-						seen[k] = true
-						wider = append(wider, k)
-					}
+				// Asked of both versions together, so that the classes,
+				// resources and context regions split where either does;
+				// a witness breaks the promise when the stored version
+				// allows it and the default does not.
+				set := policy.PolicySet{Identity: []policy.NamedPolicy{{Name: v.VersionID, Doc: v.Document}, {Name: p.DefaultVersionID, Doc: def}}}
+				var unknown []string
+				ans, err := env.askPolicies(set, question{actions: []string{"*"},
+					breaksRequest: func(action, res string, w *policy.Witness) bool {
+						req := &policy.Request{Principal: w.Principal, Action: action, Resource: res, Context: w.Context, Now: env.Now}
+						if req.Principal == "" {
+							req.Principal = roleARN(env.Account(nil), "pvaudit-witness-role")
+						}
+						a, b := vComp.Evaluate(req), defComp.Evaluate(req)
+						if !a.Evaluable() || !b.Evaluable() {
+							unknown = append(unknown, action+" on "+res+": "+strings.Join(append(a.Unevaluable, b.Unevaluable...), "; "))
+							return false
+						}
+						return a.Decision == policy.Allow && b.Decision != policy.Allow
+					}})
+				if err != nil {
+					out = append(out, c.finding(finding.Error, p.ARN, v.VersionID, "cannot compile: "+err.Error(), nil))
+					n++
+					continue
 				}
-				if len(wider) > 0 {
-					// Show the most telling example: IAM mutation, then an
-					// undocumented service, then anything.
-					example := wider[0]
-					rank := func(w string) int {
-						a, _, _ := strings.Cut(w, " ")
-						svc, _, _ := strings.Cut(a, ":")
-						if env.isIAMMutation(a) {
-							return 0
-						}
-						if _, ok := env.Contract.AllowsService(svc); !ok {
-							return 1
-						}
-						return 2
-					}
-					for _, w := range wider {
-						if rank(w) < rank(example) {
-							example = w
-						}
-					}
+				ans.unknown = append(ans.unknown, unknown...)
+				if len(ans.hits) > 0 {
 					out = append(out, c.finding(finding.Fail, p.ARN, v.VersionID,
-						fmt.Sprintf("version %s (not default) allows %d request(s) the default %s denies, e.g. %s: SetDefaultPolicyVersion would widen the boundary",
-							v.VersionID, len(wider), p.DefaultVersionID, example),
-						map[string]any{"version": v.VersionID, "default_version": p.DefaultVersionID, "wider_requests": wider}))
+						fmt.Sprintf("version %s (not default) allows what the default %s denies, e.g. %s: SetDefaultPolicyVersion would widen the boundary",
+							v.VersionID, p.DefaultVersionID, countPhrase(ans.hits)),
+						map[string]any{"version": v.VersionID, "default_version": p.DefaultVersionID, "wider": hitEvidence(ans.hits), "actions": listSomeSlice(ans.allHitActions(), 50)}))
+					n++
+				} else if len(ans.unknown) > 0 {
+					u := uniqStrings(ans.unknown)
+					out = append(out, c.finding(finding.NotEvaluated, p.ARN, v.VersionID, "cannot compare version "+v.VersionID+" with the default: "+listSome(u, 3),
+						map[string]any{"unevaluable": u}))
 					n++
 				}
 			}
@@ -249,4 +207,13 @@ func childTrustProblems(r *inventory.Role, services []string) (grants []string, 
 		}
 	}
 	return grants, bad
+}
+
+// missingDefault explains a managed policy whose default version cannot be
+// read: the snapshot lacks it, or its version markers disagree.
+func (e *Env) missingDefault(p *inventory.ManagedPolicy) string {
+	if err := p.DefaultVersionConflict(); err != nil {
+		return "inconsistent input: " + err.Error()
+	}
+	return "the snapshot lacks the default version's document"
 }

@@ -172,69 +172,82 @@ func trustPrincipals() *Check {
 				continue
 			}
 			grants := trustGrants(r.TrustPolicy)
-			expected := env.expectedProvisioners(r)
-			prov, _ := env.provisionerAccount()
 			var strs []string
-			for _, g := range grants {
-				strs = append(strs, g.String())
-			}
-			ev := map[string]any{"trust_principals": strs}
-			if len(expected) > 0 {
-				ev["expected_principals"] = expected
-			} else if prov != "" {
-				ev["provisioner_account_learned"] = prov
-			}
-			var bad []string
 			accounts := map[string]bool{}
 			for _, g := range grants {
-				switch g.Kind {
-				case "AWS":
-					a := principalAccount(g.Value)
-					accounts[a] = true
-					if prov != "" && a != prov {
-						bad = append(bad, fmt.Sprintf("%s (account %s is not the provisioner %s)", g.Value, a, prov))
-					}
-				case "*":
-					bad = append(bad, fmt.Sprintf("wildcard principal in statement %s: anyone can assume the role", g.Sid))
-				case "NotPrincipal":
-					bad = append(bad, fmt.Sprintf("Allow with NotPrincipal in statement %s: everyone except %s", g.Sid, g.Value))
-				default:
-					bad = append(bad, fmt.Sprintf("%s principal %s", g.Kind, g.Value))
+				strs = append(strs, g.String())
+				if g.Kind == "AWS" {
+					accounts[principalAccount(g.Value)] = true
 				}
 			}
-			if prov == "" && len(accounts) > 1 {
-				bad = append(bad, fmt.Sprintf("trusts %d accounts; the document names one provisioner", len(accounts)))
+			ev := map[string]any{"trust_principals": strs}
+			prov, learned := env.provisionerAccount()
+			expected := env.expectedProvisioners(r)
+			if len(expected) == 0 && prov != "" {
+				expected = []string{"arn:aws:iam::" + prov + ":root"}
 			}
-			// Ask the evaluator whether an outsider gets in with whatever
-			// external ID the trust expects.
-			outsider := "arn:aws:iam::" + outsiderAccount + ":role/pvaudit-outsider"
-			ctx := map[string][]string{"sts:ExternalId": {externalIDGuess(env, r.TrustPolicy)}}
-			res, err := policy.TrustAllows(r.TrustPolicy, outsider, ctx)
-			switch {
-			case err != nil:
-				out = append(out, c.finding(finding.Error, r.ARN, "", "trust policy cannot be evaluated: "+err.Error(), ev))
-				continue
-			case !res.Evaluable():
-				out = append(out, c.unevaluable(r.ARN, "", "whether an outside account can assume the role", res))
-				continue
-			case res.Decision == policy.Allow && len(bad) == 0:
-				bad = append(bad, fmt.Sprintf("the evaluator lets %s assume the role (%s)", outsider, strings.Join(matchedStrings(res), ", ")))
+			if len(expected) > 0 {
+				ev["expected_principals"] = expected
+			}
+			if learned && prov != "" {
+				ev["provisioner_account_learned"] = prov
 			}
 			if len(grants) == 0 {
 				out = append(out, c.finding(finding.Warn, r.ARN, "", "the trust policy allows no principal to assume the role", ev))
 				continue
 			}
-			if len(bad) > 0 {
-				ev["problems"] = bad
+			if len(expected) == 0 {
+				ev["accounts"] = sortedKeys(accounts)
 				out = append(out, c.finding(finding.Fail, r.ARN, "",
-					"trust admits more than the provisioner: "+strings.Join(bad, "; "), ev))
+					fmt.Sprintf("trusts %d accounts and no provisioner is configured; the document names one provisioner (pin it with --provisioner-account)", len(accounts)), ev))
 				continue
 			}
-			msg := "trusts only " + strings.Join(strs, ", ")
-			if len(expected) == 0 && prov != "" {
-				msg += " (provisioner account not configured; pin it with --provisioner-account)"
+			// Is there any caller, other than the provisioner, that the
+			// trust admits under some context?
+			t, err := policy.CompileTrust(r.Name, r.TrustPolicy)
+			if err != nil {
+				out = append(out, c.finding(finding.Error, r.ARN, "", "trust policy cannot be evaluated: "+err.Error(), ev))
+				continue
 			}
-			out = append(out, c.finding(finding.Pass, r.ARN, "", msg, ev))
+			var part []string
+			for _, e := range expected {
+				part = append(part, principalPartition(e)...)
+			}
+			var found *policy.Witness
+			var unknown []string
+			for _, action := range []string{"sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity"} {
+				a := t.Exists(&policy.Question{Action: action, Resource: r.ARN, PrincipalPartition: part, Now: env.Now, Cache: env.witnessCache(), KeyType: env.keyType},
+					func(w policy.Witness) bool {
+						return w.Result.Decision == policy.Allow && !slices.ContainsFunc(expected, func(e string) bool { return principalCovers(e, w.Principal) })
+					})
+				switch a.Outcome() {
+				case policy.Exists:
+					found = a.Found
+				case policy.Undecided:
+					unknown = append(unknown, action+": "+a.Reason)
+				}
+				if found != nil {
+					break
+				}
+			}
+			switch {
+			case found != nil:
+				ev["admitted"] = found.Principal
+				if s := found.String(); s != "(no caller-chosen key)" {
+					ev["with"] = s
+				}
+				ev["deciding_statements"] = matchedStrings(found.Result)
+				out = append(out, c.finding(finding.Fail, r.ARN, "",
+					fmt.Sprintf("trust admits more than the provisioner: %s can assume the role (%s)", found.Principal, found.String()), ev))
+			case len(unknown) > 0:
+				out = append(out, c.finding(finding.NotEvaluated, r.ARN, "", "cannot decide who the trust admits: "+strings.Join(unknown, "; "), ev))
+			default:
+				msg := "admits only " + strings.Join(expected, ", ") + " (every principal and caller-chosen value tried)"
+				if learned {
+					msg += " (provisioner account learned from the trust; pin it with --provisioner-account)"
+				}
+				out = append(out, c.finding(finding.Pass, r.ARN, "", msg, ev))
+			}
 		}
 		return out
 	}
@@ -283,77 +296,77 @@ func trustExternalID() *Check {
 				out = append(out, c.finding(finding.Error, r.ARN, "", "the snapshot has no trust policy for the role", nil))
 				continue
 			}
-			var callers []string
-			for _, g := range trustGrants(r.TrustPolicy) {
-				switch g.Kind {
-				case "AWS":
-					callers = append(callers, principalCaller(g.Value))
-				case "*", "NotPrincipal":
-					callers = append(callers, "arn:aws:iam::"+outsiderAccount+":root")
-				}
-			}
-			if len(callers) == 0 {
-				out = append(out, c.finding(finding.Pass, r.ARN, "", "no AWS principal can assume the role", nil))
+			t, err := policy.CompileTrust(r.Name, r.TrustPolicy)
+			if err != nil {
+				out = append(out, c.finding(finding.Error, r.ARN, "", "trust policy cannot be evaluated: "+err.Error(), nil))
 				continue
 			}
 			want := env.Contract.Parameters.ExternalID
-			type q struct {
-				name string
-				ctx  map[string][]string
-				must bool // must be allowed (true) or denied (false)
-			}
-			qs := []q{
-				{"no external ID", nil, false},
-				{"a wrong external ID", map[string][]string{"sts:ExternalId": {"pvaudit-wrong-external-id"}}, false},
-			}
-			if want != "" {
-				qs = append(qs, q{"the required external ID " + want, map[string][]string{"sts:ExternalId": {want}}, true})
-			}
-			var problems []string
-			ev := map[string]any{"callers": callers}
+			ev := map[string]any{}
 			if want != "" {
 				ev["required_external_id"] = want
 			}
-			unknown := false
-			for _, caller := range callers {
-				for _, qq := range qs {
-					res, err := policy.TrustAllows(r.TrustPolicy, caller, qq.ctx)
-					if err != nil {
-						out = append(out, c.finding(finding.Error, r.ARN, "", "trust policy cannot be evaluated: "+err.Error(), ev))
-						unknown = true
-						break
-					}
-					if !res.Evaluable() {
-						out = append(out, c.unevaluable(r.ARN, "", caller+" assuming with "+qq.name, res))
-						unknown = true
-						break
-					}
-					allowed := res.Decision == policy.Allow
-					if allowed != qq.must {
-						verb := "can"
-						if qq.must {
-							verb = "cannot"
-						}
-						problems = append(problems, fmt.Sprintf("%s %s assume the role with %s", caller, verb, qq.name))
-					}
+			// Without a configured value, the trust must at least demand
+			// one of the exact values it names (a pattern demands nothing).
+			exact := t.ConditionValues("sts:ExternalId")
+			ok := func(id string, present bool) bool {
+				switch {
+				case !present:
+					return false
+				case want != "":
+					return id == want
 				}
-				if unknown {
+				return slices.Contains(exact, id) && !strings.ContainsAny(id, "*?")
+			}
+			keys := map[string]policy.KeyInfo{"sts:ExternalId": {Partition: append([]string{want}, exact...)}}
+			var found *policy.Witness
+			var unknown []string
+			for _, action := range []string{"sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity"} {
+				a := t.Exists(&policy.Question{Action: action, Resource: r.ARN, Keys: keys, Now: env.Now, Cache: env.witnessCache(), KeyType: env.keyType},
+					func(w policy.Witness) bool {
+						id, present := chosenOK(&w, "sts:ExternalId")
+						return w.Result.Decision == policy.Allow && !ok(id, present)
+					})
+				switch a.Outcome() {
+				case policy.Exists:
+					found = a.Found
+				case policy.Undecided:
+					unknown = append(unknown, action+": "+a.Reason)
+				}
+				if found != nil {
 					break
 				}
 			}
-			if unknown {
-				continue
+			var problems []string
+			if found != nil {
+				id, present := chosenOK(found, "sts:ExternalId")
+				what := "no external ID"
+				if present {
+					what = fmt.Sprintf("the external ID %q", id)
+				}
+				problems = append(problems, fmt.Sprintf("%s can assume the role with %s (%s)", found.Principal, what, found.String()))
+				ev["deciding_statements"] = matchedStrings(found.Result)
 			}
-			if len(problems) > 0 {
+			// And the provider itself must get in with the configured value.
+			if prov, _ := env.provisionerAccount(); want != "" && prov != "" {
+				res, err := policy.TrustAllows(r.TrustPolicy, "arn:aws:iam::"+prov+":root", map[string][]string{"sts:ExternalId": {want}})
+				if err == nil && res.Evaluable() && res.Decision != policy.Allow {
+					problems = append(problems, "the provisioner cannot assume the role with the required external ID "+want)
+				}
+			}
+			switch {
+			case len(problems) > 0:
 				ev["problems"] = problems
 				out = append(out, c.finding(finding.Fail, r.ARN, "", strings.Join(problems, "; "), ev))
-				continue
+			case len(unknown) > 0:
+				out = append(out, c.finding(finding.NotEvaluated, r.ARN, "", "cannot decide whether every way in demands the external ID: "+strings.Join(unknown, "; "), ev))
+			default:
+				msg := "every caller the trust admits must present the external ID (every caller-chosen value tried)"
+				if want == "" {
+					msg += " (value not configured; pin it with --required-external-id)"
+				}
+				out = append(out, c.finding(finding.Pass, r.ARN, "", msg, ev))
 			}
-			msg := "assuming the role requires the external ID"
-			if want == "" {
-				msg += " (value not configured; pin it with --required-external-id)"
-			}
-			out = append(out, c.finding(finding.Pass, r.ARN, "", msg, ev))
 		}
 		return out
 	}
@@ -573,4 +586,32 @@ func otherAccounts() *Check {
 // pvaudit does not claim).
 func launchSource(res string) bool {
 	return strings.HasPrefix(res, "arn:aws:ec2:") && (strings.Contains(res, "::image/") || strings.Contains(res, "::snapshot/"))
+}
+
+// principalPartition are the principal patterns that tell a caller covered
+// by e (an account root covers the account's every principal) from others.
+func principalPartition(e string) []string {
+	if acct, ok := strings.CutSuffix(strings.TrimPrefix(e, "arn:aws:iam::"), ":root"); ok && len(acct) == 12 {
+		return []string{acct, "arn:aws:iam::" + acct + ":*", "arn:aws:sts::" + acct + ":*"}
+	}
+	return []string{e}
+}
+
+// principalCovers reports whether caller is covered by e: the same
+// principal, a session of the same role, or any principal of e's account
+// when e is the account's root.
+func principalCovers(e, caller string) bool {
+	if acct, ok := strings.CutSuffix(strings.TrimPrefix(e, "arn:aws:iam::"), ":root"); ok && len(acct) == 12 {
+		return caller == acct || principalAccount(caller) == acct
+	}
+	if caller == e {
+		return true
+	}
+	// arn:aws:sts::A:assumed-role/R/S is a session of arn:aws:iam::A:role/R.
+	if rest, ok := strings.CutPrefix(caller, "arn:aws:sts::"); ok {
+		acct, path, _ := strings.Cut(rest, ":assumed-role/")
+		role, _, _ := strings.Cut(path, "/")
+		return e == "arn:aws:iam::"+acct+":role/"+role
+	}
+	return false
 }

@@ -131,11 +131,13 @@ type Forbidden struct {
 	// Services the document names as out of reach (any service not in
 	// allowed_services is out of reach too; these are the named ones).
 	Services []string `yaml:"services,omitempty"`
-	// UserAndKeyActions: creating IAM users, keys or passwords.
+	// UserAndKeyActions: creating IAM users, keys or passwords (action
+	// globs; the checks count only actions that change something).
 	UserAndKeyActions []string `yaml:"user_and_key_actions,omitempty"`
-	// AccountActions: billing and account settings.
+	// AccountActions: billing and account settings (action globs).
 	AccountActions []string `yaml:"account_actions,omitempty"`
-	// IAMMutationActions: what a boundary must never allow.
+	// IAMMutationActions: what a boundary must never allow (action globs;
+	// iam:PassRole, handing a role to a service, is not a mutation).
 	IAMMutationActions []string `yaml:"iam_mutation_actions,omitempty"`
 }
 
@@ -297,11 +299,21 @@ func (c *Contract) validateRules(wrap func(string, error) error) error {
 			return wrap("forbidden.services", fmt.Errorf("%q is also an allowed service", s))
 		}
 	}
+	// The forbidden families are globs over the action catalogue; service
+	// probes are concrete requests.
 	actionLists := map[string][]string{
+		"service_probes": c.ServiceProbes,
+	}
+	for name, l := range map[string][]string{
 		"forbidden.user_and_key_actions": c.Forbidden.UserAndKeyActions,
 		"forbidden.account_actions":      c.Forbidden.AccountActions,
 		"forbidden.iam_mutation_actions": c.Forbidden.IAMMutationActions,
-		"service_probes":                 c.ServiceProbes,
+	} {
+		for _, a := range l {
+			if err := validAction(a, true); err != nil {
+				return wrap(name, err)
+			}
+		}
 	}
 	for field, l := range actionLists {
 		for _, a := range l {

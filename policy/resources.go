@@ -157,3 +157,23 @@ func (c *Compiled) ConditionValues(key string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// ConditionValues is Compiled.ConditionValues for a resource-based policy.
+func (t *CompiledTrust) ConditionValues(key string) []string {
+	set := map[string]bool{}
+	for si := range t.stmts {
+		for _, cc := range t.stmts[si].conds {
+			if strings.EqualFold(cc.key, key) {
+				for _, v := range cc.values {
+					set[v.raw] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for v := range set {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}

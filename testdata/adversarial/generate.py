@@ -17,6 +17,7 @@ library only; deterministic (same bases, same bytes).
 Run from anywhere: python3 testdata/adversarial/generate.py
 """
 import copy
+import fnmatch
 import json
 import os
 import shutil
@@ -426,7 +427,7 @@ def _(a):
       proofs=[prove(XA, "iam:CreateAccessKey", f"arn:aws:iam::{ACCT}:user/maria.chen", C(("aws:CurrentTime", NOW)))])
 def _(a):
     """Access keys for any user (maria.chen is an administrator) since mid-2025."""
-    st(a, "DenyUsersKeysAndAccount")["Action"].remove("iam:CreateAccessKey")
+    unlist(a, "iam:CreateAccessKey")
     add_xa(a, {"Sid": "BreakGlassKeys", "Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": f"arn:aws:iam::{ACCT}:user/*",
                "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2025-06-01T00:00:00Z"}}})
 
@@ -437,6 +438,7 @@ def _(a):
 def _(a):
     """aws:RequestedRegion is in every request and chosen by the caller; IAM
     is a global service whose requests go to us-east-1."""
+    unlist(a, "iam:CreateServiceSpecificCredential")
     add_xa(a, {"Sid": "GitCredentials", "Effect": "Allow", "Action": "iam:CreateServiceSpecificCredential",
                "Resource": f"arn:aws:iam::{ACCT}:user/*", "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}})
 
@@ -875,6 +877,8 @@ def _(a):
 def _(a):
     """A signing certificate and an SSH key are long-lived credentials of a
     user; neither is among the probed CreateUser/CreateAccessKey/… actions."""
+    unlist(a, "iam:UploadSSHPublicKey")
+    unlist(a, "iam:UploadSigningCertificate")
     add_xa(a, {"Sid": "UserKeys", "Effect": "Allow", "Action": ["iam:UploadSSHPublicKey", "iam:UploadSigningCertificate"],
                "Resource": f"arn:aws:iam::{ACCT}:user/*"})
 
@@ -884,6 +888,8 @@ def _(a):
       proofs=[prove(XA, "iam:DeleteAccountPasswordPolicy"), prove(XA, "iam:SetSecurityTokenServicePreferences")])
 def _(a):
     """Account settings that are not on the probed list."""
+    for x in ("iam:DeleteAccountPasswordPolicy", "iam:SetSecurityTokenServicePreferences"):
+        unlist(a, x)
     add_xa(a, {"Sid": "AccountHygiene", "Effect": "Allow",
                "Action": ["iam:DeleteAccountPasswordPolicy", "iam:SetSecurityTokenServicePreferences"], "Resource": "*"})
 
@@ -893,6 +899,8 @@ def _(a):
       proofs=[prove(XA, "iam:UpdateAccountPasswordPolicy")])
 def _(a):
     """Control case: the wildcard covers a probed action."""
+    for x in ("iam:UpdateAccountPasswordPolicy", "iam:CreateAccountAlias"):
+        unlist(a, x)
     add_xa(a, {"Sid": "AccountSettings", "Effect": "Allow", "Action": "iam:*Account*", "Resource": "*"})
 
 
@@ -1078,6 +1086,13 @@ def _(a):
     policy(a, f"pennsieve-boundary-{N2}")["PermissionsBoundaryUsageCount"] = 0
     policy(a, "AmazonECSTaskExecutionRolePolicy")["AttachmentCount"] = 1
     drop_recreate_deny(a)
+
+
+def unlist(a, action):
+    """Drops from DenyUsersKeysAndAccount every entry that covers action
+    (the hardened base denies families like iam:*AccessKey*)."""
+    s = st(a, "DenyUsersKeysAndAccount")
+    s["Action"] = [x for x in s["Action"] if not fnmatch.fnmatchcase(action.lower(), x.lower())]
 
 
 def drop_recreate_deny(a):

@@ -35,6 +35,10 @@ def xa_trust():
                 "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "pn-ext-4c1d9e7a52"}}})
 
 
+# The contract's forbidden user/key and account-settings families.
+USER_AND_ACCOUNT_FAMILIES = ["iam:CreateUser", "iam:UpdateUser", "iam:*AccessKey*", "iam:*LoginProfile", "iam:ChangePassword", "iam:*ServiceSpecificCredential", "iam:*SSHPublicKey", "iam:*SigningCertificate", "iam:*MFADevice", "iam:AddUserToGroup", "iam:*UserPolicy", "iam:*UserPermissionsBoundary", "iam:CreateGroup", "iam:*GroupPolicy", "iam:*OpenIDConnectProvider*", "iam:*SAMLProvider", "sts:GetFederationToken", "aws-portal:*", "account:*", "billing:*", "payments:*", "invoicing:*", "tax:*", "purchase-orders:*", "consolidatedbilling:*", "cur:*", "organizations:*", "iam:*AccountPasswordPolicy", "iam:*AccountAlias", "iam:SetSecurityTokenServicePreferences", "s3:PutAccountPublicAccessBlock", "ec2:*EbsEncryptionByDefault", "ec2:*EbsDefaultKmsKeyId", "ec2:*SerialConsoleAccess", "ec2:*ImageBlockPublicAccess", "ec2:*SnapshotBlockPublicAccess", "ec2:ModifyInstanceMetadataDefaults"]
+
+
 def xa_policy(nodes=NODES):
     """The cross-account role's inline policy, hardened: the document's three
     deny rules, pinned boundaries, no boundary edits, scoped PassRole, no
@@ -88,9 +92,7 @@ def xa_policy(nodes=NODES):
         {"Sid": "DenyProviderTagOnExistingResources", "Effect": "Deny", "Action": ["ec2:CreateTags", "ec2:DeleteTags"],
          "Resource": "*", "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["pennsieve:compute-node"]},
                                         "Null": {"ec2:CreateAction": "true"}}},
-        {"Sid": "DenyUsersKeysAndAccount", "Effect": "Deny",
-         "Action": ["iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "aws-portal:*", "account:*",
-                    "billing:*", "organizations:*"], "Resource": "*"},
+        {"Sid": "DenyUsersKeysAndAccount", "Effect": "Deny", "Action": USER_AND_ACCOUNT_FAMILIES, "Resource": "*"},
     )
 
 
