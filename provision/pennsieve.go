@@ -250,7 +250,10 @@ func crossAccountPolicy(c *contract.Contract, p Params) (Doc, error) {
 	add(deny("DenyUsersKeysAndAccount", []string{"iam:*User*", "iam:*AccessKey*", "iam:*LoginProfile*", "iam:*ServiceSpecificCredential*",
 		"iam:*SSHPublicKey*", "iam:*SigningCertificate*", "iam:*ServerCertificate*", "iam:*Group*", "iam:*MFADevice*",
 		"iam:*OpenIDConnectProvider*", "iam:*SAMLProvider*", "iam:*AccountAlias", "iam:*AccountPasswordPolicy",
-		"iam:SetSecurityTokenServicePreferences", "aws-portal:*", "account:*", "billing:*", "payments:*", "organizations:*", "sts:*"}, "*"))
+		"iam:SetSecurityTokenServicePreferences", "aws-portal:*", "account:*", "billing:*", "payments:*", "invoicing:*", "tax:*",
+		"purchase-orders:*", "consolidatedbilling:*", "cur:*", "organizations:*", "sts:*",
+		"s3:PutAccountPublicAccessBlock", "ec2:*EbsEncryptionByDefault", "ec2:*EbsDefaultKmsKeyId", "ec2:*SerialConsoleAccess",
+		"ec2:*ImageBlockPublicAccess", "ec2:*SnapshotBlockPublicAccess", "ec2:ModifyInstanceMetadataDefaults"}, "*"))
 	return document(sts...)
 }
 

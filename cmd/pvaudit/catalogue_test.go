@@ -220,7 +220,7 @@ func TestConfigAndParameters(t *testing.T) {
 		wantStdout string
 		wantStderr string
 	}{
-		{"config pins another provisioner", []string{"--config", other, "--checks", "PV-XAR-002"}, 1, "not the provisioner 222233334444", ""},
+		{"config pins another provisioner", []string{"--config", other, "--checks", "PV-XAR-002"}, 1, "trust admits more than the provisioner: arn:aws:iam::941377122013:", ""},
 		{"flag overrides config", []string{"--config", other, "--provisioner-account", "941377122013", "--checks", "PV-XAR-002"}, 0, "", ""},
 		{"config with the right values", []string{"--config", right, "--checks", "PV-XAR-002,PV-XAR-003"}, 0, "", ""},
 		{"required external ID differs", []string{"--config", wrongID, "--checks", "PV-XAR-003"}, 1, "cannot assume the role with the required external ID not-the-one", ""},
