@@ -55,6 +55,10 @@ type question struct {
 	// is asked of (the classes are theirs), e.g. "another policy decides
 	// this request differently" when both are in the set asked.
 	breaksRequest func(action, resource string, w *policy.Witness) bool
+	// classBy are action patterns the promise itself distinguishes (an
+	// allow-list): classes are split by them too, so that breaksRequest
+	// may depend on them.
+	classBy []string
 }
 
 // hit is an allowed request that breaks the promise.
@@ -150,7 +154,7 @@ func (e *Env) askWith(r *inventory.Role, ev *RoleEvaluator, q question) (answer,
 	}
 	scope := cat.MatchAny(q.actions, false)
 	var classes [][]*catalog.Action
-	for _, cl := range scope.Classes(patterns, catalog.ByService) {
+	for _, cl := range scope.Classes(append(patterns, q.classBy...), catalog.ByService) {
 		if !possiblyAllowed(stmts, cl.Matches) {
 			continue
 		}

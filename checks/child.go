@@ -5,7 +5,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pvaudit/pvaudit/classify"
 	"github.com/pvaudit/pvaudit/internal/finding"
+	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/policy"
 )
 
@@ -124,32 +126,14 @@ func processorAllowList() *Check {
 			return nil
 		}
 		var out []finding.Finding
-		for _, rc := range env.Class.Children() {
+		for _, rc := range env.Class.Of(classify.Processor) {
 			r := rc.Role
-			if !pr.IsProcessor(r.Name) {
-				continue
-			}
-			vars := env.Vars(r, rc.NodeID)
-			probes := statementProbes(env.identityDocs(r), env.Contract.ServiceProbes)
-			allowed, unknown, err := env.allowedOutside(r, probes, func(p probe) bool {
-				_, ok := grantCovers(pr.Allowed, vars, p.Action, p.Resource)
-				return ok
-			})
+			ans, err := env.ask(r, allowListQuestion(pr.Allowed, env.Vars(r, rc.NodeID)))
 			if err != nil {
 				out = append(out, c.evalError(r, err))
 				continue
 			}
-			for _, u := range unknown {
-				out = append(out, c.unevaluable(r.ARN, u.probe.Pattern+" "+u.probe.ResourcePattern, u.probe.Action, u.result))
-			}
-			for _, x := range allowed {
-				out = append(out, c.finding(finding.Fail, r.ARN, x.probe.Pattern+" "+x.probe.ResourcePattern,
-					fmt.Sprintf("processor can %s on %s (statement %s), outside EFS, logs and the LLM governor", x.probe.Pattern, x.probe.ResourcePattern, x.probe.Source),
-					map[string]any{"action": x.probe.Action, "resource": x.probe.Resource, "deciding_statements": matchedStrings(x.result)}))
-			}
-			if len(allowed) == 0 && len(unknown) == 0 {
-				out = append(out, c.finding(finding.Pass, r.ARN, "", fmt.Sprintf("every grant is on the allow-list (%d requests evaluated)", len(probes)), nil))
-			}
+			out = append(out, c.allowListFindings(r, ans, "processor "+r.Name, "EFS read/write, logs and the LLM governor")...)
 		}
 		return out
 	}
@@ -184,45 +168,36 @@ func childS3() *Check {
 		var out []finding.Finding
 		for _, rc := range env.Class.Children() {
 			r := rc.Role
-			other := "arn:aws:s3:::pvaudit-probe-other-bucket"
-			probes := []probe{
-				{Action: "s3:GetObject", Resource: other + "/data.bin", Pattern: "s3:GetObject", ResourcePattern: other + "/*", Source: "probe"},
-				{Action: "s3:PutObject", Resource: other + "/data.bin", Pattern: "s3:PutObject", ResourcePattern: other + "/*", Source: "probe"},
-				{Action: "s3:ListBucket", Resource: other, Pattern: "s3:ListBucket", ResourcePattern: other, Source: "probe"},
-			}
-			for _, p := range statementProbes(env.identityDocs(r), env.Contract.ServiceProbes) {
-				if p.service() == "s3" {
-					probes = append(probes, p)
+			q := question{actions: []string{"s3:*"}}
+			known := []string{wb}
+			if wb == "" {
+				// Not configured: the one bucket the role's statements name
+				// is taken as the workflow bucket; more than one, or none,
+				// and every bucket reached is outside.
+				known = env.namedBuckets(r)
+				if len(known) != 1 {
+					known = nil
 				}
 			}
-			allowed, unknown, err := env.allowedOutside(r, probes, func(p probe) bool {
-				b := bucketOf(p.Resource)
-				if wb != "" {
-					return b == wb
-				}
-				// Workflow bucket not configured: one named bucket is
-				// accepted, wildcards and the probe bucket are not.
-				return b != "" && !strings.Contains(b, "pvaudit-probe")
-			})
+			for _, b := range known {
+				q.partition = append(q.partition, "arn:aws:s3:::"+b, "arn:aws:s3:::"+b+"/*")
+			}
+			q.breaks = func(res string, _ *policy.Witness) bool {
+				b := bucketOf(res)
+				return res == "*" || !slices.Contains(known, b)
+			}
+			ans, err := env.ask(r, q)
 			if err != nil {
 				out = append(out, c.evalError(r, err))
 				continue
 			}
-			for _, u := range unknown {
-				out = append(out, c.unevaluable(r.ARN, u.probe.Action+" "+u.probe.ResourcePattern, u.probe.Action, u.result))
+			pass := "no S3 access beyond the workflow bucket"
+			if wb == "" {
+				pass += " (workflow bucket not configured; pass --workflow-bucket to pin it)"
 			}
-			for _, x := range allowed {
-				out = append(out, c.finding(finding.Fail, r.ARN, x.probe.Pattern+" "+x.probe.ResourcePattern,
-					fmt.Sprintf("%s → %s on %s → S3 beyond the workflow bucket", r.Name, x.probe.Pattern, x.probe.ResourcePattern),
-					map[string]any{"action": x.probe.Action, "resource": x.probe.Resource, "workflow_bucket": wb, "deciding_statements": matchedStrings(x.result)}))
-			}
-			if len(allowed) == 0 && len(unknown) == 0 {
-				msg := "no S3 access beyond the workflow bucket"
-				if wb == "" {
-					msg += " (workflow bucket not configured; pass --workflow-bucket to pin it)"
-				}
-				out = append(out, c.finding(finding.Pass, r.ARN, "", msg, nil))
-			}
+			out = append(out, c.report(r, ans, nil, func(_ string, hs []hit) string {
+				return fmt.Sprintf("%s → %s → S3 beyond the workflow bucket", r.Name, countPhrase(hs))
+			}, pass)...)
 		}
 		return out
 	}
@@ -251,69 +226,28 @@ func childOtherNodes() *Check {
 			if rc.NodeID == "" {
 				continue
 			}
-			comp, err := env.Evaluator(r)
+			others := env.otherNodes(r, rc.NodeID)
+			var part []string
+			for _, o := range others {
+				part = append(part, "*"+o+"*")
+			}
+			q := question{actions: []string{"*"}, partition: part, breaks: func(res string, w *policy.Witness) bool {
+				return env.nodeOf(res, w) != "" && env.nodeOf(res, w) != rc.NodeID
+			}}
+			ans, err := env.ask(r, q)
 			if err != nil {
 				out = append(out, c.evalError(r, err))
 				continue
 			}
-			// One finding per statement probe of the role, naming every
-			// other node it reaches: with N nodes, one per node pair would
-			// bury the report in N² rows.
-			fails := 0
-			seen := map[string]bool{}
-			for _, p := range statementProbes(env.identityDocs(r), env.Contract.ServiceProbes) {
-				if p.ResourcePattern == "*" || !strings.HasPrefix(p.ResourcePattern, "arn:") {
-					continue
-				}
-				key := p.Pattern + " " + p.ResourcePattern
-				if seen[key] {
-					continue
-				}
-				seen[key] = true
-				var reached, unknown []string
-				var example, unknownWhy string
-				var deciding []string
-				for _, other := range env.NodeIDs {
-					if other == rc.NodeID {
-						continue
-					}
-					res := strings.ReplaceAll(p.ResourcePattern, rc.NodeID, other)
-					res = policyVarRE.ReplaceAllString(res, "pvaudit")
-					res = strings.ReplaceAll(strings.ReplaceAll(res, "*", other), "?", "x")
-					if !strings.Contains(res, other) {
-						continue
-					}
-					dec := comp.Evaluate(&policy.Request{Principal: r.ARN, Action: p.Action, Resource: res, Context: p.Context})
-					switch {
-					case !dec.Evaluable():
-						unknown = append(unknown, other)
-						if unknownWhy == "" {
-							unknownWhy = p.Action + " on " + res + ": " + strings.Join(dec.Unevaluable, "; ")
-						}
-					case dec.Decision == policy.Allow:
-						if len(reached) == 0 {
-							example, deciding = res, matchedStrings(dec)
-						}
-						reached = append(reached, other)
+			out = append(out, c.report(r, ans, nil, func(_ string, hs []hit) string {
+				var reached []string
+				for _, h := range hs {
+					if n := env.nodeOf(h.resource, h.witness); !slices.Contains(reached, n) {
+						reached = append(reached, n)
 					}
 				}
-				if len(unknown) > 0 {
-					fails++
-					out = append(out, c.finding(finding.NotEvaluated, r.ARN, key+" (undecided)",
-						fmt.Sprintf("cannot decide whether %s reaches %d other node(s) (%s): %s", r.Name, len(unknown), listSome(unknown, 5), unknownWhy),
-						map[string]any{"node": rc.NodeID, "other_nodes": unknown}))
-				}
-				if len(reached) > 0 {
-					fails++
-					out = append(out, c.finding(finding.Fail, r.ARN, key,
-						fmt.Sprintf("%s → %s on %s → reaches %s resources (statement %s writes %s)",
-							r.Name, p.Action, shortARN(example), nodesPhrase(reached), p.Source, p.ResourcePattern),
-						map[string]any{"node": rc.NodeID, "other_nodes": reached, "example_resource": example, "deciding_statements": deciding}))
-				}
-			}
-			if fails == 0 {
-				out = append(out, c.finding(finding.Pass, r.ARN, "", "no statement reaches another node's resources", map[string]any{"node": rc.NodeID}))
-			}
+				return fmt.Sprintf("%s → %s → reaches %s resources", r.Name, countPhrase(hs), nodesPhrase(reached))
+			}, "no request reaches another node's resources")...)
 		}
 		return out
 	}
@@ -334,4 +268,75 @@ func listSome(items []string, n int) string {
 		return strings.Join(items, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}
+
+// namedBuckets lists the concrete buckets a role's identity statements name.
+func (e *Env) namedBuckets(r *inventory.Role) []string {
+	var out []string
+	for _, np := range e.identityDocs(r) {
+		if np.Doc == nil {
+			continue
+		}
+		for _, st := range np.Doc.Statements {
+			for _, res := range st.Resource {
+				if b := bucketOf(res); b != "" && !strings.ContainsAny(b, "*?$") && !slices.Contains(out, b) {
+					out = append(out, b)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// otherNodes are the nodes a node's role is asked against: every other
+// node its statements name, and one that they do not (the policies cannot
+// tell the unnamed ones apart: one stands for all of them).
+func (e *Env) otherNodes(r *inventory.Role, node string) []string {
+	var text strings.Builder
+	for _, np := range e.identityDocs(r) {
+		if b, err := np.Doc.CanonicalJSON(); err == nil {
+			text.Write(b)
+		}
+	}
+	lower := strings.ToLower(text.String())
+	var out []string
+	unnamed := ""
+	for _, o := range e.NodeIDs {
+		switch {
+		case o == node:
+		case strings.Contains(lower, strings.ToLower(o)):
+			out = append(out, o)
+		case unnamed == "":
+			unnamed = o
+		}
+	}
+	if unnamed != "" {
+		out = append(out, unnamed)
+	}
+	return out
+}
+
+// nodeOf names the compute node a resource belongs to: by the first node
+// identifier in its ARN (names are prefixed with their node:
+// pennsieve-NODE-…, /pennsieve/NODE/…), or by the node tag the caller's
+// witness resource carries.
+func (e *Env) nodeOf(res string, w *policy.Witness) string {
+	lower := strings.ToLower(res)
+	best, at := "", len(lower)+1
+	for _, o := range e.NodeIDs {
+		if i := strings.Index(lower, strings.ToLower(o)); i >= 0 && i < at {
+			best, at = o, i
+		}
+	}
+	if best != "" {
+		return best
+	}
+	if w != nil {
+		for _, k := range e.Contract.ChildRoles.TagKeys {
+			if v, ok := chosenOK(w, "aws:ResourceTag/"+k); ok && slices.Contains(e.NodeIDs, v) {
+				return v
+			}
+		}
+	}
+	return ""
 }

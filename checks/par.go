@@ -78,46 +78,13 @@ func parForbidden() *Check {
 		if par == nil {
 			return nil
 		}
+		var reqs []request
+		for _, fam := range par.TaskRole.Forbidden {
+			reqs = append(reqs, request{Action: fam.Pattern, Key: fam.Pattern, Gains: "a permission family the document says the task role must never have"})
+		}
 		var out []finding.Finding
 		for _, r := range env.parRoles(par.TaskRole) {
-			comp, err := env.Evaluator(r)
-			if err != nil {
-				out = append(out, c.evalError(r, err))
-				continue
-			}
-			stmtProbes := statementProbes(env.identityDocs(r), env.Contract.ServiceProbes)
-			fails := 0
-			for _, fam := range par.TaskRole.Forbidden {
-				probes := []probe{{Action: fam.Probe, Resource: "*", Pattern: fam.Probe, ResourcePattern: "*"}}
-				for _, p := range stmtProbes {
-					if contract.Glob(strings.ToLower(fam.Pattern), strings.ToLower(p.Action)) {
-						probes = append(probes, p)
-					}
-				}
-				var hits, stmts []string
-				for _, p := range probes {
-					res := comp.Evaluate(&policy.Request{Principal: r.ARN, Action: p.Action, Resource: p.Resource, Context: p.Context})
-					if !res.Evaluable() {
-						out = append(out, c.unevaluable(r.ARN, fam.Pattern+" "+p.Action, p.Action, res))
-						fails++
-						continue
-					}
-					if res.Decision == policy.Allow {
-						hits = append(hits, p.Pattern+" on "+p.ResourcePattern)
-						stmts = append(stmts, matchedStrings(res)...)
-					}
-				}
-				if len(hits) > 0 {
-					slices.Sort(stmts)
-					out = append(out, c.finding(finding.Fail, r.ARN, fam.Pattern,
-						fmt.Sprintf("task role has %s (e.g. %s), which the document says it must never have", fam.Pattern, hits[0]),
-						map[string]any{"family": fam.Pattern, "allowed_requests": hits, "deciding_statements": slices.Compact(stmts)}))
-					fails++
-				}
-			}
-			if fails == 0 {
-				out = append(out, c.finding(finding.Pass, r.ARN, "", fmt.Sprintf("none of the %d forbidden families is allowed", len(par.TaskRole.Forbidden)), nil))
-			}
+			out = append(out, c.decideAll(env, r, reqs, fmt.Sprintf("none of the %d forbidden families is allowed", len(reqs)))...)
 		}
 		return out
 	}
@@ -143,32 +110,12 @@ func parTaskAllowList() *Check {
 		}
 		var out []finding.Finding
 		for _, r := range env.parRoles(par.TaskRole) {
-			vars := env.Vars(r, "")
-			probes := append(statementProbes(env.identityDocs(r), env.Contract.ServiceProbes), serviceProbeRequests(env.Contract.ServiceProbes)...)
-			for _, d := range par.TaskRole.DeniedProbes {
-				a, res, _ := strings.Cut(d, " ")
-				probes = append(probes, probe{Action: a, Resource: res, Pattern: a, ResourcePattern: res, Source: "document verification"})
-			}
-			allowed, unknown, err := env.allowedOutside(r, probes, func(p probe) bool {
-				_, ok := grantCovers(par.TaskRole.Allowed, vars, p.Action, p.Resource)
-				return ok
-			})
+			ans, err := env.ask(r, allowListQuestion(par.TaskRole.Allowed, env.Vars(r, "")))
 			if err != nil {
 				out = append(out, c.evalError(r, err))
 				continue
 			}
-			for _, u := range unknown {
-				out = append(out, c.unevaluable(r.ARN, u.probe.Pattern+" "+u.probe.ResourcePattern, u.probe.Action, u.result))
-			}
-			for _, x := range allowed {
-				out = append(out, c.finding(finding.Fail, r.ARN, x.probe.Pattern+" "+x.probe.ResourcePattern,
-					fmt.Sprintf("task role can %s on %s (%s); the document allows only s3:GetObject and s3:ListBucket on the package bucket",
-						x.probe.Pattern, x.probe.ResourcePattern, x.probe.Source),
-					map[string]any{"action": x.probe.Action, "resource": x.probe.Resource, "deciding_statements": matchedStrings(x.result)}))
-			}
-			if len(allowed) == 0 && len(unknown) == 0 {
-				out = append(out, c.finding(finding.Pass, r.ARN, "", fmt.Sprintf("only the documented S3 access (%d requests evaluated)", len(probes)), nil))
-			}
+			out = append(out, c.allowListFindings(r, ans, "task role "+r.Name, "s3:GetObject and s3:ListBucket on the package bucket")...)
 		}
 		return out
 	}
@@ -237,76 +184,62 @@ func parExecutionRole() *Check {
 		pr := par.ExecutionRole
 		var out []finding.Finding
 		for _, r := range env.parRoles(pr) {
-			comp, err := env.Evaluator(r)
+			var fails []finding.Finding
+			for _, a := range r.AttachedPolicies {
+				if !slices.Contains(pr.ManagedPolicies, a.ARN) {
+					fails = append(fails, c.finding(finding.Fail, r.ARN, a.ARN,
+						fmt.Sprintf("managed policy %s is attached; the document names only %s", a.Name, strings.Join(pr.ManagedPolicies, ", ")),
+						map[string]any{"policy_arn": a.ARN}))
+				}
+			}
+			// The documented managed policy is the document's; what the
+			// role's inline policies add must be on the allow-list.
+			var set policy.PolicySet
+			for _, p := range r.InlinePolicies {
+				set.Identity = append(set.Identity, policy.NamedPolicy{Name: p.Name, Doc: p.Document})
+			}
+			if len(set.Identity) == 0 {
+				if len(fails) == 0 {
+					fails = append(fails, c.finding(finding.Pass, r.ARN, "", "only the ECS task execution policy", nil))
+				}
+				out = append(out, fails...)
+				continue
+			}
+			comp, err := policy.Compile(set)
 			if err != nil {
 				out = append(out, c.evalError(r, err))
 				continue
 			}
-			fails := 0
-			for _, a := range r.AttachedPolicies {
-				if !slices.Contains(pr.ManagedPolicies, a.ARN) {
-					out = append(out, c.finding(finding.Fail, r.ARN, a.ARN,
-						fmt.Sprintf("managed policy %s is attached; the document names only %s", a.Name, strings.Join(pr.ManagedPolicies, ", ")),
-						map[string]any{"policy_arn": a.ARN}))
-					fails++
-				}
-			}
-			var inline []policy.NamedPolicy
-			for _, p := range r.InlinePolicies {
-				inline = append(inline, policy.NamedPolicy{Name: p.Name, Doc: p.Document})
-			}
+			ev := &RoleEvaluator{c: comp, account: env.Account(r), now: env.Now}
 			vars := env.Vars(r, "")
-			seen := map[string]bool{}
-			for _, p := range statementProbes(inline, env.Contract.ServiceProbes) {
-				res := comp.Evaluate(&policy.Request{Principal: r.ARN, Action: p.Action, Resource: p.Resource, Context: p.Context})
-				key := p.Pattern + " " + p.ResourcePattern
-				if seen[key] {
-					continue
-				}
-				if !res.Evaluable() {
-					seen[key] = true
-					out = append(out, c.unevaluable(r.ARN, key, p.Action, res))
-					fails++
-					continue
-				}
-				if res.Decision != policy.Allow {
-					continue
-				}
-				g, ok := grantCovers(pr.Allowed, vars, p.Action, p.Resource)
-				if !ok {
-					seen[key] = true
-					out = append(out, c.finding(finding.Fail, r.ARN, key,
-						fmt.Sprintf("execution role can %s on %s (%s), beyond the document", p.Pattern, p.ResourcePattern, p.Source),
-						map[string]any{"action": p.Action, "resource": p.Resource, "deciding_statements": matchedStrings(res)}))
-					fails++
-					continue
-				}
-				// The grant must depend on its required keys: ask again without them.
-				for _, k := range g.RequireKeys {
-					ctx := map[string][]string{}
-					for ck, cv := range p.Context {
-						if !strings.EqualFold(ck, k) {
-							ctx[ck] = cv
-						}
-					}
-					res2 := comp.Evaluate(&policy.Request{Principal: r.ARN, Action: p.Action, Resource: p.Resource, Context: ctx})
-					if !res2.Evaluable() {
-						out = append(out, c.unevaluable(r.ARN, key+" without "+k, p.Action, res2))
-						fails++
-						continue
-					}
-					if res2.Decision == policy.Allow && !seen[key+k] {
-						seen[key+k] = true
-						out = append(out, c.finding(finding.Fail, r.ARN, key+" without "+k,
-							fmt.Sprintf("%s on %s is allowed without %s: any access point (or none) can be used", p.Action, p.ResourcePattern, k),
-							map[string]any{"action": p.Action, "resource": p.Resource, "missing_condition_key": k, "deciding_statements": matchedStrings(res2)}))
-						fails++
-					}
+			ans, err := env.askWith(r, ev, allowListQuestion(pr.Allowed, vars))
+			if err != nil {
+				out = append(out, c.evalError(r, err))
+				continue
+			}
+			var inline []finding.Finding
+			for _, f := range c.allowListFindings(r, ans, "execution role "+r.Name, "the ECS task execution policy and EFS scoped by access point") {
+				if f.Status != finding.Pass {
+					inline = append(inline, f)
 				}
 			}
-			if fails == 0 {
-				out = append(out, c.finding(finding.Pass, r.ARN, "", "only the ECS task execution policy and access-point-scoped EFS", nil))
+			for _, q := range env.requiredKeyQuestions(ev, pr.Allowed, vars) {
+				got, err := env.askWith(r, ev, q.question())
+				if err != nil {
+					continue
+				}
+				if len(got.hits) > 0 {
+					inline = append(inline, c.finding(finding.Fail, r.ARN, q.Key,
+						fmt.Sprintf("%s → %s → %s", r.Name, describeHit(got.hits[0]), q.Gains), map[string]any{"allowed": hitEvidence(got.hits)}))
+				} else if len(got.unknown) > 0 {
+					inline = append(inline, c.finding(finding.NotEvaluated, r.ARN, q.Key, "cannot decide "+q.Key+": "+listSome(uniqStrings(got.unknown), 3), nil))
+				}
 			}
+			fails = append(fails, inline...)
+			if len(fails) == 0 {
+				fails = append(fails, c.finding(finding.Pass, r.ARN, "", "only the ECS task execution policy and access-point-scoped EFS", nil))
+			}
+			out = append(out, fails...)
 		}
 		return out
 	}
