@@ -17,8 +17,10 @@ type ProbeInput struct {
 	Source Source
 	// Engine names the engines for the report: local, aws or both.
 	Engine string
-	// Local and Remote decide the requests; either may be nil (not both).
-	Local, Remote probes.Engine
+	// Local asks pvaudit's evaluator (over the snapshot); Remote, when set,
+	// decides too (AWS's policy simulator). At least one of them.
+	Local  bool
+	Remote probes.Engine
 	// Vars set template variables (--var); each must be known to the
 	// contract.
 	Vars map[string]string
@@ -42,14 +44,18 @@ func Probe(ctx context.Context, r *Run, in ProbeInput) (*reports.ProbeReport, er
 		return nil, fmt.Errorf("--var %s: no such template variable in contract %s (built-ins: account, region, node, other_node, … and the contract parameters; or a row's vars)",
 			strings.Join(unknown, ", "), c.Name)
 	}
-	if in.Local == nil && in.Remote == nil {
+	if !in.Local && in.Remote == nil {
 		return nil, fmt.Errorf("probe: no engine")
 	}
 	snap := in.Source.Snapshot
 	env := checks.NewEnv(snap, c, r.now())
 	ps := probes.Expand(env, c, probes.Options{Vars: in.Vars, NoGenerated: in.NoGenerated})
 	r.log().Info("probing", "probes", len(ps), "engine", in.Engine)
-	rs, err := probes.Run(ctx, ps, in.Local, in.Remote)
+	var local probes.Engine
+	if in.Local {
+		local = probes.NewLocal(snap, env.PrincipalQuestion)
+	}
+	rs, err := probes.Run(ctx, ps, local, in.Remote)
 	if err != nil {
 		return nil, err
 	}

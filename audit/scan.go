@@ -96,7 +96,7 @@ func scanProbes(ctx context.Context, env *checks.Env, reg *rules.Registry, sel m
 	if len(want) == 0 {
 		return nil, nil
 	}
-	local := probes.NewLocal(env.Snap)
+	local := probes.NewLocal(env.Snap, env.PrincipalQuestion)
 	ps := probes.Expand(env, env.Contract, probes.Options{NoIsolation: true})
 	rs, err := probes.Run(ctx, ps, local, nil)
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
-	"github.com/pvaudit/pvaudit/probes"
 	"github.com/pvaudit/pvaudit/suppress"
 )
 
@@ -57,7 +56,7 @@ func scanChecks(ids []string, parts ...string) pipeline {
 func probeOf(parts ...string) pipeline {
 	return func(t *testing.T, r *Run) ([]finding.Finding, finding.Verdict) {
 		src := source(t, parts...)
-		rep, err := Probe(context.Background(), r, ProbeInput{Source: src, Engine: "local", Local: probes.NewLocal(src.Snapshot)})
+		rep, err := Probe(context.Background(), r, ProbeInput{Source: src, Engine: "local", Local: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -341,6 +341,16 @@ func (e *Env) principalQuestion(r *inventory.Role, q question) *policy.Question 
 	return &policy.Question{Principal: r.ARN, Fixed: fixed, Keys: keys, Now: e.Now, Cache: e.witnessCache(), KeyType: e.keyType}
 }
 
+// PrincipalQuestion is the base existential question for role r acting on
+// resource: the principal's facts and context model (see principalQuestion)
+// and what is known of the resource. Probes ask their rows with it.
+func (e *Env) PrincipalQuestion(r *inventory.Role, resource string) *policy.Question {
+	pq := e.principalQuestion(r, question{})
+	pq.Resource = resource
+	e.resourceFacts(pq, resource)
+	return pq
+}
+
 // resourceFacts fills what the question knows of a witness resource: its
 // account (from the ARN; an S3 ARN names none, so the bucket's owner is
 // any account) and, for a role of the snapshot, its tags (any other

@@ -9,6 +9,7 @@ import (
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/policy"
+	"github.com/pvaudit/pvaudit/rules"
 )
 
 func childTrust() *Check {
@@ -215,6 +216,7 @@ func childOtherNodes() *Check {
 		Remediation: "Put the node identifier in every resource ARN of the role's statements (e.g. " +
 			"log-group:/pennsieve/NODE/*, function:pennsieve-NODE-*) instead of a wildcard (aws iam put-role-policy).",
 		Controls: []finding.Control{nistAC6, nistAC3, nistSC7, hipaaAccessControl, nist171AC5, nist171SC1},
+		Variants: []rules.Variant{{Severity: finding.Medium, When: "the role is not a processor role (WARN)"}},
 	}
 	c.Run = func(env *Env) []finding.Finding {
 		if len(env.NodeIDs) < 2 {
@@ -239,7 +241,7 @@ func childOtherNodes() *Check {
 				out = append(out, c.evalError(r, err))
 				continue
 			}
-			out = append(out, c.report(r, ans, nil, func(_ string, hs []hit) string {
+			fs := c.report(r, ans, nil, func(_ string, hs []hit) string {
 				var reached []string
 				for _, h := range hs {
 					if n := env.nodeOf(h.resource, h.witness); !slices.Contains(reached, n) {
@@ -247,7 +249,18 @@ func childOtherNodes() *Check {
 					}
 				}
 				return fmt.Sprintf("%s → %s → reaches %s resources", r.Name, countPhrase(hs), nodesPhrase(reached))
-			}, "no request reaches another node's resources")...)
+			}, "no request reaches another node's resources")
+			if rc.Kind != classify.Processor {
+				// The document promises isolation for processor roles; for
+				// the node's other roles a breach is worth a look.
+				for i := range fs {
+					if fs[i].Status == finding.Fail {
+						fs[i].Status, fs[i].Severity = finding.Warn, finding.Medium
+						fs[i].Message += " (the document promises isolation for processor roles; this is a " + string(rc.Kind) + " role)"
+					}
+				}
+			}
+			out = append(out, fs...)
 		}
 		return out
 	}

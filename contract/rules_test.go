@@ -126,7 +126,7 @@ func TestBuiltinPromises(t *testing.T) {
 	for _, f := range par.PAR.TaskRole.Forbidden {
 		fams = append(fams, f.Pattern)
 	}
-	if want := []string{"ecs:*", "elasticloadbalancing:*", "servicediscovery:*", "dynamodb:*", "rds:*", "iam:*"}; !slices.Equal(fams, want) {
+	if want := []string{"ecs:*", "elasticloadbalancing:*", "servicediscovery:*", "dynamodb:*", "dax:*", "rds:*", "rds-data:*", "rds-db:*", "iam:*"}; !slices.Equal(fams, want) {
 		t.Errorf("forbidden families = %v, want %v", fams, want)
 	}
 }

@@ -81,7 +81,7 @@ func TestAWSEngineAgreesWithLocal(t *testing.T) {
 			srv, client := fakeAccount(t, snap)
 			ps := Expand(checks.NewEnv(snap, c, testNow), c, Options{})
 			eng := &AWS{API: client, Limiter: rate.NewLimiter(rate.Inf, 1)}
-			rs, err := Run(context.Background(), ps, NewLocal(snap), eng)
+			rs, err := Run(context.Background(), ps, NewLocal(snap, checks.NewEnv(snap, loadContract(t, "pennsieve"), testNow).PrincipalQuestion), eng)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/policy"
@@ -15,10 +16,18 @@ import (
 // and are not considered.
 type Local struct {
 	snap *inventory.Snapshot
+	base func(r *inventory.Role, resource string) *policy.Question
 }
 
-// NewLocal returns the local engine for a snapshot.
-func NewLocal(snap *inventory.Snapshot) *Local { return &Local{snap: snap} }
+// NewLocal returns the local engine for a snapshot. A request is decided
+// existentially: "allowed" when some value of the keys the caller chooses
+// lets it through (every row's own context is fixed), "denied" when none
+// does. base gives each principal's facts and context model (see
+// checks.Env.PrincipalQuestion); nil knows nothing but the principal's ARN
+// and cannot decide a condition on the request time.
+func NewLocal(snap *inventory.Snapshot, base func(r *inventory.Role, resource string) *policy.Question) *Local {
+	return &Local{snap: snap, base: base}
+}
 
 // Name is "local".
 func (*Local) Name() string { return "local" }
@@ -32,6 +41,7 @@ type compiledRole struct {
 	boundaryMissing string
 	boundaryForeign bool
 	err             string
+	role            *inventory.Role
 }
 
 // Decide evaluates every query. It never fails except on a cancelled
@@ -52,22 +62,72 @@ func (l *Local) Decide(ctx context.Context, qs []Query) ([]Answer, error) {
 			out[i] = Answer{NotEvaluated: cr.err}
 			continue
 		}
-		out[i] = decideLocal(cr, q)
+		out[i] = decideLocal(cr, q, l.question(cr, q))
 	}
 	return out, nil
 }
 
-func decideLocal(cr *compiledRole, q Query) Answer {
-	req := &policy.Request{Principal: q.PrincipalARN, Action: q.Request.Action, Resource: q.Request.Resource}
-	if len(q.Request.Context) > 0 {
-		req.Context = map[string][]string{}
-		for _, c := range q.Request.Context {
-			req.Context[c.Key] = c.Values
-		}
+// question is the existential question of one query: the principal's
+// base question with the row's own context fixed.
+func (l *Local) question(cr *compiledRole, q Query) *policy.Question {
+	pq := &policy.Question{Principal: q.PrincipalARN}
+	if l.base != nil && cr.role != nil {
+		pq = l.base(cr.role, q.Request.Resource)
 	}
-	res := cr.all.Evaluate(req)
-	if !res.Evaluable() {
-		return Answer{NotEvaluated: "the evaluator cannot decide: " + strings.Join(res.Unevaluable, "; ")}
+	pq.Action, pq.Resource = q.Request.Action, q.Request.Resource
+	// A row describes one request: its service's own keys (the request's
+	// parameters: iam:PermissionsBoundary, iam:PassedToService …) are what
+	// the row says, absent when it says nothing. What the caller chooses
+	// besides is the ambient context (time, address, session name, tags).
+	keys := map[string]policy.KeyInfo{}
+	for k, v := range pq.Keys {
+		keys[k] = v
+	}
+	if svc, _, ok := strings.Cut(q.Request.Action, ":"); ok {
+		keys[svc+":*"] = policy.KeyInfo{Class: policy.KeyFixed}
+	}
+	pq.Keys = keys
+	fixed := map[string][]string{}
+	for k, v := range pq.Fixed {
+		fixed[k] = v
+	}
+	for _, c := range q.Request.Context {
+		fixed[c.Key] = c.Values
+		delete(pq.Keys, c.Key) // the row says what it is
+	}
+	pq.Fixed = fixed
+	return pq
+}
+
+// decide answers one request existentially: the witness that allows it, or
+// the concrete decision (with its statements) when none does.
+func decide(c *policy.Compiled, pq *policy.Question) (policy.Result, string) {
+	a := c.ExistsAllowed(pq)
+	switch a.Outcome() {
+	case policy.Exists:
+		return a.Found.Result, ""
+	case policy.Undecided:
+		return policy.Result{}, a.Reason
+	}
+	// None allows: explain with the request as it would be sent.
+	req := &policy.Request{Principal: pq.Principal, Action: pq.Action, Resource: pq.Resource, Context: pq.Fixed, Now: pq.Now,
+		ResourceAccount: pq.ResourceAccount}
+	if req.Now.IsZero() {
+		req.Now = time.Now()
+	}
+	res := c.Evaluate(req)
+	if res.Decision == policy.Allow || !res.Evaluable() {
+		// Only a context the search ruled out allows it: report the
+		// plain denial without statements.
+		return policy.Result{Decision: policy.ImplicitDeny}, ""
+	}
+	return res, ""
+}
+
+func decideLocal(cr *compiledRole, q Query, pq *policy.Question) Answer {
+	res, why := decide(cr.all, pq)
+	if why != "" {
+		return Answer{NotEvaluated: "the evaluator cannot decide: " + why}
 	}
 	a := Answer{}
 	switch res.Decision {
@@ -91,9 +151,9 @@ func decideLocal(cr *compiledRole, q Query) Answer {
 		return a
 	}
 	if cr.boundary != nil {
-		br := cr.boundary.Evaluate(req)
-		if !br.Evaluable() {
-			return Answer{NotEvaluated: "the evaluator cannot decide the boundary: " + strings.Join(br.Unevaluable, "; ")}
+		br, why := decide(cr.boundary, pq)
+		if why != "" {
+			return Answer{NotEvaluated: "the evaluator cannot decide the boundary: " + why}
 		}
 		allowed := br.Decision == policy.Allow
 		a.BoundaryAllowed = &allowed
@@ -135,7 +195,7 @@ func (l *Local) compile(arn string) *compiledRole {
 	if err != nil {
 		return &compiledRole{err: fmt.Sprintf("policies of %s do not compile: %v", arn, err)}
 	}
-	cr := &compiledRole{all: all, boundaryMissing: missing, boundaryForeign: foreign}
+	cr := &compiledRole{all: all, role: role, boundaryMissing: missing, boundaryForeign: foreign}
 	if bset != nil {
 		b, err := policy.Compile(*bset)
 		if err != nil {

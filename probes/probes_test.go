@@ -36,7 +36,7 @@ func fixture(t *testing.T, name string) *inventory.Snapshot {
 func runLocal(t *testing.T, snap *inventory.Snapshot, c *contract.Contract, opts Options) []Result {
 	t.Helper()
 	env := checks.NewEnv(snap, c, testNow)
-	rs, err := Run(context.Background(), Expand(env, c, opts), NewLocal(snap), nil)
+	rs, err := Run(context.Background(), Expand(env, c, opts), NewLocal(snap, checks.NewEnv(snap, loadContract(t, "pennsieve"), testNow).PrincipalQuestion), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestExpansion(t *testing.T) {
 				if !strings.Contains(p.Unexpanded, tc.wantUnexp) {
 					t.Fatalf("unexpanded = %q, want %q", p.Unexpanded, tc.wantUnexp)
 				}
-				rs, err := Run(context.Background(), ps, NewLocal(tc.snap), nil)
+				rs, err := Run(context.Background(), ps, NewLocal(tc.snap, nil), nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -467,7 +467,7 @@ func TestIsolationFindingsNodeByNode(t *testing.T) {
 			if len(want) == 0 {
 				t.Fatal("no isolation findings: the comparison proves nothing")
 			}
-			got, err := IsolationFindings(context.Background(), checks.NewEnv(snap, c, testNow), c, Options{}, NewLocal(snap))
+			got, err := IsolationFindings(context.Background(), checks.NewEnv(snap, c, testNow), c, Options{}, NewLocal(snap, checks.NewEnv(snap, loadContract(t, "pennsieve"), testNow).PrincipalQuestion))
 			if err != nil {
 				t.Fatal(err)
 			}

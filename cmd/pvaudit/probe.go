@@ -84,7 +84,7 @@ runtime error, or a probe that could not be evaluated.`,
 				return err
 			}
 			if o.engine != "aws" {
-				in.Local = probes.NewLocal(in.Source.Snapshot)
+				in.Local = true
 			}
 			if o.engine != "local" {
 				if in.Remote, err = o.awsEngine(ctx, a); err != nil {
