@@ -18,6 +18,7 @@ func benchReplay(b *testing.B, opts trail.Options) {
 		b.Fatal(err)
 	}
 	var bytes int64
+	cpu0 := cpuTime()
 	for b.Loop() {
 		ins, ws, err := trail.WalkDir(dir, time.Time{}, time.Time{})
 		if err != nil {
@@ -33,6 +34,9 @@ func benchReplay(b *testing.B, opts trail.Options) {
 		bytes = ws.Bytes
 	}
 	b.SetBytes(bytes)
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
 }
 
 // BenchmarkReplayDir is the default replay of a folder: pre-filtered, two
