@@ -35,6 +35,12 @@ type TrailSources struct {
 	FullDecode bool
 	// Progress, when set, is told how many bytes of how many were read.
 	Progress func(done, total int64)
+	// VerifyDigests checks Dir's log files against CloudTrail's digest
+	// files, with DigestKeys (and DigestSignatures for digests whose
+	// signature is not beside them); see trail.Options.
+	VerifyDigests    bool
+	DigestKeys       []trail.PublicKey
+	DigestSignatures map[string]string
 }
 
 // Given reports whether any CloudTrail input was named.
@@ -130,6 +136,7 @@ func (r *Run) replay(ctx context.Context, src *TrailSources, expect trail.Expect
 	}
 	start := time.Now()
 	c := trail.NewCollection(expect, src.Since, src.Until)
+	c.SetClock(r.now)
 	var inputs []trail.Input
 	if src.Dir != "" {
 		ins, ws, err := trail.WalkDir(src.Dir, src.Since, src.Until)
@@ -157,7 +164,8 @@ func (r *Run) replay(ctx context.Context, src *TrailSources, expect trail.Expect
 		}
 		inputs = append(inputs, trail.FileInput(f))
 	}
-	opts := trail.Options{Expect: expect, Since: src.Since, Until: src.Until, Workers: src.Workers, FullDecode: src.FullDecode, Progress: src.Progress}
+	opts := trail.Options{Expect: expect, Since: src.Since, Until: src.Until, Workers: src.Workers, FullDecode: src.FullDecode, Progress: src.Progress,
+		Now: r.now, VerifyDigests: src.VerifyDigests, DigestKeys: src.DigestKeys, DigestSignatures: src.DigestSignatures}
 	if err := trail.ReadFiles(ctx, c, inputs, opts); err != nil {
 		return nil, err
 	}
@@ -179,14 +187,15 @@ func (r *Run) replay(ctx context.Context, src *TrailSources, expect trail.Expect
 	st := res.Stats
 	r.log().Info("replay done", "files", st.Files, "skipped_whole", st.FilesSkippedWhole, "records_split", st.RecordsSplit,
 		"decoded", st.RecordsDecoded, "kept", st.RecordsKept, "undecodable", st.Undecodable, "elapsed", st.Elapsed)
+	// The replay's own account of what it could not read or decide: gaps
+	// whatever --checks selects (a lost record may be a CreateRole).
 	out := &replayed{res: res}
-	if st.FilesUnread > 0 {
-		out.gaps = append(out.gaps, inventory.Gap{Operation: "cloudtrail:read", Code: "Unreadable",
-			Message: fmt.Sprintf("%d CloudTrail file(s) could not be read; what happened in them is not known", st.FilesUnread)})
-	}
-	if st.Undecodable > 0 {
-		out.gaps = append(out.gaps, inventory.Gap{Operation: "cloudtrail:decode", Code: "Undecodable",
-			Message: fmt.Sprintf("%d CloudTrail record(s) could not be decoded; what they recorded (a CreateRole, a broken promise) is not known", st.Undecodable)})
+	for _, g := range res.Gaps() {
+		if g.Reason == trail.GapNotEvaluated || g.Reason == trail.GapIncompleteFindings {
+			continue // a finding's own gap: the finding counts for the verdict when it is selected
+		}
+		out.gaps = append(out.gaps, inventory.Gap{Operation: "cloudtrail:" + string(g.Reason), Code: g.Check,
+			Resource: strings.Join(g.Where, ", "), Message: g.Message})
 	}
 	return out, nil
 }
@@ -214,19 +223,13 @@ func Session(ctx context.Context, r *Run, in ReplayInput, id string) (*reports.T
 	if err != nil {
 		return nil, err
 	}
-	s, ok := trail.FindSession(rp.res.Sessions, id)
+	one, ok := rp.res.ForSession(id)
 	if !ok {
 		return nil, fmt.Errorf("no session %q among %d replayed (or the prefix is ambiguous)", id, len(rp.res.Sessions))
 	}
-	var fs []finding.Finding
-	for _, f := range rp.res.Findings {
-		// The session's own findings, and those about the replay itself
-		// (unreadable input): they decide whether the timeline is complete.
-		if sid, _ := f.Evidence["session"].(string); sid == s.ID || f.Incomplete() && sid == "" {
-			fs = append(fs, f)
-		}
-	}
-	return r.trailReport(reports.KindTrailSession, rp, []*trail.Session{s}, fs, true), nil
+	// The session's own findings and those about the replay itself
+	// (unreadable input, gaps): they decide whether the timeline is complete.
+	return r.trailReport(reports.KindTrailSession, rp, one.Sessions, one.Findings, true), nil
 }
 
 func (r *Run) replayFor(ctx context.Context, in ReplayInput) (*replayed, error) {

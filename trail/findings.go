@@ -21,7 +21,9 @@ const (
 	CheckServiceOutside   = "TRAIL-008" // service outside the documented list
 	CheckGuardrailHeld    = "TRAIL-009" // denied calls: the guardrails held
 	CheckOrphanCalls      = "TRAIL-010" // calls whose AssumeRole was not in the input
-	CheckUndecodable      = "TRAIL-011" // records that could not be decoded
+	CheckUndecodable      = "TRAIL-011" // files or records that could not be read, or a window not covered
+	CheckConflict         = "TRAIL-012" // one event recorded with different contents
+	CheckDigest           = "TRAIL-013" // log files or digests that fail digest verification
 )
 
 // CheckIDs lists the session finding IDs, sorted.
@@ -75,6 +77,8 @@ func controls(check string) []finding.Control {
 		return ctl(hipaa, auditC, n53, "AU-6", n53, "AC-6(9)", n171, "3.3.1", n171, "3.1.7")
 	case CheckOrphanCalls, CheckUndecodable:
 		return ctl(hipaa, auditC, n53, "AU-6", n53, "AU-9", n171, "3.3.1")
+	case CheckConflict, CheckDigest:
+		return ctl(hipaa, auditC, hipaa, "164.312(c)(1)", n53, "AU-9", n53, "AU-10", n53, "SI-7", n171, "3.3.8")
 	}
 	return nil
 }
@@ -90,7 +94,9 @@ var titles = map[string]string{
 	CheckServiceOutside:   "Provider session called a service outside the documented list",
 	CheckGuardrailHeld:    "Guardrail held: calls denied under a provider session",
 	CheckOrphanCalls:      "Calls under the cross-account role whose AssumeRole was not in the replayed input",
-	CheckUndecodable:      "CloudTrail records that could not be decoded",
+	CheckUndecodable:      "CloudTrail input that could not be read, is not CloudTrail, or does not cover the window",
+	CheckConflict:         "CloudTrail event recorded with different contents (forgery or a broken copy)",
+	CheckDigest:           "CloudTrail log files or digests that fail digest verification",
 }
 
 var remediations = map[string]string{
@@ -104,7 +110,9 @@ var remediations = map[string]string{
 	CheckServiceOutside:   "Remove the service from the role's permissions and the boundary, or document it.",
 	CheckGuardrailHeld:    "None needed: keep as evidence that the deny rules were enforced.",
 	CheckOrphanCalls:      "Replay a wider time range so each session's AssumeRole is included.",
-	CheckUndecodable:      "Re-download the damaged files; the listed offsets are in the decompressed stream.",
+	CheckUndecodable:      "Re-download or decompress the listed files (offsets are in the decompressed stream); copy the AWSLogs/ level of the trail's S3 prefix; cover the whole --since/--until window.",
+	CheckConflict:         "Compare the listed copies with the trail's S3 objects and verify them against the digest files (--verify-digests); treat the logs as tampered until explained.",
+	CheckDigest:           "Treat the listed log files as tampered or incomplete: re-copy them from the trail's S3 bucket, compare with `aws cloudtrail validate-logs`, and investigate who could write to the bucket.",
 }
 
 func newFinding(check string, sev finding.Severity, status finding.Status, resource, key, msg string, ev map[string]any) finding.Finding {
@@ -226,6 +234,9 @@ func callFindings(s *Session, e Expectations, res string) []finding.Finding {
 	for i := range s.Calls {
 		c := &s.Calls[i]
 		key := s.ID + ":" + firstNonEmpty(c.EventID, c.Origin, c.Time.Format(time.RFC3339Nano))
+		if c.Conflicting {
+			key += "@" + c.Origin // one finding per version
+		}
 		if !s.Orphan && !s.Expiry.IsZero() && c.Time.After(s.Expiry) {
 			afterExpiry = append(afterExpiry, *c)
 		}
@@ -337,23 +348,33 @@ func protectedTarget(c *Call, e Expectations) string {
 	return ""
 }
 
-// StatsFindings reports replay problems: undecodable records and unreadable
-// files, with where they are. The finding is an ERROR: a record that could
-// not be read may be a call that broke a promise, so the replay cannot
-// vouch for the sessions it covers (exit code 2).
-func StatsFindings(st Stats, resource string) []finding.Finding {
-	if st.Undecodable == 0 && st.FilesUnread == 0 {
-		return nil
-	}
-	where := make([]string, 0, min(len(st.Problems), 20))
-	for i, p := range st.Problems {
-		if i == 20 {
-			break
+// conflictFindings reports events recorded with different contents.
+func conflictFindings(cs []Conflict) []finding.Finding {
+	out := make([]finding.Finding, 0, len(cs))
+	for _, cf := range cs {
+		versions := make([]string, 0, len(cf.Versions))
+		ev := make([]map[string]any, 0, len(cf.Versions))
+		for _, v := range cf.Versions {
+			versions = append(versions, fmt.Sprintf("%s (%s at %s)", strings.Join(v.Copies, ", "), v.EventName, v.EventTime.Format(time.RFC3339)))
+			e := map[string]any{"event_id": v.EventID, "event_name": v.EventName, "event_time": v.EventTime.Format(time.RFC3339), "copies": v.Copies}
+			if v.SHA256 != "" {
+				e["sha256"] = v.SHA256
+			}
+			ev = append(ev, e)
 		}
-		where = append(where, p.String())
+		what, key := "eventID "+cf.EventID, "event:"+cf.EventID
+		if cf.SharedEventID != "" {
+			what, key = "the accounts' copies of cross-account event "+cf.SharedEventID+" (sharedEventID)", "shared:"+cf.SharedEventID
+		}
+		evidence := map[string]any{"versions": ev}
+		if cf.EventID != "" {
+			evidence["event_id"] = cf.EventID
+		} else {
+			evidence["shared_event_id"] = cf.SharedEventID
+		}
+		out = append(out, newFinding(CheckConflict, finding.Critical, finding.Fail, gapResource, key,
+			fmt.Sprintf("%s has %d different contents: %s; evidence of forgery or a broken copy (every version was analysed)",
+				what, len(cf.Versions), strings.Join(versions, "; ")), evidence))
 	}
-	f := newFinding(CheckUndecodable, finding.Low, finding.Error, resource, "records",
-		fmt.Sprintf("%d record(s) could not be decoded and %d file(s) could not be read; they were skipped, so the replay is incomplete", st.Undecodable, st.FilesUnread),
-		map[string]any{"undecodable": st.Undecodable, "files_unread": st.FilesUnread, "first": where})
-	return []finding.Finding{f}
+	return out
 }

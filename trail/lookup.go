@@ -146,6 +146,14 @@ func LookupRegions(ctx context.Context, regions []RegionalAPI, c *Collection, op
 		}
 		sessions = append(sessions, s)
 	}
+	// The event history covers the window, as far back as it keeps.
+	covered := span{lo: since, hi: until}
+	if oldest := now().UTC().Add(-lookupWindow); covered.lo.Before(oldest) {
+		covered.lo = oldest
+	}
+	if covered.lo.Before(covered.hi) {
+		c.addCoverage(covered)
+	}
 	return eachRegion(ctx, ls, func(ctx context.Context, l *lookup) error {
 		for _, s := range sessions {
 			attr := types.LookupAttribute{AttributeKey: types.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(s.key)}
@@ -219,11 +227,11 @@ func (l *lookup) all(ctx context.Context, attr types.LookupAttribute, since, unt
 			raw := aws.ToString(ev.CloudTrailEvent)
 			rec, err := DecodeRecord([]byte(raw))
 			if err != nil {
-				l.c.problem(Problem{Origin: l.origin + ":" + aws.ToString(ev.EventId), Offset: 0, Error: err.Error()}, true)
+				l.c.problem(Problem{Origin: l.origin + ":" + aws.ToString(ev.EventId), Offset: 0, Kind: ProblemUndecodable, Error: err.Error()}, true)
 				continue
 			}
 			rec.Origin, rec.Offset = l.origin, l.n
-			l.c.Add(rec)
+			l.c.add(rec, []byte(raw))
 		}
 		if aws.ToString(out.NextToken) == "" {
 			return nil

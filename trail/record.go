@@ -68,6 +68,9 @@ type Record struct {
 	// Where the record came from, for evidence and error reports.
 	Origin string
 	Offset int64
+	// Conflicting marks a version of an event recorded with different
+	// contents (TRAIL-012): every version is analysed.
+	Conflicting bool
 }
 
 // Failed reports whether the call returned an error.

@@ -3,13 +3,17 @@ package trail
 import (
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,7 +23,9 @@ import (
 // Options control a replay.
 type Options struct {
 	Expect Expectations
-	// Since and Until keep records in [Since, Until]; zero is open.
+	// Since and Until keep records in [Since, Until]; zero is open. A
+	// bound that is set must also be covered by the inputs (see Coverage),
+	// else the replay is incomplete.
 	Since, Until time.Time
 	// Workers decode files in parallel; 0 means one per CPU.
 	Workers int
@@ -30,12 +36,42 @@ type Options struct {
 	// Progress, when set, is called with the input bytes read so far and
 	// the total (0 when unknown). It is called from several goroutines.
 	Progress func(done, total int64)
+	// Now is the clock (time.Now when nil): a window bound in the future
+	// is judged against it.
+	Now func() time.Time
+
+	// VerifyDigests checks the log files of the walked folder (SetWalk,
+	// ReplayDir) against CloudTrail's digest files: every log file a digest
+	// lists must be present with the listed SHA-256, every log file read
+	// must be listed, the digests must chain, and each digest's signature
+	// must verify with DigestKeys. Failures are TRAIL-013 findings; a log
+	// file no signed digest vouches for makes the replay incomplete.
+	VerifyDigests bool
+	// DigestKeys verify the digests' signatures (ParsePublicKeys,
+	// FetchPublicKeys); a digest is checked with the key whose fingerprint
+	// it names.
+	DigestKeys []PublicKey
+	// DigestSignatures are signatures of digest files, keyed by the
+	// digest's S3 object key (digestS3Object): hex, as S3 keeps them in the
+	// x-amz-meta-signature metadata. A digest's signature is otherwise read
+	// from the next digest of its chain, or from a "<digest file>.sig" file
+	// beside it; the newest digest of a chain has no next one.
+	DigestSignatures map[string]string
 }
+
+// Kinds of problems.
+const (
+	ProblemUnreadable   = "unreadable"   // the file could not be opened or its compression header read
+	ProblemUnrecognised = "unrecognised" // the file is not CloudTrail (what it looked like is in Error)
+	ProblemDamaged      = "damaged"      // the stream broke part-way (truncated or corrupt gzip); what came before was replayed
+	ProblemUndecodable  = "undecodable"  // a record could not be decoded
+)
 
 // Problem is a record or file that could not be read.
 type Problem struct {
 	Origin string `json:"origin"`
 	Offset int64  `json:"offset"` // byte offset in the decompressed stream; -1 for the whole file
+	Kind   string `json:"kind"`
 	Error  string `json:"error"`
 }
 
@@ -52,216 +88,56 @@ const maxProblems = 1000
 // Stats counts what a replay read, skipped and kept. Nothing leaves a
 // replay without being counted in one of these.
 type Stats struct {
-	Walk              WalkStats      `json:"walk"`
-	Files             int            `json:"files"`
-	FilesUnread       int            `json:"files_unread"`        // could not be opened or decompressed at all
-	FilesSkippedWhole int            `json:"files_skipped_whole"` // no byte of the file names a selected role
+	Walk WalkStats `json:"walk"`
+	// Files is every input opened or attempted.
+	Files int `json:"files"`
+	// FilesUnread could not be opened, decompressed or identified as
+	// CloudTrail; it includes FilesRefused.
+	FilesUnread int `json:"files_unread"`
+	// FilesRefused were read but are not CloudTrail (another compression,
+	// gzip inside gzip, HTML, empty, JSON of another shape…).
+	FilesRefused int `json:"files_refused"`
+	// FilesDamaged broke part-way (truncated or corrupt gzip): what was
+	// read was replayed, and the break counts as an undecodable record.
+	FilesDamaged      int            `json:"files_damaged"`
+	FilesSkippedWhole int            `json:"files_skipped_whole"` // identified, and no byte names a selected role
 	Shapes            map[string]int `json:"shapes"`
 	BytesIn           int64          `json:"bytes_in"`
 	BytesDecoded      int64          `json:"bytes_decoded"`
 	RecordsSplit      int64          `json:"records_split"`    // cut out of files that were split
 	RecordsFiltered   int64          `json:"records_filtered"` // dropped by the byte pre-filter
 	RecordsDecoded    int64          `json:"records_decoded"`
-	RecordsKept       int64          `json:"records_kept"` // about a selected role
+	RecordsKept       int64          `json:"records_kept"` // about a selected role, one per eventID and version
 	RecordsOutOfRange int64          `json:"records_out_of_range"`
-	Duplicates        int64          `json:"duplicates"` // same eventID / sharedEventID seen again
-	Undecodable       int64          `json:"undecodable"`
-	Problems          []Problem      `json:"problems,omitempty"`
-	LookupRequests    int            `json:"lookup_requests,omitempty"`
-	LookupThrottled   int            `json:"lookup_throttled,omitempty"`
-	LookupRetried     int            `json:"lookup_retried,omitempty"` // failed below the API and retried
-	Elapsed           time.Duration  `json:"-"`                        // wall time; not in reports, which must be reproducible
-}
-
-// Collection holds the records a replay kept, deduplicated, and its
-// counts. It is safe for concurrent use while collecting.
-type Collection struct {
-	mu     sync.Mutex
-	expect Expectations
-	since  time.Time
-	until  time.Time
-	byKey  map[string]*Record
-	stats  Stats
-}
-
-// NewCollection starts an empty collection for the selected roles.
-func NewCollection(expect Expectations, since, until time.Time) *Collection {
-	return &Collection{expect: expect, since: since, until: until, byKey: map[string]*Record{},
-		stats: Stats{Shapes: map[string]int{}}}
-}
-
-// relevant reports whether a decoded record concerns a selected role: an
-// AssumeRole on it, or a call made under it.
-func (c *Collection) relevant(r *Record) bool {
-	if isAssume(r.EventName) && c.expect.MatchRole(RoleNameFromARN(r.RoleARN)) {
-		return true
-	}
-	return c.expect.MatchRole(sessionRole(r.Identity))
-}
-
-// sessionRole is the role a call was made under, "" when the caller is not
-// an assumed role.
-func sessionRole(id Identity) string {
-	if n := RoleNameFromARN(id.IssuerARN); n != "" {
-		return n
-	}
-	if strings.Contains(id.ARN, ":assumed-role/") {
-		return RoleNameFromARN(id.ARN)
-	}
-	return ""
-}
-
-func isAssume(name string) bool {
-	return name == "AssumeRole" || name == "AssumeRoleWithSAML" || name == "AssumeRoleWithWebIdentity"
-}
-
-// Add keeps r if it is relevant and in range, dropping duplicates. It
-// reports whether r was kept.
-func (c *Collection) Add(r Record) bool {
-	inRange := (c.since.IsZero() || !r.EventTime.Before(c.since)) && (c.until.IsZero() || !r.EventTime.After(c.until))
-	rel := c.relevant(&r)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.stats.RecordsDecoded++
-	if !rel {
-		return false
-	}
-	if !inRange {
-		c.stats.RecordsOutOfRange++
-		return false
-	}
-	key := r.SharedEventID
-	if key == "" {
-		key = r.EventID
-	}
-	if key == "" {
-		key = fmt.Sprintf("%s@%d", r.Origin, r.Offset)
-	}
-	if old, ok := c.byKey[key]; ok {
-		c.stats.Duplicates++
-		if better(&r, old) {
-			c.byKey[key] = &r
-		}
-		return false
-	}
-	c.byKey[key] = &r
-	c.stats.RecordsKept++
-	return true
-}
-
-// better chooses between two copies of one event: the copy that names the
-// principal and carries the response wins; ties go to the lower origin.
-func better(a, b *Record) bool {
-	score := func(r *Record) int {
-		s := 0
-		if r.Identity.ARN != "" {
-			s += 2
-		}
-		if r.CredAccessKeyID != "" || r.AssumedRoleARN != "" {
-			s++
-		}
-		return s
-	}
-	if sa, sb := score(a), score(b); sa != sb {
-		return sa > sb
-	}
-	if a.Origin != b.Origin {
-		return a.Origin < b.Origin
-	}
-	return a.Offset < b.Offset
-}
-
-func (c *Collection) problem(p Problem, record bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if record {
-		c.stats.Undecodable++
-	} else {
-		c.stats.FilesUnread++
-	}
-	if len(c.stats.Problems) < maxProblems {
-		c.stats.Problems = append(c.stats.Problems, p)
-	}
-}
-
-func (c *Collection) addFile(fs fileStats) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.stats.Files++
-	if fs.skippedWhole {
-		c.stats.FilesSkippedWhole++
-	}
-	if fs.shape != ShapeUnknown {
-		c.stats.Shapes[fs.shape.String()]++
-	}
-	c.stats.BytesDecoded += fs.decoded
-	c.stats.RecordsSplit += fs.split
-	c.stats.RecordsFiltered += fs.filtered
-}
-
-// Records returns the kept records in time order.
-func (c *Collection) Records() []*Record {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]*Record, 0, len(c.byKey))
-	for _, r := range c.byKey {
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool { return recordLess(out[i], out[j]) })
-	return out
-}
-
-func recordLess(a, b *Record) bool {
-	if !a.EventTime.Equal(b.EventTime) {
-		return a.EventTime.Before(b.EventTime)
-	}
-	if a.EventID != b.EventID {
-		return a.EventID < b.EventID
-	}
-	if a.Origin != b.Origin {
-		return a.Origin < b.Origin
-	}
-	return a.Offset < b.Offset
-}
-
-// Stats returns a copy of the counts, with problems sorted.
-func (c *Collection) Stats() Stats {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.stats
-	s.Shapes = make(map[string]int, len(c.stats.Shapes))
-	for k, v := range c.stats.Shapes {
-		s.Shapes[k] = v
-	}
-	s.Problems = append([]Problem(nil), c.stats.Problems...)
-	sort.Slice(s.Problems, func(i, j int) bool {
-		if s.Problems[i].Origin != s.Problems[j].Origin {
-			return s.Problems[i].Origin < s.Problems[j].Origin
-		}
-		return s.Problems[i].Offset < s.Problems[j].Offset
-	})
-	return s
-}
-
-// SetWalk records the folder walk's counts.
-func (c *Collection) SetWalk(w WalkStats) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.stats.Walk = w
-}
-
-func (c *Collection) addLookup(requests, throttled, transient int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.stats.LookupRequests += requests
-	c.stats.LookupThrottled += throttled
-	c.stats.LookupRetried += transient
+	// Duplicates are copies merged into a kept record: identical copies
+	// of an eventID, and the other accounts' copies of a cross-account
+	// event (SharedCopies).
+	Duplicates   int64 `json:"duplicates"`
+	SharedCopies int64 `json:"shared_copies"`
+	// Conflicts are extra versions of eventIDs recorded with different
+	// content; every version is kept and analysed (TRAIL-012).
+	Conflicts   int64     `json:"conflicts"`
+	Undecodable int64     `json:"undecodable"`
+	Problems    []Problem `json:"problems,omitempty"`
+	// Coverage is the time the inputs are known to cover.
+	Coverage Coverage `json:"coverage"`
+	// Digests are the digest verification's counts (Options.VerifyDigests).
+	Digests *DigestStats `json:"digests,omitempty"`
+	// Gaps are why the replay cannot vouch for everything it was asked to
+	// read; empty when it is complete. See Result.Complete.
+	Gaps            []Gap         `json:"gaps"`
+	LookupRequests  int           `json:"lookup_requests,omitempty"`
+	LookupThrottled int           `json:"lookup_throttled,omitempty"`
+	LookupRetried   int           `json:"lookup_retried,omitempty"` // failed below the API and retried
+	Elapsed         time.Duration `json:"-"`                        // wall time; not in reports, which must be reproducible
 }
 
 // ReadFiles decodes inputs in parallel into c. A file that cannot be read
-// is counted and reported, and the replay goes on; only a cancelled context
-// stops it.
+// or is not CloudTrail is counted and reported, and the replay goes on;
+// only a cancelled context stops it. With opts.VerifyDigests the walked
+// folder's digests are verified once the files are read.
 func ReadFiles(ctx context.Context, c *Collection, inputs []Input, opts Options) error {
+	c.SetClock(opts.Now)
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -286,7 +162,7 @@ func ReadFiles(ctx context.Context, c *Collection, inputs []Input, opts Options)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			d := &fileDecoder{literals: lits, full: opts.FullDecode, whole: wholeFileLimit, chunk: chunkSize}
+			d := &fileDecoder{literals: lits, full: opts.FullDecode, whole: wholeFileLimit, chunk: chunkSize, hash: opts.VerifyDigests}
 			for in := range jobs {
 				d.decode(ctx, c, in, progress)
 			}
@@ -310,6 +186,11 @@ loop:
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
+	if opts.VerifyDigests {
+		if err := c.verifyDigests(ctx, inputs, opts); err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -319,18 +200,61 @@ type fileDecoder struct {
 	buf      []byte
 	br       *bufio.Reader
 	zr       *gzip.Reader
+	sha      hash.Hash
 	literals [][]byte
 	full     bool
-	whole    int // wholeFileLimit; smaller in tests
-	chunk    int // chunkSize; smaller in tests
+	hash     bool // hash the decompressed content (digest verification)
+	whole    int  // wholeFileLimit; smaller in tests
+	chunk    int  // chunkSize; smaller in tests
 }
 
+// fileStats is what decoding one file found.
 type fileStats struct {
+	name         string
 	shape        Shape
+	identified   bool // recognised as CloudTrail
 	skippedWhole bool
 	decoded      int64
 	split        int64
 	filtered     int64
+	// Times the file is known to cover: its delivery time (from a
+	// CloudTrail file name), its first record's, and the records seen.
+	delivered, first, lo, hi time.Time
+	// scanTimes: no delivery time in the name, so record times are
+	// searched for in the bytes.
+	scanTimes bool
+	hashed    bool
+	hash      string
+	hashErr   string
+}
+
+func (fs *fileStats) seen(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	if fs.lo.IsZero() || t.Before(fs.lo) {
+		fs.lo = t
+	}
+	if fs.hi.IsZero() || t.After(fs.hi) {
+		fs.hi = t
+	}
+}
+
+// span is the time the file is known to cover; zero when nothing is known.
+func (fs *fileStats) span() span {
+	s := span{lo: fs.lo, hi: fs.hi}
+	for _, t := range []time.Time{fs.delivered, fs.first} {
+		if t.IsZero() {
+			continue
+		}
+		if s.lo.IsZero() || t.Before(s.lo) {
+			s.lo = t
+		}
+		if s.hi.IsZero() || t.After(s.hi) {
+			s.hi = t
+		}
+	}
+	return s
 }
 
 const (
@@ -340,6 +264,9 @@ const (
 	// chunkSize is the read size for inputs larger than wholeFileLimit,
 	// which are split as a stream.
 	chunkSize = 4 << 20
+	// identifyLimit is how much of a stream identification reads at most
+	// (a first record longer than that cannot be judged).
+	identifyLimit = wholeFileLimit
 )
 
 // countingReader reports bytes read from the raw input.
@@ -360,9 +287,16 @@ func (d *fileDecoder) decode(ctx context.Context, c *Collection, in Input, progr
 	if ctx.Err() != nil {
 		return
 	}
+	fs := &fileStats{name: in.Name, delivered: logFileTime(in.Name)}
+	fs.scanTimes = fs.delivered.IsZero()
+	defer func() { c.addFile(fs) }()
+	fileProblem := func(kind, msg string) {
+		c.problem(Problem{Origin: in.Name, Offset: -1, Kind: kind, Error: msg}, false)
+	}
 	rc, err := in.Open()
 	if err != nil {
-		c.problem(Problem{Origin: in.Name, Offset: -1, Error: err.Error()}, false)
+		fileProblem(ProblemUnreadable, err.Error())
+		fs.hashErr = "unreadable: " + err.Error()
 		return
 	}
 	defer rc.Close()
@@ -374,7 +308,11 @@ func (d *fileDecoder) decode(ctx context.Context, c *Collection, in Input, progr
 	}
 	br := d.br
 	var r io.Reader = br
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+	gz := false
+	magic, _ := br.Peek(magicLen)
+	switch kind := compression(magic); kind {
+	case "":
+	case "gzip":
 		var err error
 		if d.zr == nil {
 			d.zr, err = gzip.NewReader(br)
@@ -383,25 +321,98 @@ func (d *fileDecoder) decode(ctx context.Context, c *Collection, in Input, progr
 		}
 		if err != nil {
 			d.zr = nil
-			c.problem(Problem{Origin: in.Name, Offset: -1, Error: fmt.Sprintf("gzip: %v", err)}, false)
+			fileProblem(ProblemUnreadable, "gzip: "+gzipError(err))
+			fs.hashErr = "gzip: " + gzipError(err)
 			return
 		}
-		r = d.zr
+		r, gz = d.zr, true
+	default:
+		fileProblem(ProblemUnrecognised, "not CloudTrail: "+kind+"-compressed data (decompress it first)")
+		fs.hashErr = kind + "-compressed"
+		return
 	}
-	var fs fileStats
-	defer func() { c.addFile(fs) }()
+	var h hash.Hash
+	if d.hash {
+		if d.sha == nil {
+			d.sha = sha256.New()
+		}
+		h = d.sha
+		h.Reset()
+	}
+	// hashed feeds newly read bytes to the hash and the time scan.
+	hashed := func(b []byte) {
+		if h != nil {
+			h.Write(b)
+		}
+		if fs.scanTimes {
+			scanEventTimes(b, fs)
+		}
+	}
 
 	buf := d.buf[:0]
 	buf, readErr := fill(r, buf, d.whole)
+	hashed(buf)
 	eof := readErr != nil
-	fs.decoded = int64(len(buf))
-	if readErr != nil && !errors.Is(readErr, io.EOF) {
-		// A damaged stream: replay what was read, then report the damage.
-		defer c.problem(Problem{Origin: in.Name, Offset: fs.decoded, Error: readErr.Error()}, true)
+	// Identify the content before anything may skip it, reading more when
+	// the first record is longer than what was read.
+	id := identify(buf, eof)
+	for id.more && !eof && len(buf) < identifyLimit {
+		before := len(buf)
+		buf, readErr = fill(r, buf, min(max(2*len(buf), 4<<10), identifyLimit))
+		hashed(buf[before:])
+		eof = readErr != nil
+		id = identify(buf, eof)
 	}
+	if id.more {
+		id = identify(buf, true)
+	}
+	fs.decoded = int64(len(buf))
+	damaged := readErr != nil && !errors.Is(readErr, io.EOF)
+	if damaged && len(buf) == 0 {
+		fileProblem(ProblemUnreadable, streamError(gz, readErr))
+		fs.hashErr = streamError(gz, readErr)
+		return
+	}
+	if damaged {
+		// A damaged stream: replay what was read, then report the damage.
+		off := fs.decoded
+		defer c.problem(Problem{Origin: in.Name, Offset: off, Kind: ProblemDamaged, Error: streamError(gz, readErr)}, true)
+		fs.hashErr = streamError(gz, readErr)
+	}
+	finish := func() {
+		if h == nil || fs.hashErr != "" {
+			return
+		}
+		if !eof {
+			n, err := io.Copy(h, r)
+			fs.decoded += n
+			if err != nil {
+				fs.hashErr = streamError(gz, err)
+				return
+			}
+		}
+		fs.hashed, fs.hash = true, hex.EncodeToString(h.Sum(nil))
+	}
+	if id.refusal != "" {
+		what := id.refusal
+		if gz {
+			if inner := compression(buf); inner != "" {
+				what = inner + " inside gzip"
+			} else {
+				what += " (gzip-compressed)"
+			}
+		}
+		fileProblem(ProblemUnrecognised, "not CloudTrail: "+what)
+		finish()
+		d.keep(buf)
+		return
+	}
+	fs.identified, fs.shape, fs.first = true, id.shape, id.first
+
 	if eof && d.literals != nil && !containsAny(buf, d.literals) {
 		fs.skippedWhole = true
-		fs.shape = detectOnly(buf)
+		finish()
+		d.keep(buf)
 		return
 	}
 	sp := &splitter{}
@@ -414,14 +425,15 @@ func (d *fileDecoder) decode(ctx context.Context, c *Collection, in Input, progr
 		}
 		r, err := DecodeRecord(rec)
 		if err != nil {
-			c.problem(Problem{Origin: in.Name, Offset: off, Error: err.Error()}, true)
+			c.problem(Problem{Origin: in.Name, Offset: off, Kind: ProblemUndecodable, Error: err.Error()}, true)
 			return
 		}
+		fs.seen(r.EventTime)
 		r.Origin, r.Offset = in.Name, off
-		c.Add(r)
+		c.add(r, rec)
 	}
 	bad := func(off int64, err error) {
-		c.problem(Problem{Origin: in.Name, Offset: off, Error: err.Error()}, true)
+		c.problem(Problem{Origin: in.Name, Offset: off, Kind: ProblemUndecodable, Error: err.Error()}, true)
 	}
 	for {
 		n := sp.run(buf, base, eof, emit, bad)
@@ -434,18 +446,52 @@ func (d *fileDecoder) decode(ctx context.Context, c *Collection, in Input, progr
 		limit := max(d.chunk, 2*rest) // grow for a record longer than a chunk
 		before := len(buf)
 		buf, readErr = fill(r, buf, limit)
+		hashed(buf[before:])
 		fs.decoded += int64(len(buf) - before)
 		if readErr != nil {
 			eof = true
 			if !errors.Is(readErr, io.EOF) {
-				defer c.problem(Problem{Origin: in.Name, Offset: base + int64(len(buf)), Error: readErr.Error()}, true)
+				off := base + int64(len(buf))
+				defer c.problem(Problem{Origin: in.Name, Offset: off, Kind: ProblemDamaged, Error: streamError(gz, readErr)}, true)
+				fs.hashErr = streamError(gz, readErr)
 			}
 		}
 	}
-	fs.shape = sp.shape
+	if ctx.Err() == nil {
+		finish()
+	}
+	d.keep(buf)
+}
+
+// keep keeps buf for the next file unless it grew past the whole-file
+// limit.
+func (d *fileDecoder) keep(buf []byte) {
 	if cap(buf) <= d.whole {
 		d.buf = buf[:0]
 	}
+}
+
+// streamError says how a stream broke.
+func streamError(gz bool, err error) string {
+	if !gz {
+		return err.Error()
+	}
+	return gzipError(err)
+}
+
+func gzipError(err error) string {
+	var ce flate.CorruptInputError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "truncated gzip (the stream ends early)"
+	case errors.Is(err, gzip.ErrChecksum):
+		return "gzip checksum mismatch (the file is corrupted)"
+	case errors.Is(err, gzip.ErrHeader):
+		return "invalid gzip header (or garbage after the gzip data)"
+	case errors.As(err, &ce):
+		return "corrupt gzip data: " + err.Error()
+	}
+	return "gzip: " + err.Error()
 }
 
 // fill reads from r into buf until it holds limit bytes or r ends; the
@@ -476,18 +522,41 @@ func containsAny(b []byte, lits [][]byte) bool {
 	return false
 }
 
-// detectOnly names the shape of a buffer without splitting it.
-func detectOnly(b []byte) Shape {
-	i := skipSpace(b, 0)
-	if bytes.HasPrefix(b[i:], []byte("\xef\xbb\xbf")) {
-		i = skipSpace(b, i+3)
+// logFileTime is the delivery time in a CloudTrail log file's name
+// (ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHMMZ_UNIQUE.json.gz), zero for other
+// names.
+func logFileTime(name string) time.Time {
+	base := filepath.Base(name)
+	parts := strings.Split(base, "_")
+	if len(parts) < 5 || parts[1] != "CloudTrail" {
+		return time.Time{}
 	}
-	if i >= len(b) {
-		return ShapeUnknown
+	t, err := time.Parse("20060102T1504Z", parts[3])
+	if err != nil {
+		return time.Time{}
 	}
-	s, _, ok := detect(b, i, true)
-	if !ok {
-		return ShapeUnknown
+	return t
+}
+
+// scanEventTimes widens fs's span by every "eventTime" value in b: the
+// span of files whose name gives no delivery time. Records cut by a read
+// boundary are missed, which only narrows the span.
+func scanEventTimes(b []byte, fs *fileStats) {
+	const key = `"eventTime"`
+	for {
+		i := bytes.Index(b, []byte(key))
+		if i < 0 {
+			return
+		}
+		b = b[i+len(key):]
+		j := skipSpace(b, 0)
+		if j < len(b) && b[j] == ':' {
+			j = skipSpace(b, j+1)
+			if s := stringAt(b, j); s != "" {
+				if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+					fs.seen(t.UTC())
+				}
+			}
+		}
 	}
-	return s
 }

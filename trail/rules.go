@@ -23,7 +23,9 @@ var severities = map[string]struct {
 	CheckServiceOutside:  {finding.High, []rules.Variant{{Severity: finding.Low, When: "every such call was refused (WARN)"}}},
 	CheckGuardrailHeld:   {finding.Info, nil},
 	CheckOrphanCalls:     {finding.Low, nil},
-	CheckUndecodable:     {finding.Low, nil},
+	CheckUndecodable:     {finding.Low, []rules.Variant{{Severity: finding.High, When: "the replay is incomplete (ERROR)"}}},
+	CheckConflict:        {finding.Critical, nil},
+	CheckDigest:          {finding.Critical, []rules.Variant{{Severity: finding.High, When: "log files no verified digest vouches for (ERROR)"}}},
 }
 
 // Rules returns the session checks' entries for the rule registry.

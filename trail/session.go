@@ -1,6 +1,7 @@
 package trail
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,7 +33,10 @@ type Session struct {
 	ErrorCode   string    `json:"error_code,omitempty"`
 	ErrorMsg    string    `json:"error_message,omitempty"`
 	Orphan      bool      `json:"orphan,omitempty"`
-	Calls       []Call    `json:"calls"`
+	// Conflicting: the AssumeRole was recorded with different contents
+	// (TRAIL-012); each version opens a session.
+	Conflicting bool   `json:"conflicting,omitempty"`
+	Calls       []Call `json:"calls"`
 }
 
 // Duration marshals as seconds.
@@ -81,6 +85,9 @@ type Call struct {
 	// or "arn" (assumed-role ARN within the session window).
 	AttachedBy string `json:"attached_by"`
 	Origin     string `json:"origin,omitempty"`
+	// Conflicting: the call was recorded with different contents
+	// (TRAIL-012); each version is a call.
+	Conflicting bool `json:"conflicting,omitempty"`
 
 	RoleName            string `json:"role_name,omitempty"`
 	UserName            string `json:"user_name,omitempty"`
@@ -121,12 +128,22 @@ const defaultSessionLength = time.Hour
 // BuildSessions reconstructs sessions from kept records (in time order):
 // each AssumeRole on a selected role opens one; later calls attach by
 // access key ID, else by assumed-role ARN within the session window; calls
-// that attach to nothing form orphan sessions. The result is sorted by
-// start time, then ID.
+// that attach to nothing form orphan sessions. Sessions that share an
+// access key ID (versions of one conflicting AssumeRole, or a forged one)
+// each get the calls made with it, and session IDs are made unique
+// ("#2", "#3"…). The result is sorted by start time, then ID.
 func BuildSessions(records []*Record, expect Expectations) []*Session {
 	var sessions []*Session
-	byKey := map[string]*Session{}
+	byKey := map[string][]*Session{}
 	byARN := map[string][]*Session{}
+	used := map[string]int{}
+	unique := func(id string) string {
+		used[id]++
+		if n := used[id]; n > 1 {
+			return fmt.Sprintf("%s#%d", id, n)
+		}
+		return id
+	}
 	for _, r := range records {
 		if !isAssume(r.EventName) || !expect.MatchRole(RoleNameFromARN(r.RoleARN)) {
 			continue
@@ -146,13 +163,14 @@ func BuildSessions(records []*Record, expect Expectations) []*Session {
 			AssumedARN:  r.AssumedRoleARN,
 			EventID:     r.EventID,
 			Origin:      originOf(r),
+			Conflicting: r.Conflicting,
 			Calls:       []Call{},
 		}
 		if r.Failed() {
 			// No credentials were issued: an attempt.
 			s.Attempt = true
 			s.ErrorCode, s.ErrorMsg = r.ErrorCode, r.ErrorMessage
-			s.ID = "attempt-" + firstNonEmpty(r.EventID, itoa(r.Offset))
+			s.ID = unique("attempt-" + firstNonEmpty(r.EventID, itoa(r.Offset)))
 			sessions = append(sessions, s)
 			continue
 		}
@@ -167,11 +185,9 @@ func BuildSessions(records []*Record, expect Expectations) []*Session {
 		if s.AssumedARN == "" && r.RoleSessionName != "" {
 			s.AssumedARN = "arn:aws:sts::" + AccountFromARN(r.RoleARN) + ":assumed-role/" + s.RoleName + "/" + r.RoleSessionName
 		}
-		s.ID = firstNonEmpty(r.CredAccessKeyID, "session-"+r.EventID)
+		s.ID = unique(firstNonEmpty(r.CredAccessKeyID, "session-"+r.EventID))
 		if r.CredAccessKeyID != "" {
-			if _, dup := byKey[r.CredAccessKeyID]; !dup {
-				byKey[r.CredAccessKeyID] = s
-			}
+			byKey[r.CredAccessKeyID] = append(byKey[r.CredAccessKeyID], s)
 		}
 		if s.AssumedARN != "" {
 			byARN[s.AssumedARN] = append(byARN[s.AssumedARN], s)
@@ -184,42 +200,48 @@ func BuildSessions(records []*Record, expect Expectations) []*Session {
 		if isAssume(r.EventName) && expect.MatchRole(RoleNameFromARN(r.RoleARN)) && !expect.MatchRole(sessionRole(r.Identity)) {
 			continue // opens a session; it is not a call under one
 		}
-		var s *Session
+		var targets []*Session
 		how := ""
+		// A call attaches to every session of its access key.
 		if k := r.Identity.AccessKeyID; k != "" {
-			if s = byKey[k]; s != nil {
+			if targets = byKey[k]; len(targets) > 0 {
 				how = "access-key"
 			}
 		}
-		if s == nil && r.Identity.ARN != "" {
-			s = sessionByARN(byARN[r.Identity.ARN], r.EventTime)
-			if s != nil {
-				how = "arn"
+		if len(targets) == 0 && r.Identity.ARN != "" {
+			if s := sessionByARN(byARN[r.Identity.ARN], r.EventTime); s != nil {
+				targets, how = []*Session{s}, "arn"
+				if s.AccessKeyID != "" {
+					targets = byKey[s.AccessKeyID]
+				}
 			}
 		}
+		if len(targets) > 0 {
+			for _, s := range targets {
+				s.Calls = append(s.Calls, callOf(r, how))
+			}
+			continue
+		}
+		role := sessionRole(r.Identity)
+		if !expect.MatchRole(role) {
+			continue
+		}
+		key := firstNonEmpty(r.Identity.AccessKeyID, r.Identity.ARN, r.Identity.PrincipalID)
+		s := orphans[key]
 		if s == nil {
-			role := sessionRole(r.Identity)
-			if !expect.MatchRole(role) {
-				continue
+			roleARN := r.Identity.IssuerARN
+			if roleARN == "" {
+				roleARN = assumedToRoleARN(r.Identity.ARN)
 			}
-			key := firstNonEmpty(r.Identity.AccessKeyID, r.Identity.ARN, r.Identity.PrincipalID)
-			s = orphans[key]
-			if s == nil {
-				roleARN := r.Identity.IssuerARN
-				if roleARN == "" {
-					roleARN = assumedToRoleARN(r.Identity.ARN)
-				}
-				s = &Session{
-					ID: "orphan-" + key, RoleARN: roleARN, RoleName: role, Orphan: true,
-					Start: r.EventTime, AccessKeyID: r.Identity.AccessKeyID, AssumedARN: r.Identity.ARN,
-					Calls: []Call{},
-				}
-				orphans[key] = s
-				sessions = append(sessions, s)
+			s = &Session{
+				ID: "orphan-" + key, RoleARN: roleARN, RoleName: role, Orphan: true,
+				Start: r.EventTime, AccessKeyID: r.Identity.AccessKeyID, AssumedARN: r.Identity.ARN,
+				Calls: []Call{},
 			}
-			how = "orphan"
+			orphans[key] = s
+			sessions = append(sessions, s)
 		}
-		s.Calls = append(s.Calls, callOf(r, how))
+		s.Calls = append(s.Calls, callOf(r, "orphan"))
 	}
 	sort.SliceStable(sessions, func(i, j int) bool {
 		if !sessions[i].Start.Equal(sessions[j].Start) {
@@ -266,6 +288,7 @@ func callOf(r *Record, how string) Call {
 		EventID:             r.EventID,
 		AttachedBy:          how,
 		Origin:              originOf(r),
+		Conflicting:         r.Conflicting,
 		RoleName:            r.RoleName,
 		UserName:            r.UserName,
 		PolicyARN:           r.PolicyARN,

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -46,11 +47,48 @@ func BytesInput(name string, b []byte) Input {
 
 // WalkStats counts what a folder walk found and left out.
 type WalkStats struct {
-	LogFiles    int   `json:"log_files"`
-	DigestFiles int   `json:"digest_files"`
-	OtherFiles  int   `json:"other_files"`
-	PrunedDirs  int   `json:"pruned_dirs"`
-	Bytes       int64 `json:"bytes"`
+	// Root is the folder walked.
+	Root           string `json:"root,omitempty"`
+	LogFiles       int    `json:"log_files"`
+	DigestFiles    int    `json:"digest_files"`
+	SignatureFiles int    `json:"signature_files,omitempty"` // <digest>.sig files beside digests
+	OtherFiles     int    `json:"other_files"`
+	PrunedDirs     int    `json:"pruned_dirs"`
+	Bytes          int64  `json:"bytes"`
+
+	// digests are the digest files found; sigs the signature files, by
+	// the digest they sign.
+	digests []string
+	sigs    map[string]string
+}
+
+// DigestRegions returns the regions whose digest files the walk found,
+// sorted, and the period their folders span: what to ask ListPublicKeys
+// for (in each region) before verifying them.
+func (w WalkStats) DigestRegions() (regions []string, from, to time.Time) {
+	seen := map[string]bool{}
+	for _, p := range w.digests {
+		parts := strings.Split(filepath.ToSlash(p), "/")
+		for i, part := range parts {
+			if part != "CloudTrail-Digest" || i+4 >= len(parts) {
+				continue
+			}
+			if !seen[parts[i+1]] {
+				seen[parts[i+1]] = true
+				regions = append(regions, parts[i+1])
+			}
+			if d, err := time.Parse("2006/01/02", strings.Join(parts[i+2:i+5], "/")); err == nil {
+				if from.IsZero() || d.Before(from) {
+					from = d
+				}
+				if end := d.Add(24 * time.Hour); end.After(to) {
+					to = end
+				}
+			}
+		}
+	}
+	sort.Strings(regions)
+	return regions, from, to
 }
 
 // dateSlack widens a dated folder's range backwards: a file can hold records
@@ -65,7 +103,7 @@ const dateSlack = 24 * time.Hour
 // since or until is open.
 func WalkDir(root string, since, until time.Time) ([]Input, WalkStats, error) {
 	var ins []Input
-	var st WalkStats
+	st := WalkStats{Root: root}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("walk %s: %w", p, err)
@@ -81,7 +119,16 @@ func WalkDir(root string, since, until time.Time) ([]Input, WalkStats, error) {
 		}
 		name := d.Name()
 		switch {
+		case isDigest(parts, name) && strings.HasSuffix(name, ".sig"):
+			if st.sigs == nil {
+				st.sigs = map[string]string{}
+			}
+			st.sigs[strings.TrimSuffix(p, ".sig")] = p
+			st.SignatureFiles++
 		case isDigest(parts, name):
+			if isLogName(name) {
+				st.digests = append(st.digests, p)
+			}
 			st.DigestFiles++
 		case isLogName(name) && !underOtherTrailFolder(parts):
 			fi, err := d.Info()

@@ -32,6 +32,7 @@ func (s Shape) String() string {
 }
 
 var (
+	errTrailing  = errors.New("unexpected data after the Records array (not a delivered CloudTrail file)")
 	errTruncated = errors.New("record is truncated")
 	errNotObject = errors.New("record is not a JSON object")
 	errNotJSON   = errors.New("input is not JSON (want {\"Records\":[…]}, an array or one record per line)")
@@ -42,8 +43,12 @@ var (
 // says how many bytes it used, so the caller can refill the rest.
 type splitter struct {
 	shape  Shape
-	done   bool // past the closing ']' (or a fatal error)
+	done   bool // at a fatal error
 	resync bool // ShapeObjects: skipping to the next line that starts a record
+	// closing: past the ']' of {"Records":[…]}, expecting its '}'.
+	closing bool
+	// ended: a document ended; run goes on with what follows.
+	ended bool
 }
 
 // emitFunc receives a record and its offset in the stream.
@@ -65,9 +70,40 @@ func skipSpace(b []byte, i int) int {
 // consumed. With atEOF false it stops before a record that may continue in
 // the next read.
 func (s *splitter) run(b []byte, base int64, atEOF bool, emit emitFunc, bad badFunc) int {
+	n := 0
+	for {
+		n += s.step(b[n:], base+int64(n), atEOF, emit, bad)
+		if !s.ended {
+			return n
+		}
+		s.ended = false
+	}
+}
+
+// step is run up to the end of one document ({"Records":[…]} or an
+// array), setting ended there.
+func (s *splitter) step(b []byte, base int64, atEOF bool, emit emitFunc, bad badFunc) int {
 	i := 0
-	if s.shape == ShapeUnknown {
+	if s.closing {
 		i = skipSpace(b, 0)
+		if i == len(b) {
+			if atEOF {
+				bad(base+int64(i), errors.New("the {\"Records\":[…]} object is not closed"))
+				s.done = true
+				return len(b)
+			}
+			return i
+		}
+		if b[i] != '}' {
+			bad(base+int64(i), errTrailing)
+			s.done = true
+			return len(b)
+		}
+		s.closing = false
+		i++
+	}
+	if s.shape == ShapeUnknown {
+		i = skipSpace(b, i)
 		bom := []byte("\xef\xbb\xbf")
 		if len(b)-i < len(bom) && bytes.HasPrefix(bom, b[i:]) && !atEOF {
 			return i // maybe a BOM: need more bytes
@@ -205,8 +241,12 @@ func (s *splitter) runArray(b []byte, i int, base int64, atEOF bool, emit emitFu
 		}
 		switch c := b[i]; c {
 		case ']':
-			s.done = true
-			return len(b)
+			// The document ends; another may follow (files concatenated,
+			// gzip members): its shape is detected again, and nothing
+			// after the records is dropped unread.
+			s.closing = s.shape == ShapeRecords
+			s.shape, s.ended = ShapeUnknown, true
+			return i + 1
 		case ',':
 			i++
 		case '{':

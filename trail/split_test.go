@@ -73,7 +73,7 @@ func TestSplitShapes(t *testing.T) {
 		{name: "ndjson", input: a + "\n" + b + "\r\n\n" + c + "\n", shape: ShapeLines, ids: 3},
 		{name: "ndjson-no-final-newline", input: a + "\n" + b, shape: ShapeLines, ids: 2},
 		{name: "pretty-objects", input: strings.ReplaceAll(a, `,"eventSource"`, ",\n  \"eventSource\"") + "\n" + b + "\n", shape: ShapeObjects, ids: 2},
-		{name: "empty", input: "", shape: ShapeUnknown},
+		{name: "empty", input: "", shape: ShapeUnknown, problems: 1},
 		{name: "empty-array", input: "[]", shape: ShapeArray},
 		{name: "ndjson-garbage-line", input: a + "\nnot json\n" + b + "\n", shape: ShapeLines, ids: 2, problems: 1},
 		{name: "ndjson-truncated-line", input: a + "\n" + b[:40] + "\n" + c + "\n", shape: ShapeLines, ids: 2, problems: 1},
@@ -84,6 +84,12 @@ func TestSplitShapes(t *testing.T) {
 		{name: "array-truncated", input: "[" + a + "," + b[:60], shape: ShapeArray, ids: 1, problems: 1},
 		{name: "delivered-unclosed", input: `{"Records":[` + a, shape: ShapeRecords, ids: 1, problems: 1},
 		{name: "not-json", input: "hello", shape: ShapeUnknown, problems: 1},
+		// Nothing after the first document is dropped unread.
+		{name: "two-delivered-documents", input: `{"Records":[` + a + `]}` + "\n" + `{"Records":[` + b + `,` + c + `]}`, shape: ShapeRecords, ids: 3},
+		{name: "delivered-then-array", input: `{"Records":[` + a + `]}[` + b + `]`, shape: ShapeRecords, ids: 2},
+		{name: "array-then-ndjson", input: "[" + a + "]\n" + b + "\n", shape: ShapeArray, ids: 2},
+		{name: "delivered-trailing-garbage", input: `{"Records":[` + a + `]} trailing`, shape: ShapeRecords, ids: 1, problems: 1},
+		{name: "delivered-key-after-records", input: `{"Records":[` + a + `],"more":[` + b + `]}`, shape: ShapeRecords, ids: 1, problems: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

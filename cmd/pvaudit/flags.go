@@ -1,16 +1,21 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/spf13/pflag"
 
 	"github.com/pvaudit/pvaudit/audit"
 	"github.com/pvaudit/pvaudit/config"
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
+	"github.com/pvaudit/pvaudit/internal/fsutil"
+	"github.com/pvaudit/pvaudit/trail"
 )
 
 // contractFlags choose the contract, its parameters, the config file and
@@ -88,6 +93,10 @@ type trailFlags struct {
 	until      string
 	workers    int
 	fullDecode bool
+	digests    bool
+	digestKeys []string
+	keysLive   bool
+	digestSigs map[string]string
 }
 
 func (s *trailFlags) register(f *pflag.FlagSet, prefix string) {
@@ -101,6 +110,10 @@ func (s *trailFlags) register(f *pflag.FlagSet, prefix string) {
 	f.StringVar(&s.until, prefix+"until", "", "keep events at or before this time (RFC 3339 or YYYY-MM-DD)")
 	f.IntVar(&s.workers, prefix+"workers", 0, "files decoded in parallel (default: one per CPU)")
 	f.BoolVar(&s.fullDecode, prefix+"full-decode", false, "decode every record, not only those naming the role (slower; validates archives)")
+	f.BoolVar(&s.digests, prefix+"verify-digests", false, "verify the log files of --"+prefix+"dir against CloudTrail's digest files (hash chain and RSA signatures)")
+	f.StringArrayVar(&s.digestKeys, prefix+"digest-public-key", nil, "`FILE` with CloudTrail's public key(s) for digests: PEM, DER, base64, or aws cloudtrail list-public-keys output (repeatable)")
+	f.BoolVar(&s.keysLive, prefix+"digest-keys-live", false, "fetch the digest public keys with cloudtrail:ListPublicKeys (AWS flags apply)")
+	f.StringToStringVar(&s.digestSigs, prefix+"digest-signature", nil, "S3KEY=HEX: the signature of a digest file whose x-amz-meta-signature is not beside it (repeatable)")
 }
 
 // given reports whether any CloudTrail input was named.
@@ -131,10 +144,50 @@ func (s *trailFlags) sources(a *app, stdin interface{ Read([]byte) (int, error) 
 			return src, usageErr("--%sfile: %w", s.prefix, err)
 		}
 	}
+	if s.digests && s.dir == "" {
+		return src, usageErr("--%sverify-digests needs --%sdir (digest files live beside the logs)", s.prefix, s.prefix)
+	}
+	src.VerifyDigests, src.DigestSignatures = s.digests, s.digestSigs
+	for _, f := range s.digestKeys {
+		b, err := fsutil.ReadFile(f, fsutil.Policy)
+		if err != nil {
+			return src, usageErr("--%sdigest-public-key: %w", s.prefix, err)
+		}
+		keys, err := trail.ParsePublicKeys(f, b)
+		if err != nil {
+			return src, usageErr("--%sdigest-public-key: %w", s.prefix, err)
+		}
+		src.DigestKeys = append(src.DigestKeys, keys...)
+	}
 	if bar := newProgressBar(a.stderr); bar != nil {
 		src.Progress = bar.update
 	}
 	return src, nil
+}
+
+// liveDigestKeys adds the digest public keys of the replay window, read
+// with cloudtrail:ListPublicKeys in each region, when --digest-keys-live.
+func (s *trailFlags) liveDigestKeys(ctx context.Context, ao *awsOpts, src *audit.TrailSources) error {
+	if !s.keysLive {
+		return nil
+	}
+	cfg, err := ao.config(ctx)
+	if err != nil {
+		return err
+	}
+	regions := s.regions
+	if len(regions) == 0 {
+		regions = []string{cfg.Region}
+	}
+	for _, r := range regions {
+		api := cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) { o.Region = r })
+		keys, err := trail.FetchPublicKeys(ctx, api, src.Since, src.Until)
+		if err != nil {
+			return fmt.Errorf("digest public keys (%s): %w", r, err)
+		}
+		src.DigestKeys = append(src.DigestKeys, keys...)
+	}
+	return nil
 }
 
 func parseWhen(flag, s string, end bool) (time.Time, error) {

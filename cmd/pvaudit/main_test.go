@@ -22,8 +22,14 @@ func fixedNow() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC
 // runTest runs pvaudit in-process and returns exit code, stdout and stderr.
 func runTest(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return runTestAt(t, fixedNow, args...)
+}
+
+// runTestAt is runTest with another clock.
+func runTestAt(t *testing.T, now func() time.Time, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	a := &app{stdout: &out, stderr: &errb, now: fixedNow, version: "test"}
+	a := &app{stdout: &out, stderr: &errb, now: now, version: "test"}
 	code := runApp(context.Background(), a, args)
 	return code, out.String(), errb.String()
 }
@@ -115,6 +121,8 @@ func TestExitCodes(t *testing.T) {
 		{"roles of gaps", []string{"roles", "--from", gaps}, 2, "Incomplete", ""},
 		{"snapshot with gaps", []string{"snapshot", "--from", gaps}, 2, "", "snapshot is incomplete"},
 		{"help has an example", []string{"scan", "--help"}, 0, "Examples:", ""},
+		{"digests need a folder", []string{"trail", "sessions", "--file", repoPath("testdata", "trail", "messy.ndjson"), "--verify-digests"}, 2, "", "--verify-digests needs --dir"},
+		{"a digest key that is not one", []string{"trail", "sessions", "--dir", repoPath("testdata", "trail"), "--verify-digests", "--digest-public-key", sample}, 2, "", "--digest-public-key"},
 		{"help names the --from argument", []string{"scan", "--help"}, 0, "--from FILE", ""},
 		{"suppressed gaps stay incomplete", []string{"scan", "--from", unknownDuration, "--suppress", acceptGaps}, 2, "4 of them accepted gaps", ""},
 		{"suppressed gaps are listed", []string{"scan", "--from", unknownDuration, "--suppress", acceptGaps}, 2, "ERROR PV-XAR-004 on role/Pennsieve-Compute-prod-a3f1b20c: provider ticket PN-1", ""},

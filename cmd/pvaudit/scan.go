@@ -42,7 +42,7 @@ when a suppression accepts them).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// flags → inputs
-			o.src.awsWithFile = o.trail.lookup // --from FILE --trail-lookup --profile P reads the trail live
+			o.src.awsWithFile = o.trail.lookup || o.trail.keysLive // --from FILE --trail-lookup --profile P reads the trail live
 			if err := firstErr(o.src.validate(), o.failOn.validate(), o.out.validate()); err != nil {
 				return err
 			}
@@ -90,7 +90,7 @@ func (o *scanOpts) trailSources(cmd *cobra.Command, a *app) (audit.TrailSources,
 			return src, err
 		}
 	}
-	return src, nil
+	return src, o.trail.liveDigestKeys(cmd.Context(), &o.src.aws, &src)
 }
 
 // firstErr returns the first non-nil error.

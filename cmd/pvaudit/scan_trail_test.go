@@ -141,15 +141,15 @@ func TestScanWithTrail(t *testing.T) {
 		{name: "undecodable-records-stay-a-gap-when-trail-checks-are-not-selected", args: []string{"scan", "--from", sample, "--trail-file", truncated, "--provisioner-account", "941377122013", "--checks", "PV-BND-001", "-o", "json"},
 			code: 2, kind: "other",
 			check: func(t *testing.T, s *trailScanJSON) {
-				if s.Complete || !s.hasGap("cloudtrail:decode") {
-					t.Errorf("complete=%v gaps=%v, want incomplete with a cloudtrail:decode gap", s.Complete, s.CoverageGaps)
+				if s.Complete || !s.hasGap("cloudtrail:undecodable-records") {
+					t.Errorf("complete=%v gaps=%v, want incomplete with a cloudtrail:undecodable-records gap", s.Complete, s.CoverageGaps)
 				}
 			}},
 		{name: "unreadable-trail-file-is-a-gap", args: []string{"scan", "--from", sample, "--trail-file", badHeader, "--provisioner-account", "941377122013", "-o", "json"},
 			code: 2, kind: "other",
 			check: func(t *testing.T, s *trailScanJSON) {
-				if s.Complete || !s.hasGap("cloudtrail:read") {
-					t.Errorf("complete=%v gaps=%v, want incomplete with a cloudtrail:read gap", s.Complete, s.CoverageGaps)
+				if s.Complete || !s.hasGap("cloudtrail:unreadable-files") {
+					t.Errorf("complete=%v gaps=%v, want incomplete with a cloudtrail:unreadable-files gap", s.Complete, s.CoverageGaps)
 				}
 			}},
 	}

@@ -83,6 +83,9 @@ func (o *trailOpts) inputs(cmd *cobra.Command, a *app) (*audit.Run, audit.Replay
 			return nil, in, err
 		}
 	}
+	if err := o.src.liveDigestKeys(cmd.Context(), &o.aws, &in.Sources); err != nil {
+		return nil, in, err
+	}
 	in.Overrides = o.exp.overrides()
 	return a.run("trail "+cmd.Name(), cfg, o.failOn.sev), in, nil
 }
