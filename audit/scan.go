@@ -77,6 +77,7 @@ func Scan(ctx context.Context, r *Run, in ScanInput) (*reports.ScanReport, error
 	rep.Findings = fs
 	rep.Summary = finding.Summarize(fs)
 	rep.Outcome = reports.NewOutcome(fs, len(rep.CoverageGaps), r.FailOn)
+	rep.RulesEvaluated = evaluated(reg, sel, in.Trail.Given())
 	for _, rc := range env.Roles {
 		rep.Roles = append(rep.Roles, reports.RoleSummary{Name: rc.Role.Name, ARN: rc.Role.ARN, Kind: string(rc.Kind), NodeID: rc.NodeID, Reasons: rc.Reasons})
 	}
@@ -149,4 +150,25 @@ func (r *Run) scanTrail(ctx context.Context, src *TrailSources, snap *inventory.
 	rep.Trail = sum
 	r.log().Info("CloudTrail replayed for child-role identification", "sessions", len(rp.res.Sessions), "provider_created", len(out.created))
 	return out, nil
+}
+
+// evaluated lists the selected rules a scan really ran: the catalogue and
+// the local-engine probe checks, and the CloudTrail checks only with
+// CloudTrail input. PV-PRB-004 (engines disagree) needs two engines, which
+// scan never has.
+func evaluated(reg *rules.Registry, sel map[string]bool, trail bool) []string {
+	var out []string
+	for _, x := range reg.All() {
+		if !sel[x.ID] {
+			continue
+		}
+		switch {
+		case x.Source == rules.SourceTrail && !trail:
+		case x.ID == probes.CheckDisagree:
+		case x.Source == rules.SourceDrift:
+		default:
+			out = append(out, x.ID)
+		}
+	}
+	return out
 }
