@@ -17,9 +17,9 @@ type ControlsReport struct {
 	// Outcome is present when a scan ran (the controls' statuses come from
 	// it); absent for the catalogue only.
 	*Outcome
-	Framework FrameworkInfo          `json:"framework"`
+	Framework FrameworkInfo           `json:"framework"`
 	Summary   map[controls.Status]int `json:"summary"`
-	Controls  []controls.Row         `json:"controls"`
+	Controls  []controls.Row          `json:"controls"`
 }
 
 // FrameworkInfo names a framework.

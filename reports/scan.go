@@ -22,7 +22,7 @@ type ScanReport struct {
 	// given their input: TRAIL-… only with CloudTrail).
 	RulesEvaluated []string `json:"rules_evaluated"`
 	// SinceLastRun compares with the previous run in --output-dir.
-	SinceLastRun *Delta           `json:"since_last_run,omitempty"`
+	SinceLastRun *Delta            `json:"since_last_run,omitempty"`
 	Findings     []finding.Finding `json:"findings"`
 }
 

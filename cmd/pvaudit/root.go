@@ -68,6 +68,8 @@ type app struct {
 	isTerminal func(io.Writer) (bool, int)
 	// buildInfo returns the binary's build information (tests inject it).
 	buildInfo func() (*debug.BuildInfo, bool)
+	// args is the command line (an evidence manifest records it).
+	args []string
 	// revision, revisionTime and goVersion come from the build info.
 	revision, revisionTime, goVersion string
 }
@@ -82,6 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func runApp(ctx context.Context, a *app, args []string) int {
 	stdout, stderr := a.stdout, a.stderr
 	a.resolveVersion()
+	a.args = args
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -137,6 +140,9 @@ runtime error or incomplete scan.`,
 		newProbeCmd(a),
 		newTrailCmd(a),
 		newSimulateCmd(a),
+		newEvidenceCmd(a),
+		newControlsCmd(a),
+		newScheduleCmd(a),
 	)
 	return root
 }
