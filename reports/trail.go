@@ -129,14 +129,12 @@ func writeFindingLines(w io.Writer, fs []finding.Finding, o Options) error {
 		_, err := fmt.Fprintln(w, "\nNo findings.")
 		return err
 	}
-	fmt.Fprintln(w)
-	t := newTable(w, o.width(), "SEVERITY", "STATUS", "CHECK", "MESSAGE")
-	for _, f := range fs {
-		if err := t.Append([]string{f.Severity.String(), statusCell(f), f.CheckID, f.Message}); err != nil {
-			return err
-		}
-	}
-	return t.Render()
+	var b strings.Builder
+	p := painter(o.Color)
+	writeByResource(&b, p, fs, nil, o, o.width())
+	writeSuppressed(&b, p, fs, o.width())
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 func writeStatsLine(w io.Writer, st trail.Stats) error {

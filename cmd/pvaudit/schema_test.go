@@ -15,6 +15,7 @@ import (
 var schemaFor = map[string]string{
 	"scan": "scan.schema.json", "probe": "probe.schema.json", "trail-sessions": "trail.schema.json",
 	"trail-session": "trail.schema.json", "simulate": "simulate.schema.json", "roles": "roles.schema.json", "checks": "checks.schema.json",
+	"controls": "controls.schema.json", "evidence-manifest": "evidence-manifest.schema.json",
 }
 
 func compileSchemas(t *testing.T) map[string]*jsonschema.Schema {
@@ -75,6 +76,9 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 		{"simulate", "simulate", []string{"simulate", "--from", sample, "--role", "Pennsieve-Compute-prod-a3f1b20c", "--action", "iam:CreateUser", "--action", "route53:ChangeResourceRecordSets"}},
 		{"roles", "roles", []string{"roles", "--from", sample}},
 		{"checks", "checks", []string{"checks", "list"}},
+		{"controls catalogue", "controls", []string{"controls", "list", "--framework", "nist-800-53"}},
+		{"controls of the sample", "controls", []string{"controls", "list", "--framework", "hipaa", "--from", sample}},
+		{"scan filtered", "scan", []string{"scan", "--from", sample, "--severity", "critical", "--status", "FAIL"}},
 	}
 	for _, tc := range runs {
 		t.Run(tc.name, func(t *testing.T) {
