@@ -23,7 +23,7 @@ func writeScanTable(w io.Writer, rep Report, o Options) error {
 	var b strings.Builder
 	writeHeaderBlock(&b, p, r.Header, width)
 	all := allFindings(r)
-	writeCounts(&b, p, all)
+	writeCounts(&b, p, all, width)
 	writeRootCauses(&b, p, RootCauses(r.Findings), width)
 	kinds := map[string]string{}
 	for _, x := range r.Roles {
@@ -96,7 +96,7 @@ var statusColumns = []finding.Status{finding.Fail, finding.Warn, finding.Error, 
 
 // writeCounts prints findings by severity and status; suppressed findings
 // are counted in their own column, not under their status.
-func writeCounts(b *strings.Builder, p painter, fs []finding.Finding) {
+func writeCounts(b *strings.Builder, p painter, fs []finding.Finding, width int) {
 	type row [6]int
 	var rows [finding.Critical + 1]row
 	var total row
@@ -116,6 +116,9 @@ func writeCounts(b *strings.Builder, p painter, fs []finding.Finding) {
 	}
 	b.WriteString("\n" + p.bold("Findings by severity and status") + "\n")
 	heads := []string{"FAIL", "WARN", "ERROR", "NOT_EVALUATED", "PASS", "SUPPRESSED"}
+	if width < 70 {
+		heads = []string{"FAIL", "WARN", "ERROR", "N/E", "PASS", "SUPP"}
+	}
 	b.WriteString("  " + pad("", 9))
 	for _, h := range heads {
 		b.WriteString("  " + h)
