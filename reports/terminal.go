@@ -163,7 +163,8 @@ func writeRootCauses(b *strings.Builder, p painter, rcs []RootCause, width int) 
 	for _, rc := range rcs {
 		n += rc.Count
 	}
-	fmt.Fprintf(b, "\n%s %d root cause(s) behind %d failing finding(s), most severe first\n", p.bold("Fix first:"), len(rcs), n)
+	b.WriteByte('\n')
+	heading(b, p, fmt.Sprintf("Fix first: %d root cause(s) behind %d failing finding(s), most severe first", len(rcs), n), width)
 	for i, rc := range rcs {
 		head := fmt.Sprintf("%2d. %s  %s ×%d  ", i+1, p.severity(rc.Severity, pad(rc.Severity.String(), 8)), p.bold(rc.CheckID), rc.Count)
 		hanging(b, head, 6, rc.Title, width)
@@ -201,7 +202,8 @@ func writeByResource(b *strings.Builder, p painter, fs []finding.Finding, kinds 
 	if pass > 0 {
 		title += fmt.Sprintf(" (%d PASS not listed: --show-pass lists them)", pass)
 	}
-	b.WriteString("\n" + p.bold(title) + "\n")
+	b.WriteByte('\n')
+	heading(b, p, title, width)
 	if len(groups) == 0 {
 		b.WriteString("  none\n")
 		return
@@ -313,7 +315,8 @@ func writeSuppressed(b *strings.Builder, p painter, fs []finding.Finding, width 
 		return
 	}
 	sortRows(sup)
-	b.WriteString("\n" + p.bold(fmt.Sprintf("Suppressed (%d): reported, not counted against the run", len(sup))) + "\n")
+	b.WriteByte('\n')
+	heading(b, p, fmt.Sprintf("Suppressed (%d): reported, not counted against the run", len(sup)), width)
 	for _, f := range sup {
 		hanging(b, "  ", 4, fmt.Sprintf("%s %s %s on %s: %s", f.Status, f.Severity, f.CheckID, ShortResource(f.Resource), suppressionText(f.Suppressed)), width)
 	}
@@ -336,7 +339,10 @@ func writeGapsTo(b *strings.Builder, p painter, gaps []inventory.Gap, width int)
 	if len(gaps) == 0 {
 		return
 	}
-	b.WriteString("\n" + p.paint(ansiBold+ansiMag, "Coverage gaps (could not read; the run is incomplete):") + "\n")
+	b.WriteByte('\n')
+	for _, l := range wrap("Coverage gaps (could not read; the run is incomplete):", width) {
+		b.WriteString(p.paint(ansiBold+ansiMag, l) + "\n")
+	}
 	for _, g := range gaps {
 		hanging(b, "  - ", 4, gapText(g), width)
 	}
@@ -427,4 +433,11 @@ func stripANSI(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// heading writes a bold heading wrapped to width.
+func heading(b *strings.Builder, p painter, text string, width int) {
+	for _, l := range wrap(text, width) {
+		b.WriteString(p.bold(l) + "\n")
+	}
 }
