@@ -208,7 +208,7 @@ func TestFormatsFailClosed(t *testing.T) {
 					} `json:"driver"`
 				} `json:"tool"`
 				Invocations []struct {
-					ExecutionSuccessful bool `json:"executionSuccessful"`
+					ExecutionSuccessful bool  `json:"executionSuccessful"`
 					Notifications       []any `json:"toolExecutionNotifications"`
 				} `json:"invocations"`
 				Results []struct {
