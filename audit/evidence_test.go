@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -250,5 +252,116 @@ func writeTo(t *testing.T, p, s string) {
 	t.Helper()
 	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOSCALAssessmentResults checks the OSCAL document against the rules
+// of the OSCAL 1.0.4 assessment-results JSON schema that apply to what
+// pvaudit writes: required fields, UUID and token patterns, date-times with
+// a time zone, and a control satisfied only when the matrix says PASS.
+func TestOSCALAssessmentResults(t *testing.T) {
+	t.Parallel()
+	ex := exportSample(t, false)
+	var raw []byte
+	for _, f := range ex.Files {
+		if f.Path == "assessment-results.json" {
+			raw = f.Data
+		}
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	uuidRE := regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[45][0-9A-Fa-f]{3}-[89ABab][0-9A-Fa-f]{3}-[0-9A-Fa-f]{12}$`)
+	tokenRE := regexp.MustCompile(`^(\p{L}|_)(\p{L}|\p{N}|[.\-_])*$`)
+	timeRE := regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`)
+	obj := func(v any, path string, required ...string) map[string]any {
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("%s is not an object", path)
+		}
+		for _, r := range required {
+			if _, ok := m[r]; !ok {
+				t.Errorf("%s lacks required %q", path, r)
+			}
+		}
+		return m
+	}
+	arr := func(v any, path string) []any {
+		a, ok := v.([]any)
+		if !ok || len(a) == 0 {
+			t.Fatalf("%s is not a non-empty array (minItems 1)", path)
+		}
+		return a
+	}
+	ar := obj(doc["assessment-results"], "assessment-results", "uuid", "metadata", "import-ap", "results")
+	if len(doc) != 1 {
+		t.Errorf("top level has %d keys", len(doc))
+	}
+	md := obj(ar["metadata"], "metadata", "title", "last-modified", "version", "oscal-version")
+	if !timeRE.MatchString(md["last-modified"].(string)) {
+		t.Error("metadata.last-modified is not a date-time with a time zone")
+	}
+	obj(ar["import-ap"], "import-ap", "href")
+	uuids := map[string]bool{}
+	checkUUID := func(v any, path string) {
+		s, _ := v.(string)
+		if !uuidRE.MatchString(s) {
+			t.Errorf("%s: %q is not an OSCAL UUID", path, s)
+		}
+		if uuids[s] {
+			t.Errorf("%s: UUID %s used twice", path, s)
+		}
+		uuids[s] = true
+	}
+	checkUUID(ar["uuid"], "uuid")
+	for _, r := range arr(ar["results"], "results") {
+		res := obj(r, "result", "uuid", "title", "description", "start", "reviewed-controls")
+		checkUUID(res["uuid"], "result.uuid")
+		rc := obj(res["reviewed-controls"], "reviewed-controls", "control-selections")
+		for _, sel := range arr(rc["control-selections"], "control-selections") {
+			for _, c := range arr(obj(sel, "selection")["include-controls"], "include-controls") {
+				if id := obj(c, "include-control", "control-id")["control-id"].(string); !tokenRE.MatchString(id) {
+					t.Errorf("control-id %q is not an OSCAL token", id)
+				}
+			}
+		}
+		obsIDs := map[string]bool{}
+		for _, o := range arr(res["observations"], "observations") {
+			om := obj(o, "observation", "uuid", "description", "methods", "collected")
+			checkUUID(om["uuid"], "observation.uuid")
+			obsIDs[om["uuid"].(string)] = true
+		}
+		satisfied := 0
+		for _, f := range arr(res["findings"], "findings") {
+			fm := obj(f, "finding", "uuid", "title", "description", "target")
+			checkUUID(fm["uuid"], "finding.uuid")
+			tg := obj(fm["target"], "target", "type", "target-id", "status")
+			if ty := tg["type"]; ty != "objective-id" && ty != "statement-id" {
+				t.Errorf("target type %v", ty)
+			}
+			if !tokenRE.MatchString(tg["target-id"].(string)) {
+				t.Errorf("target-id %q is not a token", tg["target-id"])
+			}
+			st := obj(tg["status"], "status", "state")["state"]
+			if st == "satisfied" {
+				satisfied++
+			} else if st != "not-satisfied" {
+				t.Errorf("state %v", st)
+			}
+			if rel, ok := fm["related-observations"].([]any); ok {
+				for _, x := range rel {
+					if !obsIDs[obj(x, "related-observation", "observation-uuid")["observation-uuid"].(string)] {
+						t.Error("a finding points at an observation that is not there")
+					}
+				}
+			}
+		}
+		if want := ex.Controls.Summary["PASS"]; satisfied != want {
+			t.Errorf("%d controls satisfied, the matrix has %d PASS", satisfied, want)
+		}
+	}
+	for _, r := range arr(obj(ar["back-matter"], "back-matter", "resources")["resources"], "resources") {
+		checkUUID(obj(r, "resource", "uuid")["uuid"], "resource.uuid")
 	}
 }

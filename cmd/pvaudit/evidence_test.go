@@ -286,3 +286,29 @@ func TestControlsAndSchedule(t *testing.T) {
 		golden(t, "schedule."+f+".txt", out)
 	}
 }
+
+func TestEvidenceOutputDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 6, 0, 0, 0, time.UTC) }
+	for i, acct := range []string{"sample.json", "compliant.json"} {
+		code, out, errs := runWith(t, nil, false, 0, day(i+1), "evidence", "export", "--framework", "hipaa", "--from", repoPath("testdata", "accounts", acct), "--output-dir", dir, "--keep", "1")
+		if code == exitError {
+			t.Fatalf("export %s: %s", acct, errs)
+		}
+		if i == 1 && !strings.Contains(out, "Since the last bundle") {
+			t.Errorf("second export does not compare with the first:\n%s", out)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "evidence-hipaa-20261102T060000Z.zip evidence-hipaa-latest.zip" {
+		t.Errorf("folder holds %v", names)
+	}
+	if code, _, _ := runTest(t, "evidence", "verify", filepath.Join(dir, "evidence-hipaa-latest.zip")); code != exitClean {
+		t.Errorf("the latest bundle does not verify: exit %d", code)
+	}
+}
