@@ -151,7 +151,9 @@ func (o *sourceOpts) load(ctx context.Context, a *app) (audit.Source, error) {
 	}
 	a.log.Info("reading account live (read-only)", "region", cfg.Region)
 	col := &live.Collector{IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Now: a.now, Log: a.log}
+	stop := a.spinner("reading the account (read-only)…")
 	snap, err := col.Collect(ctx)
+	stop()
 	if err != nil {
 		return audit.Source{}, fmt.Errorf("collect account: %w", err)
 	}
