@@ -356,6 +356,10 @@ type BundleSource struct {
 	// provider created.
 	ProviderCreated map[string]string
 	Manifest        *evidence.Manifest
+	// Gaps say what re-analysing the bundle cannot see: the CloudTrail its
+	// export replayed is not in it, so its TRAIL findings cannot be re-derived
+	// (they are in sessions.json) and the re-analysis is incomplete.
+	Gaps []inventory.Gap
 }
 
 // OpenBundle opens an evidence bundle (folder, .zip or .tar.gz) for
@@ -370,6 +374,11 @@ func OpenBundle(path string) (*BundleSource, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	bs.Source.Input = path
+	if m := bs.Manifest; m != nil && len(m.TimeWindow.TrailSources) > 0 {
+		bs.Gaps = append(bs.Gaps, inventory.Gap{Operation: "cloudtrail:replay", Code: "NotInBundle",
+			Message: fmt.Sprintf("the bundle was exported with CloudTrail (%s), which it does not hold: its session findings (sessions.json) are not re-derived; give --trail-* to replay it",
+				strings.Join(m.TimeWindow.TrailSources, ", "))})
+	}
 	return bs, nil
 }
 

@@ -213,6 +213,9 @@ func TestBundleReanalysis(t *testing.T) {
 	if d := CompareFindings(ex.Scan.Findings, rep.Findings); len(d) > 0 {
 		t.Errorf("re-analysis of the bundle differs:\n%s", strings.Join(d, "\n"))
 	}
+	if len(bs.Gaps) != 1 {
+		t.Errorf("a bundle exported with CloudTrail re-analyses without it with %d gaps, want 1 (never complete)", len(bs.Gaps))
+	}
 	if len(bs.ProviderCreated) == 0 {
 		t.Error("the bundle lost the provider-created roles the CloudTrail replay found")
 	}

@@ -29,6 +29,9 @@ type ScanInput struct {
 	// evidence) without replaying CloudTrail here: an evidence bundle
 	// records them, so re-analysing it classifies the same child roles.
 	ProviderCreated map[string]string
+	// Gaps are coverage gaps the caller knows of (a bundle exported with
+	// CloudTrail re-analysed without it): the scan is incomplete.
+	Gaps []inventory.Gap
 }
 
 // Scan runs the check catalogue, the probes (local engine) and, with
@@ -54,6 +57,7 @@ func (r *Run) scan(ctx context.Context, in ScanInput) (*reports.ScanReport, *rep
 	snap := in.Source.Snapshot
 	rep := &reports.ScanReport{Header: r.header(reports.KindScan, in.Source.account())}
 	rep.CoverageGaps = append(rep.CoverageGaps, snap.Gaps...)
+	rep.CoverageGaps = append(rep.CoverageGaps, in.Gaps...)
 
 	var trailFindings []finding.Finding
 	var rp *replayed

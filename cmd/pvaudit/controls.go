@@ -64,7 +64,7 @@ Exit codes: 0 for the catalogue; with a scan, as scan.`,
 					return err
 				}
 				if bundle != nil {
-					in.ProviderCreated = bundle.ProviderCreated
+					in.ProviderCreated, in.Gaps = bundle.ProviderCreated, bundle.Gaps
 				}
 			}
 			rep, err := audit.Controls(cmd.Context(), a.run("controls list", cfg, o.failOn.sev), o.framework, in)

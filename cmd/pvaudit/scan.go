@@ -60,6 +60,9 @@ when a suppression accepts them).`,
 			}
 			if bundle != nil {
 				in.ProviderCreated = bundle.ProviderCreated
+				if !o.trail.given() {
+					in.Gaps = bundle.Gaps
+				}
 			}
 			if o.trail.given() {
 				if in.Trail, err = o.trailSources(cmd, a); err != nil {
