@@ -26,6 +26,9 @@ import (
 type Run struct {
 	// Tool and Version go into every report header.
 	Tool, Version string
+	// Revision is the VCS revision pvaudit was built from (evidence
+	// manifests record it).
+	Revision string
 	// Command names the command for the report ("scan", "trail sessions").
 	Command string
 	// Now is the clock (injected, so reports are reproducible).
@@ -66,6 +69,18 @@ func (r *Run) header(kind reports.Kind, acct *reports.Account) reports.Header {
 	}
 	if h.Tool == "" {
 		h.Tool = "pvaudit"
+	}
+	switch kind {
+	case reports.KindScan, reports.KindProbe, reports.KindTrailSessions, reports.KindTrailSession:
+		// SARIF and HTML read the rules' metadata; a registry that does not
+		// build is reported by the pipelines that need it.
+		var c *contract.Contract
+		if r.Config != nil {
+			c = r.Config.Contract
+		}
+		if reg, err := Registry(c); err == nil {
+			h.Rules = reg
+		}
 	}
 	return h
 }

@@ -25,34 +25,60 @@ type ScanInput struct {
 	// created under a provider session is a child role whatever its name,
 	// and the session findings join the report.
 	Trail TrailSources
+	// ProviderCreated are roles known to be provider-created (role name →
+	// evidence) without replaying CloudTrail here: an evidence bundle
+	// records them, so re-analysing it classifies the same child roles.
+	ProviderCreated map[string]string
+	// Gaps are coverage gaps the caller knows of (a bundle exported with
+	// CloudTrail re-analysed without it): the scan is incomplete.
+	Gaps []inventory.Gap
 }
 
 // Scan runs the check catalogue, the probes (local engine) and, with
 // trail sources, CloudTrail replay over one account, and returns the report
 // with its verdict.
 func Scan(ctx context.Context, r *Run, in ScanInput) (*reports.ScanReport, error) {
+	rep, _, err := r.scan(ctx, in)
+	return rep, err
+}
+
+// scan is Scan that also returns the CloudTrail replay (nil without
+// trail sources), for the evidence bundle's sessions.
+func (r *Run) scan(ctx context.Context, in ScanInput) (*reports.ScanReport, *replayed, error) {
 	c := r.contract()
 	reg, err := Registry(c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sel, err := reg.Select(in.Checks, in.SkipChecks)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	snap := in.Source.Snapshot
 	rep := &reports.ScanReport{Header: r.header(reports.KindScan, in.Source.account())}
 	rep.CoverageGaps = append(rep.CoverageGaps, snap.Gaps...)
+	rep.CoverageGaps = append(rep.CoverageGaps, in.Gaps...)
 
-	var opts []checks.EnvOption
 	var trailFindings []finding.Finding
+	var rp *replayed
+	created := map[string]string{}
+	for k, v := range in.ProviderCreated {
+		created[k] = v
+	}
 	if in.Trail.Given() {
 		tr, err := r.scanTrail(ctx, &in.Trail, snap, rep)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		opts = append(opts, checks.WithProviderCreated(tr.created))
+		for k, v := range tr.created {
+			created[k] = v
+		}
 		trailFindings = tr.findings
+		rp = tr.replay
+	}
+	var opts []checks.EnvOption
+	if len(created) > 0 {
+		opts = append(opts, checks.WithProviderCreated(created))
 	}
 	env := checks.NewEnv(snap, c, r.now(), opts...)
 	var cs []*checks.Check
@@ -64,7 +90,7 @@ func Scan(ctx context.Context, r *Run, in ScanInput) (*reports.ScanReport, error
 	fs := checks.Run(env, cs)
 	pfs, err := scanProbes(ctx, env, reg, sel)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fs = append(fs, pfs...)
 	for _, f := range trailFindings {
@@ -77,10 +103,11 @@ func Scan(ctx context.Context, r *Run, in ScanInput) (*reports.ScanReport, error
 	rep.Findings = fs
 	rep.Summary = finding.Summarize(fs)
 	rep.Outcome = reports.NewOutcome(fs, len(rep.CoverageGaps), r.FailOn)
+	rep.RulesEvaluated = evaluated(reg, sel, in.Trail.Given())
 	for _, rc := range env.Roles {
 		rep.Roles = append(rep.Roles, reports.RoleSummary{Name: rc.Role.Name, ARN: rc.Role.ARN, Kind: string(rc.Kind), NodeID: rc.NodeID, Reasons: rc.Reasons})
 	}
-	return rep, nil
+	return rep, rp, nil
 }
 
 // scanProbes decides the selected probe checks with the local engine.
@@ -123,6 +150,7 @@ func scanProbes(ctx context.Context, env *checks.Env, reg *rules.Registry, sel m
 type scanTrailResult struct {
 	created  map[string]string // role name → evidence
 	findings []finding.Finding
+	replay   *replayed
 }
 
 // scanTrail replays the trail sources with the contract's expectations and
@@ -140,7 +168,7 @@ func (r *Run) scanTrail(ctx context.Context, src *TrailSources, snap *inventory.
 	st := rp.res.Stats
 	sum := &reports.TrailSummary{Sources: src.Describe(), FilesRead: st.Files, FilesUnread: st.FilesUnread, Undecodable: st.Undecodable,
 		LookupRequests: st.LookupRequests, Sessions: len(rp.res.Sessions), ProviderCreated: []reports.ProviderCreatedRole{}}
-	out := &scanTrailResult{created: map[string]string{}, findings: rp.res.Findings}
+	out := &scanTrailResult{created: map[string]string{}, findings: rp.res.Findings, replay: rp}
 	for _, cr := range trail.ProviderCreations(rp.res.Sessions) {
 		out.created[cr.RoleName] = fmt.Sprintf("CreateRole under session %s at %s", cr.SessionID, cr.Time.UTC().Format(time.RFC3339))
 		sum.ProviderCreated = append(sum.ProviderCreated, reports.ProviderCreatedRole{Role: cr.RoleName,
@@ -149,4 +177,25 @@ func (r *Run) scanTrail(ctx context.Context, src *TrailSources, snap *inventory.
 	rep.Trail = sum
 	r.log().Info("CloudTrail replayed for child-role identification", "sessions", len(rp.res.Sessions), "provider_created", len(out.created))
 	return out, nil
+}
+
+// evaluated lists the selected rules a scan really ran: the catalogue and
+// the local-engine probe checks, and the CloudTrail checks only with
+// CloudTrail input. PV-PRB-004 (engines disagree) needs two engines, which
+// scan never has.
+func evaluated(reg *rules.Registry, sel map[string]bool, trail bool) []string {
+	var out []string
+	for _, x := range reg.All() {
+		if !sel[x.ID] {
+			continue
+		}
+		switch {
+		case x.Source == rules.SourceTrail && !trail:
+		case x.ID == probes.CheckDisagree:
+		case x.Source == rules.SourceDrift:
+		default:
+			out = append(out, x.ID)
+		}
+	}
+	return out
 }

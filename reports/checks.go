@@ -35,9 +35,9 @@ func (r *ChecksReport) normalizeJSON() {
 	}
 }
 
-func writeChecksTable(w io.Writer, rep Report) error {
+func writeChecksTable(w io.Writer, rep Report, o Options) error {
 	r := rep.(*ChecksReport)
-	t := NewTable(w, "ID", "SOURCE", "SEVERITY", "TITLE", "CONTROLS")
+	t := newTable(w, o.width(), "ID", "SOURCE", "SEVERITY", "TITLE", "CONTROLS")
 	for _, c := range r.Checks {
 		ctl := make([]string, 0, len(c.Controls))
 		for _, x := range c.Controls {

@@ -29,6 +29,7 @@ func (r *ScanReport) normalizeJSON() {
 	r.Findings = nonNil(r.Findings)
 	r.CoverageGaps = nonNil(r.CoverageGaps)
 	r.Roles = nonNil(r.Roles)
+	r.RulesEvaluated = nonNil(r.RulesEvaluated)
 	if r.Verdict.Accepted == nil {
 		r.Verdict.Accepted = []finding.AcceptedGap{}
 	}

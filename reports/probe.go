@@ -40,13 +40,18 @@ func (r *ProbeReport) normalizeJSON() {
 // Action | Resource | Expected | Local | AWS | Verdict — with the document's
 // sentence on the first row of each scenario, then what decided every
 // broken promise, what could not be evaluated, and a summary line.
-func writeProbeTable(w io.Writer, rep Report) error {
+func writeProbeTable(w io.Writer, rep Report, o Options) error {
 	r := rep.(*ProbeReport)
 	fmt.Fprintf(w, "pvaudit probe: account %s (%s), contract %s%s, engine %s\n\n", orUnknown(r.Account.ID), r.Account.Source, r.Contract, configNote(r.Header), r.Engine)
-	t := NewTable(w, "SCENARIO", "PRINCIPAL", "ACTION", "RESOURCE", "EXPECTED", "LOCAL", "AWS", "VERDICT")
+	t := newTable(w, o.width(), "SCENARIO", "PRINCIPAL", "ACTION", "RESOURCE", "EXPECTED", "LOCAL", "AWS", "VERDICT")
 	last := ""
+	hidden := 0
 	for i := range r.Results {
 		res := &r.Results[i]
+		if res.Verdict == probes.Pass && !res.Disagree && !o.ShowPass {
+			hidden++
+			continue
+		}
 		scen := ""
 		if k := string(res.Origin) + res.ScenarioID; k != last {
 			scen = res.ScenarioID + "\n“" + res.Text + "”"
@@ -63,6 +68,9 @@ func writeProbeTable(w io.Writer, rep Report) error {
 	}
 	if err := t.Render(); err != nil {
 		return err
+	}
+	if hidden > 0 {
+		fmt.Fprintf(w, "%d PASS row(s) not listed: --show-pass lists them.\n", hidden)
 	}
 	var broken, unevaluated, manual []string
 	for i := range r.Results {

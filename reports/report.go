@@ -14,6 +14,7 @@ import (
 
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
+	"github.com/pvaudit/pvaudit/rules"
 )
 
 // Schema is the version of every report's JSON form; Kind says which
@@ -33,11 +34,12 @@ const (
 	KindRoles         Kind = "roles"
 	KindChecks        Kind = "checks"
 	KindPlan          Kind = "plan"
+	KindControls      Kind = "controls"
 )
 
 // Kinds lists every report kind.
 func Kinds() []Kind {
-	return []Kind{KindScan, KindProbe, KindTrailSessions, KindTrailSession, KindSimulate, KindRoles, KindChecks, KindPlan}
+	return []Kind{KindScan, KindProbe, KindTrailSessions, KindTrailSession, KindSimulate, KindRoles, KindChecks, KindPlan, KindControls}
 }
 
 // Header is what every report starts with.
@@ -55,6 +57,16 @@ type Header struct {
 	ConfigFile string `json:"config_file,omitempty"`
 	// Account is what was examined (absent for reports of no account).
 	Account *Account `json:"account,omitempty"`
+	// Filter says which findings the report lists when --severity or
+	// --status left some out; the verdict and the counts are always those
+	// of every finding.
+	Filter string `json:"filter,omitempty"`
+	// Rules is the rule registry the run used: SARIF, HTML and the control
+	// matrix read rule metadata from it. Not part of the JSON form.
+	Rules *rules.Registry `json:"-"`
+
+	// all are every finding of the run when Filter left some out.
+	all []finding.Finding
 }
 
 // Head returns the header; every report embeds one.
@@ -100,20 +112,66 @@ type Judged interface {
 	Result() (finding.Verdict, finding.Summary)
 }
 
+// Options are what a writer may adapt to; they never change what a report
+// says, only how it is laid out. The zero value is the machine-stable
+// layout: DefaultWidth columns, no colour, PASS rows left out of tables.
+type Options struct {
+	// Width is the number of columns to fit (0: DefaultWidth).
+	Width int
+	// Color allows ANSI colours (only on a terminal that wants them).
+	Color bool
+	// ShowPass lists PASS findings in the layouts for people (table,
+	// markdown) and as "pass" results in SARIF; they are always in json,
+	// yaml, csv, junit, html, ocsf and asff.
+	ShowPass bool
+}
+
+// DefaultWidth is the width of a report when nothing says otherwise.
+const DefaultWidth = 100
+
+func (o Options) width() int {
+	if o.Width <= 0 {
+		return DefaultWidth
+	}
+	return max(o.Width, 40)
+}
+
 // WriteFunc renders a report in one format.
-type WriteFunc func(w io.Writer, r Report) error
+type WriteFunc func(w io.Writer, r Report, o Options) error
+
+// plain adapts a writer that has no use for the options.
+func plain(f func(w io.Writer, r Report) error) WriteFunc {
+	return func(w io.Writer, r Report, _ Options) error { return f(w, r) }
+}
+
+// findingFormats are the writers that work for every report with findings
+// (scan, probe, trail sessions, one session, drift): add a kind's table
+// writer and these.
+func findingFormats(table WriteFunc) map[string]WriteFunc {
+	return map[string]WriteFunc{
+		"table": table, "json": plain(writeJSON), "yaml": plain(writeYAML), "csv": plain(writeFindingsCSV),
+		"junit": plain(writeJUnit), "sarif": writeSARIF, "markdown": writeMarkdown, "html": plain(writeHTML),
+		"ocsf": plain(writeOCSF), "asff": plain(writeASFF),
+	}
+}
+
+// listFormats are the writers of reports that are lists, not findings.
+func listFormats(table WriteFunc, csv func(io.Writer, Report) error) map[string]WriteFunc {
+	return map[string]WriteFunc{"table": table, "json": plain(writeJSON), "yaml": plain(writeYAML), "csv": plain(csv), "markdown": writeMarkdown}
+}
 
 // writers is the registry: for each kind, its formats.
 func writers() map[Kind]map[string]WriteFunc {
 	return map[Kind]map[string]WriteFunc{
-		KindScan:          {"table": writeScanTable, "json": writeJSON},
-		KindProbe:         {"table": writeProbeTable, "json": writeJSON},
-		KindTrailSessions: {"table": writeSessionsTable, "json": writeJSON},
-		KindTrailSession:  {"table": writeTimeline, "json": writeJSON},
-		KindSimulate:      {"table": writeSimulateTable, "json": writeJSON},
-		KindRoles:         {"table": writeRolesTable, "json": writeJSON},
-		KindChecks:        {"table": writeChecksTable, "json": writeJSON},
-		KindPlan:          {"table": writePlanTable, "json": writeJSON},
+		KindScan:          findingFormats(writeScanTable),
+		KindProbe:         findingFormats(writeProbeTable),
+		KindTrailSessions: findingFormats(writeSessionsTable),
+		KindTrailSession:  findingFormats(writeTimeline),
+		KindSimulate:      listFormats(writeSimulateTable, writeSimulateCSV),
+		KindRoles:         listFormats(writeRolesTable, writeRolesCSV),
+		KindChecks:        listFormats(writeChecksTable, writeChecksCSV),
+		KindControls:      listFormats(writeControlsTable, writeControlsCSV),
+		KindPlan:          {"table": plain(writePlanTable), "json": plain(writeJSON), "yaml": plain(writeYAML)},
 	}
 }
 
@@ -159,11 +217,16 @@ func Lookup(k Kind, format string) (WriteFunc, error) {
 	return w, nil
 }
 
-// Write renders r in format.
+// Write renders r in format with the default options.
 func Write(w io.Writer, r Report, format string) error {
+	return WriteOptions(w, r, format, Options{})
+}
+
+// WriteOptions renders r in format with o.
+func WriteOptions(w io.Writer, r Report, format string, o Options) error {
 	wf, err := Lookup(r.Head().Kind, format)
 	if err != nil {
 		return err
 	}
-	return wf(w, r)
+	return wf(w, r, o)
 }

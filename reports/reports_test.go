@@ -64,29 +64,37 @@ func TestScanTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	// Failing rows first, then errors, then passes; suppressed last.
-	order := []string{"role/B", "role/C", "role/A", "role/D"}
+	// Failing rows first, then errors; PASS rows are not listed without
+	// ShowPass; suppressed findings have their own section.
+	order := []string{"role/B  1 FAIL", "role/C  1 ERROR", "Suppressed (1)", "FAIL critical D on role/D: accepted"}
 	last := -1
 	for _, s := range order {
 		i := strings.Index(out, s)
 		if i < 0 || i < last {
-			t.Fatalf("row %s missing or out of order (want %v):\n%s", s, order, out)
+			t.Fatalf("%q missing or out of order (want %v):\n%s", s, order, out)
 		}
 		last = i
 	}
 	for _, want := range []string{
-		"FAIL (suppressed: accepted)",
 		"iam:GetAccountAuthorizationDetails [page 2]: Throttling: gave up",
 		"provider-created: etl (no longer in the account) by session ASIAX at 2026-11-20T09:00:00Z",
-		"B  fix B", "C  fix C",
+		"1 PASS not listed",
+		"fix    fix B",
 		"Summary: INCOMPLETE",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "A  fix A") {
-		t.Error("a PASS row's remediation is listed under How to fix")
+	if strings.Contains(out, "role/A") {
+		t.Error("a PASS row is listed without ShowPass")
+	}
+	b.Reset()
+	if err := WriteOptions(&b, r, "table", Options{ShowPass: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "role/A  1 PASS") {
+		t.Errorf("ShowPass does not list the PASS row:\n%s", b.String())
 	}
 }
 

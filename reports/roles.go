@@ -53,9 +53,9 @@ func (r *RolesReport) normalizeJSON() {
 	}
 }
 
-func writeRolesTable(w io.Writer, rep Report) error {
+func writeRolesTable(w io.Writer, rep Report, o Options) error {
 	r := rep.(*RolesReport)
-	t := NewTable(w, "ROLE", "KIND", "BOUNDARY", "TRUSTED PRINCIPALS", "LAST USED", "MAX SESSION")
+	t := newTable(w, o.width(), "ROLE", "KIND", "BOUNDARY", "TRUSTED PRINCIPALS", "LAST USED", "MAX SESSION")
 	for _, x := range r.Roles {
 		boundary := "-"
 		if x.Boundary != "" {

@@ -3,8 +3,6 @@ package reports
 import (
 	"fmt"
 	"io"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/pvaudit/pvaudit/internal/finding"
@@ -19,8 +17,13 @@ type ScanReport struct {
 	CoverageGaps []inventory.Gap `json:"coverage_gaps"`
 	Roles        []RoleSummary   `json:"roles"`
 	// Trail is present when the scan replayed CloudTrail (--trail-*).
-	Trail    *TrailSummary     `json:"trail,omitempty"`
-	Findings []finding.Finding `json:"findings"`
+	Trail *TrailSummary `json:"trail,omitempty"`
+	// RulesEvaluated are the IDs of the rules that ran (selected, and
+	// given their input: TRAIL-… only with CloudTrail).
+	RulesEvaluated []string `json:"rules_evaluated"`
+	// SinceLastRun compares with the previous run in --output-dir.
+	SinceLastRun *Delta            `json:"since_last_run,omitempty"`
+	Findings     []finding.Finding `json:"findings"`
 }
 
 // Result returns the verdict and the counts.
@@ -57,45 +60,6 @@ type RoleSummary struct {
 	Kind    string   `json:"kind"`
 	NodeID  string   `json:"node_id,omitempty"`
 	Reasons []string `json:"reasons,omitempty"`
-}
-
-// writeScanTable renders findings as a table, then coverage gaps, the
-// trail summary, the fixes and the summary line. PASS rows are listed too:
-// an auditor wants to see what was checked.
-func writeScanTable(w io.Writer, rep Report) error {
-	r := rep.(*ScanReport)
-	fmt.Fprintf(w, "pvaudit %s: account %s (%s), contract %s%s\n\n", r.Command, orUnknown(r.Account.ID), r.Account.Source, r.Contract, configNote(r.Header))
-	t := NewTable(w, "STATUS", "SEVERITY", "CHECK", "RESOURCE", "MESSAGE")
-	for _, f := range failingFirst(r.Findings) {
-		if err := t.Append([]string{statusCell(f), f.Severity.String(), f.CheckID, ShortResource(f.Resource), f.Message}); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-	writeGaps(w, r.CoverageGaps)
-	writeAccepted(w, r.Verdict)
-	if tr := r.Trail; tr != nil {
-		fmt.Fprintf(w, "\nCloudTrail (%s): %d file(s) read, %d unreadable, %d undecodable record(s), %d session(s) on the cross-account role.\n",
-			strings.Join(tr.Sources, ", "), tr.FilesRead, tr.FilesUnread, tr.Undecodable, tr.Sessions)
-		for _, c := range tr.ProviderCreated {
-			state := "child role"
-			if !c.InAccount {
-				state = "no longer in the account"
-			}
-			fmt.Fprintf(w, "  provider-created: %s (%s) by session %s at %s\n", c.Role, state, c.Session, c.Time.Format(time.RFC3339))
-		}
-	}
-	fixes := remediations(r.Findings)
-	if len(fixes) > 0 {
-		fmt.Fprintf(w, "\nHow to fix:\n")
-		for _, f := range fixes {
-			fmt.Fprintf(w, "  %s  %s\n", f[0], f[1])
-		}
-	}
-	_, err := fmt.Fprintf(w, "\n%s\n", SummaryLine(r))
-	return err
 }
 
 // configNote names the config file that was applied, if any.
@@ -154,47 +118,32 @@ func writeAccepted(w io.Writer, v finding.Verdict) {
 	}
 }
 
-// failingFirst orders rows so that what needs action comes first; the
-// report's own order is kept within each group.
-func failingFirst(fs []finding.Finding) []finding.Finding {
-	rank := func(f finding.Finding) int {
-		switch {
-		case f.Suppressed != nil:
-			return 5
-		case f.Status == finding.Fail:
-			return 0
-		case f.Status == finding.Error:
-			return 1
-		case f.Status == finding.NotEvaluated:
-			return 2
-		case f.Status == finding.Warn:
-			return 3
-		default:
-			return 4
-		}
-	}
-	out := append([]finding.Finding(nil), fs...)
-	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
-	return out
-}
-
-// remediations lists each failing check's fix once.
-func remediations(fs []finding.Finding) [][2]string {
-	seen := map[string]bool{}
-	var out [][2]string
-	for _, f := range fs {
-		if f.Remediation == "" || seen[f.CheckID] || f.Status == finding.Pass {
-			continue
-		}
-		seen[f.CheckID] = true
-		out = append(out, [2]string{f.CheckID, f.Remediation})
-	}
-	return out
-}
-
 // SummaryLine is the one-line verdict printed under every judged report,
 // from the report's verdict.
 func SummaryLine(r Judged) string {
 	v, s := r.Result()
 	return v.Line(s)
+}
+
+// SummaryOf is the one line -q prints: the verdict line of a judged
+// report ("" for reports without a verdict).
+func SummaryOf(r Report) string {
+	switch x := r.(type) {
+	case *ProbeReport:
+		return probeSummaryLine(x)
+	case *RolesReport:
+		v, _ := x.Result()
+		if v.Outcome == finding.Incomplete {
+			return fmt.Sprintf("Summary: INCOMPLETE — %d role(s), %d coverage gap(s)", len(x.Roles), len(x.CoverageGaps))
+		}
+		return fmt.Sprintf("Summary: complete — %d role(s)", len(x.Roles))
+	case *ControlsReport:
+		if x.Outcome == nil {
+			return ""
+		}
+		return SummaryLine(x)
+	case Judged:
+		return SummaryLine(x)
+	}
+	return ""
 }

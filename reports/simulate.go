@@ -55,7 +55,7 @@ func NewDecision(r policy.Result) Decision {
 
 func (r *SimulateReport) normalizeJSON() { r.Results = nonNil(r.Results) }
 
-func writeSimulateTable(w io.Writer, rep Report) error {
+func writeSimulateTable(w io.Writer, rep Report, o Options) error {
 	r := rep.(*SimulateReport)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACTION\tRESOURCE\tDECISION\tDECIDED BY")

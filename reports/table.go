@@ -8,12 +8,17 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 )
 
-// NewTable returns a table in pvaudit's house style.
+// NewTable returns a table in pvaudit's house style, DefaultWidth wide.
 func NewTable(w io.Writer, headers ...string) *tablewriter.Table {
+	return newTable(w, DefaultWidth, headers...)
+}
+
+// newTable returns a table fitted to width columns.
+func newTable(w io.Writer, width int, headers ...string) *tablewriter.Table {
 	t := tablewriter.NewTable(w,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNormal),
-		tablewriter.WithMaxWidth(200),
+		tablewriter.WithMaxWidth(width),
 	)
 	t.Header(toAny(headers)...)
 	return t

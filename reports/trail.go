@@ -91,9 +91,9 @@ func fmtDuration(s *trail.Session) string {
 	return "-"
 }
 
-func writeSessionsTable(w io.Writer, rep Report) error {
+func writeSessionsTable(w io.Writer, rep Report, o Options) error {
 	r := rep.(*TrailReport)
-	t := NewTable(w, "SESSION", "ROLE", "ASSUMER", "SOURCE IP", "START", "DURATION", "CALLS", "DENIED", "FINDINGS")
+	t := newTable(w, o.width(), "SESSION", "ROLE", "ASSUMER", "SOURCE IP", "START", "DURATION", "CALLS", "DENIED", "FINDINGS")
 	for _, s := range r.Sessions {
 		if err := t.Append([]string{s.ID, s.RoleName, assumerOf(s.Session), s.SourceIP, s.Start.Format(time.RFC3339), fmtDuration(s.Session),
 			fmt.Sprint(s.CallCount), fmt.Sprint(s.DeniedCount), fmt.Sprint(s.FindingCount)}); err != nil {
@@ -108,7 +108,7 @@ func writeSessionsTable(w io.Writer, rep Report) error {
 			return err
 		}
 	}
-	if err := writeFindingLines(w, r.Findings); err != nil {
+	if err := writeFindingLines(w, r.Findings, o); err != nil {
 		return err
 	}
 	return writeTrailFooter(w, r)
@@ -124,19 +124,17 @@ func writeTrailFooter(w io.Writer, r *TrailReport) error {
 	return err
 }
 
-func writeFindingLines(w io.Writer, fs []finding.Finding) error {
+func writeFindingLines(w io.Writer, fs []finding.Finding, o Options) error {
 	if len(fs) == 0 {
 		_, err := fmt.Fprintln(w, "\nNo findings.")
 		return err
 	}
-	fmt.Fprintln(w)
-	t := NewTable(w, "SEVERITY", "STATUS", "CHECK", "MESSAGE")
-	for _, f := range fs {
-		if err := t.Append([]string{f.Severity.String(), statusCell(f), f.CheckID, f.Message}); err != nil {
-			return err
-		}
-	}
-	return t.Render()
+	var b strings.Builder
+	p := painter(o.Color)
+	writeByResource(&b, p, fs, nil, o, o.width())
+	writeSuppressed(&b, p, fs, o.width())
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 func writeStatsLine(w io.Writer, st trail.Stats) error {
@@ -161,7 +159,7 @@ func writeStatsLine(w io.Writer, st trail.Stats) error {
 
 // writeTimeline prints one session's timeline (a trail-session report
 // holds exactly one session).
-func writeTimeline(w io.Writer, rep Report) error {
+func writeTimeline(w io.Writer, rep Report, o Options) error {
 	r := rep.(*TrailReport)
 	if len(r.Sessions) != 1 {
 		return fmt.Errorf("a session timeline needs exactly one session, got %d", len(r.Sessions))
@@ -191,7 +189,7 @@ func writeTimeline(w io.Writer, rep Report) error {
 		fmt.Fprintf(w, "  recorded at:  %s\n", s.Origin)
 	}
 	fmt.Fprintln(w)
-	t := NewTable(w, "TIME", "ACTION", "REGION", "RESULT", "TARGET", "ATTACHED BY")
+	t := newTable(w, o.width(), "TIME", "ACTION", "REGION", "RESULT", "TARGET", "ATTACHED BY")
 	for _, c := range s.Calls {
 		result := "ok"
 		if c.ErrorCode != "" {
@@ -210,7 +208,7 @@ func writeTimeline(w io.Writer, rep Report) error {
 	if err := t.Render(); err != nil {
 		return err
 	}
-	if err := writeFindingLines(w, r.Findings); err != nil {
+	if err := writeFindingLines(w, r.Findings, o); err != nil {
 		return err
 	}
 	return writeTrailFooter(w, r)

@@ -152,13 +152,25 @@ func validate(r Rule) error {
 		return bad("no control mapping")
 	}
 	for _, c := range r.Controls {
-		re, ok := controlRE[c.Framework]
-		if !ok {
-			return bad("control %s: unknown framework %q", c, c.Framework)
+		if err := ValidControl(c); err != nil {
+			return bad("%v", err)
 		}
-		if !re.MatchString(c.ID) {
-			return bad("control %s: malformed %s control ID", c, c.Framework)
-		}
+	}
+	return nil
+}
+
+// Frameworks are the control frameworks rules map to.
+func Frameworks() []string { return []string{"HIPAA", "NIST-800-171r2", "NIST-800-53r5"} }
+
+// ValidControl checks that a control's framework is known and its ID is
+// well-formed for it.
+func ValidControl(c finding.Control) error {
+	re, ok := controlRE[c.Framework]
+	if !ok {
+		return fmt.Errorf("control %s: unknown framework %q", c, c.Framework)
+	}
+	if !re.MatchString(c.ID) {
+		return fmt.Errorf("control %s: malformed %s control ID", c, c.Framework)
 	}
 	return nil
 }

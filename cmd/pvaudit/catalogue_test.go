@@ -278,9 +278,9 @@ func TestContractCommands(t *testing.T) {
 		{"init from par", []string{"contract", "init", "--from", "par"}, 0, "package_bucket: pixell-agent-packages", ""},
 		{"init from unknown", []string{"contract", "init", "--from", "nope"}, 2, "", "no built-in contract"},
 		{"show a file", []string{"contract", "show", mine}, 0, "name: ours", ""},
-		{"scan with an initialised contract", []string{"scan", "--from", repoPath("testdata", "accounts", "compliant.json"), "--contract", mine}, 0, "contract ours", ""},
+		{"scan with an initialised contract", []string{"scan", "--from", repoPath("testdata", "accounts", "compliant.json"), "--contract", mine}, 0, "contract  ours", ""},
 		{"checks list", []string{"checks", "list"}, 0, "PV-ESC-001", ""},
-		{"checks list bad format", []string{"checks", "list", "-o", "xml"}, 2, "", "want one of json, table"},
+		{"checks list bad format", []string{"checks", "list", "-o", "xml"}, 2, "", "want one of csv, json, markdown, table, yaml"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -61,6 +61,17 @@ func (o *contractFlags) resolve() (*config.Resolved, error) {
 	return res, nil
 }
 
+// resolveFor is resolve for a source that may be an evidence bundle: with
+// neither --contract nor --config given, the bundle's own contract (as
+// resolved for the export) and suppressions apply, so the bundle
+// re-analyses as it was analysed.
+func (o *contractFlags) resolveFor(b *audit.BundleSource) (*config.Resolved, error) {
+	if b == nil || (o.fs != nil && (o.fs.Changed("contract") || o.fs.Changed("config") || o.fs.Changed("suppress"))) {
+		return o.resolve()
+	}
+	return b.Config, nil
+}
+
 // failOnFlag is --fail-on.
 type failOnFlag struct {
 	name string

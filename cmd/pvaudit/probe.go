@@ -91,7 +91,12 @@ runtime error, or a probe that could not be evaluated.`,
 					return err
 				}
 			}
+			stop := func() {}
+			if in.Remote != nil {
+				stop = a.spinner("probing with iam:SimulatePrincipalPolicy…")
+			}
 			rep, err := audit.Probe(ctx, a.run("probe", cfg, o.failOn.sev), in)
+			stop()
 			if err != nil {
 				return usageErr("%w", err)
 			}

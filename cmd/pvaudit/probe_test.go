@@ -42,7 +42,7 @@ func TestProbeExitCodes(t *testing.T) {
 		{"bad output", []string{"probe", "--from", sample, "-o", "xml"}, 2, "", "unknown output format"},
 		{"bad var", []string{"probe", "--from", sample, "--var", "novalue"}, 2, "", "--var"},
 		{"scan can run only probes", []string{"scan", "--from", sample, "--checks", "PV-PRB-002"}, 1, "PV-PRB-002", ""},
-		{"scan can skip probes", []string{"scan", "--from", guarded, "--checks", "PV-PRB-001,PV-PRB-003", "--skip-checks", "PV-PRB-003"}, 0, "PV-PRB-001", ""},
+		{"scan can skip probes", []string{"scan", "--from", guarded, "--checks", "PV-PRB-001,PV-PRB-003", "--skip-checks", "PV-PRB-003", "--show-pass"}, 0, "PV-PRB-001", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,7 +112,7 @@ func TestProbeSamplePrintsEveryRow(t *testing.T) {
 		})
 	}
 	// The table shows the same rows with their sentences.
-	_, table, _ := runTest(t, "probe", "--from", repoPath("testdata", "accounts", "sample.json"))
+	_, table, _ := runTest(t, "probe", "--from", repoPath("testdata", "accounts", "sample.json"), "--show-pass")
 	for _, s := range c.Scenarios {
 		if !strings.Contains(table, s.ID) {
 			t.Errorf("table lacks row %s", s.ID)

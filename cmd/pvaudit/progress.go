@@ -46,3 +46,29 @@ func (p *progressBar) update(done, total int64) {
 	n := min(width, int(frac*width))
 	fmt.Fprintf(p.w, "\rreplaying [%s%s] %3.0f%% %d/%d MB", strings.Repeat("#", n), strings.Repeat(" ", width-n), frac*100, done>>20, total>>20)
 }
+
+// spinner shows "what… Ns" on stderr while a live call runs, when stderr
+// is a terminal; the returned function stops it and clears the line.
+func (a *app) spinner(what string) func() {
+	if bar := newProgressBar(a.stderr); bar == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(a.stderr, "\r\033[K")
+				return
+			case <-t.C:
+				fmt.Fprintf(a.stderr, "\r%s %ds", what, int(time.Since(start).Seconds()))
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -59,17 +61,30 @@ type app struct {
 	log      *slog.Logger
 	now      func() time.Time
 	version  string
+	// env reads the environment (NO_COLOR, COLUMNS, TERM); nil reads
+	// nothing. isTerminal says whether a writer is a terminal and its
+	// width; nil asks the operating system.
+	env        func(string) string
+	isTerminal func(io.Writer) (bool, int)
+	// buildInfo returns the binary's build information (tests inject it).
+	buildInfo func() (*debug.BuildInfo, bool)
+	// args is the command line (an evidence manifest records it).
+	args []string
+	// revision, revisionTime and goVersion come from the build info.
+	revision, revisionTime, goVersion string
 }
 
 // run is main without the process: it parses args, runs the command and
 // returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return runApp(ctx, &app{stdout: stdout, stderr: stderr, now: time.Now, version: version}, args)
+	return runApp(ctx, &app{stdout: stdout, stderr: stderr, now: time.Now, version: version, env: os.Getenv, buildInfo: debug.ReadBuildInfo}, args)
 }
 
 // runApp runs a command for a prepared app (tests inject the clock).
 func runApp(ctx context.Context, a *app, args []string) int {
 	stdout, stderr := a.stdout, a.stderr
+	a.resolveVersion()
+	a.args = args
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -103,12 +118,14 @@ runtime error or incomplete scan.`,
 		Example: `  pvaudit scan --from testdata/accounts/sample.json
   pvaudit roles --profile audit
   pvaudit snapshot -o account.json`,
+		Version:       a.versionLine(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return a.setupLogging()
 		},
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitErr{code: exitError, err: err}
@@ -125,13 +142,16 @@ runtime error or incomplete scan.`,
 		newSimulateCmd(a),
 		newProvisionCmd(a),
 		newAccountCmd(a),
+		newEvidenceCmd(a),
+		newControlsCmd(a),
+		newScheduleCmd(a),
 	)
 	return root
 }
 
 // run is what a pipeline needs from the app.
 func (a *app) run(command string, cfg *config.Resolved, failOn finding.Severity) *audit.Run {
-	return &audit.Run{Tool: "pvaudit", Version: a.version, Command: command, Now: a.now, Log: a.log, Config: cfg, FailOn: failOn}
+	return &audit.Run{Tool: "pvaudit", Version: a.version, Revision: a.revision, Command: command, Now: a.now, Log: a.log, Config: cfg, FailOn: failOn}
 }
 
 func (a *app) setupLogging() error {
@@ -155,12 +175,70 @@ func (a *app) setupLogging() error {
 func newVersionCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:     "version",
-		Short:   "Print pvaudit's version",
-		Example: "  pvaudit version",
+		Short:   "Print pvaudit's version and the revision it was built from",
+		Example: "  pvaudit version\n  pvaudit --version",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(a.stdout, "pvaudit %s\n", a.version)
+			_, err := fmt.Fprintln(a.stdout, a.versionLine())
 			return err
 		},
 	}
+}
+
+// resolveVersion fills the version and revision from the build info when
+// the binary was not stamped with -ldflags "-X main.version=…": the module
+// version (v1.2.3 for go install …@v1.2.3, "(devel)" in a work tree) and
+// the VCS revision, time and modified flag go build records.
+func (a *app) resolveVersion() {
+	if a.buildInfo == nil {
+		return
+	}
+	bi, ok := a.buildInfo()
+	if !ok || bi == nil {
+		return
+	}
+	if a.version == "" || a.version == "dev" {
+		if v := bi.Main.Version; v != "" {
+			a.version = v
+		}
+	}
+	var rev, when string
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev != "" {
+		a.revision = rev
+		if modified {
+			a.revision += "+modified"
+		}
+		a.revisionTime = when
+	}
+	a.goVersion = bi.GoVersion
+}
+
+// versionLine is what version and --version print.
+func (a *app) versionLine() string {
+	s := "pvaudit " + a.version
+	var extra []string
+	if a.revision != "" {
+		extra = append(extra, "revision "+a.revision)
+	}
+	if a.revisionTime != "" {
+		extra = append(extra, "committed "+a.revisionTime)
+	}
+	if a.goVersion != "" {
+		extra = append(extra, a.goVersion)
+	}
+	if len(extra) > 0 {
+		s += " (" + strings.Join(extra, ", ") + ")"
+	}
+	return s
 }

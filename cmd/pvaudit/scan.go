@@ -12,6 +12,7 @@ type scanOpts struct {
 	trail      trailFlags
 	ct         contractFlags
 	out        outputFlags
+	runs       runDirFlags
 	failOn     failOnFlag
 	checks     []string
 	skipChecks []string
@@ -38,19 +39,31 @@ when a suppression accepts them).`,
 		Example: `  pvaudit scan --from testdata/accounts/sample.json
   pvaudit scan --profile audit -o table -o json=report.json
   pvaudit scan --from account.json --fail-on critical
+  pvaudit scan --from evidence.zip                      # re-analyse an evidence bundle
+  pvaudit scan --profile audit --output-dir /var/lib/pvaudit --keep 30 -q
   pvaudit scan --from account.json --trail-dir ./AWSLogs --trail-since 2026-01-01 --provisioner-account 941377122013`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// flags → inputs
 			o.src.awsWithFile = o.trail.lookup || o.trail.keysLive // --from FILE --trail-lookup --profile P reads the trail live
-			if err := firstErr(o.src.validate(), o.failOn.validate(), o.out.validate()); err != nil {
-				return err
-			}
-			cfg, err := o.ct.resolve()
-			if err != nil {
+			if err := firstErr(o.src.validate(), o.failOn.validate(), o.out.validate(), o.runs.validate(reports.KindScan)); err != nil {
 				return err
 			}
 			in := audit.ScanInput{Checks: o.checks, SkipChecks: o.skipChecks}
+			bundle, err := o.src.bundle()
+			if err != nil {
+				return err
+			}
+			cfg, err := o.ct.resolveFor(bundle)
+			if err != nil {
+				return err
+			}
+			if bundle != nil {
+				in.ProviderCreated = bundle.ProviderCreated
+				if !o.trail.given() {
+					in.Gaps = bundle.Gaps
+				}
+			}
 			if o.trail.given() {
 				if in.Trail, err = o.trailSources(cmd, a); err != nil {
 					return err
@@ -64,6 +77,14 @@ when a suppression accepts them).`,
 			if err != nil {
 				return err
 			}
+			if o.runs.dir != "" {
+				if err := o.runs.runDir().SinceLastRun(rep); err != nil {
+					return err
+				}
+				if err := o.runs.publish(a, "scan", rep.GeneratedAt, rep); err != nil {
+					return err
+				}
+			}
 			return o.out.finish(a, rep)
 		},
 	}
@@ -73,6 +94,7 @@ when a suppression accepts them).`,
 	o.ct.register(f, true, true)
 	o.out.register(f, reports.KindScan, "table")
 	o.failOn.register(f)
+	o.runs.register(f, true)
 	f.StringSliceVar(&o.checks, "checks", nil, "run only these check IDs (comma-separated; see pvaudit checks list)")
 	f.StringSliceVar(&o.skipChecks, "skip-checks", nil, "skip these check IDs (comma-separated)")
 	return cmd

@@ -16,6 +16,7 @@ var schemaFor = map[string]string{
 	"scan": "scan.schema.json", "probe": "probe.schema.json", "trail-sessions": "trail.schema.json",
 	"trail-session": "trail.schema.json", "simulate": "simulate.schema.json", "roles": "roles.schema.json", "checks": "checks.schema.json",
 	"plan": "plan.schema.json",
+	"controls": "controls.schema.json", "evidence-manifest": "evidence-manifest.schema.json",
 }
 
 func compileSchemas(t *testing.T) map[string]*jsonschema.Schema {
@@ -79,6 +80,9 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 		{"provision plan", "plan", []string{"provision", "plan", "--from", repoPath("testdata", "accounts", "compliant.json"), "--env", "prod",
 			"--provisioner-account", "941377122013", "--external-id", "x-1", "--node", "7f3a9c21", "--file-system", "7f3a9c21=fs-07f3a9c21"}},
 		{"provision plan par", "plan", []string{"provision", "plan", "--from", repoPath("testdata", "accounts", "par-compliant.json"), "--contract", "par"}},
+		{"controls catalogue", "controls", []string{"controls", "list", "--framework", "nist-800-53"}},
+		{"controls of the sample", "controls", []string{"controls", "list", "--framework", "hipaa", "--from", sample}},
+		{"scan filtered", "scan", []string{"scan", "--from", sample, "--severity", "critical", "--status", "FAIL"}},
 	}
 	for _, tc := range runs {
 		t.Run(tc.name, func(t *testing.T) {

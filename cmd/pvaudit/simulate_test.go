@@ -62,7 +62,7 @@ func TestSimulate(t *testing.T) {
 		{"no policies", []string{"simulate", "--action", "s3:GetObject"}, 2, "", "", "nothing to evaluate"},
 		{"no action", []string{"simulate", "--policy", simPath("inline.json")}, 2, "", "", "--action is required"},
 		{"bad context", []string{"simulate", "--policy", simPath("inline.json"), "--action", "s3:GetObject", "--context", "novalue"}, 2, "", "", `--context "novalue": want key=value`},
-		{"bad output", []string{"simulate", "--policy", simPath("inline.json"), "--action", "s3:GetObject", "-o", "yaml"}, 2, "", "", "unknown output format"},
+		{"bad output", []string{"simulate", "--policy", simPath("inline.json"), "--action", "s3:GetObject", "-o", "xml"}, 2, "", "", "unknown output format"},
 		{"missing policy file", []string{"simulate", "--policy", simPath("nope.json"), "--action", "s3:GetObject"}, 2, "", "", "read policy"},
 		{"invalid policy", []string{"simulate", "--policy", broken, "--action", "s3:GetObject"}, 2, "", "", "both Action and NotAction"},
 		{"trust policy as identity policy", []string{"simulate", "--policy", simPath("trust.json"), "--action", "sts:AssumeRole"}, 2, "", "", "only valid in resource-based policies"},

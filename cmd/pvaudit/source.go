@@ -16,6 +16,7 @@ import (
 	"github.com/pvaudit/pvaudit/audit"
 	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/inventory/live"
+	"github.com/pvaudit/pvaudit/reports/evidence"
 )
 
 // awsOpts are the flags that reach a live account, shared by every command
@@ -95,10 +96,11 @@ type sourceOpts struct {
 	// awsWithFile allows AWS flags next to --from, for commands that also
 	// call AWS for something else (scan --trail-lookup).
 	awsWithFile bool
+	opened      *audit.BundleSource
 }
 
 func (o *sourceOpts) register(fs *pflag.FlagSet) {
-	fs.StringVar(&o.from, "from", "", "read the account from `FILE` (a pvaudit snapshot, or the output of aws iam get-account-authorization-details) instead of AWS")
+	fs.StringVar(&o.from, "from", "", "read the account from `FILE` (a pvaudit snapshot, the output of aws iam get-account-authorization-details, or an evidence bundle: folder, .zip, .tar.gz) instead of AWS")
 	o.aws.register(fs)
 }
 
@@ -109,8 +111,32 @@ func (o *sourceOpts) validate() error {
 	return o.aws.validate()
 }
 
-// load reads the snapshot: from --from (with its bytes), or live.
+// bundle opens --from when it names an evidence bundle (a folder with a
+// manifest.json, a .zip or a .tar.gz), nil otherwise.
+func (o *sourceOpts) bundle() (*audit.BundleSource, error) {
+	if o.from == "" || !evidence.IsBundle(o.from) {
+		return nil, nil
+	}
+	if o.opened == nil {
+		b, err := audit.OpenBundle(o.from)
+		if err != nil {
+			return nil, err
+		}
+		o.opened = b
+	}
+	return o.opened, nil
+}
+
+// load reads the snapshot: from --from (with its bytes; a file or an
+// evidence bundle's snapshot), or live.
 func (o *sourceOpts) load(ctx context.Context, a *app) (audit.Source, error) {
+	if b, err := o.bundle(); err != nil || b != nil {
+		if b == nil {
+			return audit.Source{}, err
+		}
+		a.log.Info("reading the snapshot of an evidence bundle (verify it first: pvaudit evidence verify)", "bundle", o.from)
+		return b.Source, nil
+	}
 	if o.from != "" {
 		a.log.Info("reading snapshot", "file", o.from)
 		snap, raw, err := inventory.ReadFileRaw(o.from)
@@ -125,7 +151,9 @@ func (o *sourceOpts) load(ctx context.Context, a *app) (audit.Source, error) {
 	}
 	a.log.Info("reading account live (read-only)", "region", cfg.Region)
 	col := &live.Collector{IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Now: a.now, Log: a.log}
+	stop := a.spinner("reading the account (read-only)…")
 	snap, err := col.Collect(ctx)
+	stop()
 	if err != nil {
 		return audit.Source{}, fmt.Errorf("collect account: %w", err)
 	}

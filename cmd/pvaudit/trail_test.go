@@ -59,7 +59,7 @@ func TestTrailCommands(t *testing.T) {
 		{name: "damaged-record-makes-replay-incomplete", args: append([]string{"trail", "sessions", "--file", messy, "--file", trailFixture("damaged.ndjson")}, trusted...),
 			code: 2, stdout: "damaged.ndjson@0: record is truncated"},
 		{name: "no-input", args: []string{"trail", "sessions"}, code: 2, stderr: "no CloudTrail input"},
-		{name: "bad-output", args: []string{"trail", "sessions", "--file", messy, "-o", "xml"}, code: 2, stderr: "want one of json, table"},
+		{name: "bad-output", args: []string{"trail", "sessions", "--file", messy, "-o", "xml"}, code: 2, stderr: "unknown output format \"xml\""},
 		{name: "bad-since", args: []string{"trail", "sessions", "--file", messy, "--since", "yesterday"}, code: 2, stderr: "--since"},
 		{name: "missing-file", args: []string{"trail", "sessions", "--file", "nope.json"}, code: 2, stderr: "nope.json"},
 	}

@@ -1,0 +1,54 @@
+// Package schedule renders the infrastructure of a scheduled pvaudit run
+// on AWS: an EventBridge Scheduler schedule that starts an ECS Fargate task
+// which exports an evidence bundle with a read-only role and copies it to
+// an S3 bucket, with its log group; as CloudFormation or Terraform.
+package schedule
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"sort"
+	"strings"
+	"text/template"
+)
+
+//go:embed templates/*.tmpl
+var templates embed.FS
+
+// ReadActions are the IAM actions pvaudit calls, all read-only: the live
+// collector (inventory/live), the CloudTrail lookup (trail) and the AWS
+// probe engine (probes). A test checks them against the calls the loopback
+// endpoint sees.
+func ReadActions() []string {
+	return []string{
+		"cloudtrail:LookupEvents",
+		"iam:GetAccountAuthorizationDetails",
+		"iam:ListAccessKeys",
+		"iam:ListRoles",
+		"iam:SimulatePrincipalPolicy",
+		"sts:GetCallerIdentity",
+	}
+}
+
+// Formats are the formats Render writes.
+func Formats() []string { return []string{"cloudformation", "terraform"} }
+
+// Render writes the scheduled task's infrastructure in format.
+func Render(format string) ([]byte, error) {
+	name := map[string]string{"cloudformation": "cloudformation.yaml.tmpl", "cfn": "cloudformation.yaml.tmpl", "terraform": "terraform.tf.tmpl", "tf": "terraform.tf.tmpl"}[strings.ToLower(format)]
+	if name == "" {
+		return nil, fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats(), " or "))
+	}
+	t, err := template.New(name).Funcs(template.FuncMap{"join": strings.Join}).ParseFS(templates, "templates/"+name)
+	if err != nil {
+		return nil, err
+	}
+	acts := ReadActions()
+	sort.Strings(acts)
+	var b bytes.Buffer
+	if err := t.Execute(&b, map[string]any{"Actions": acts}); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
