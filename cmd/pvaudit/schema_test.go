@@ -15,7 +15,7 @@ import (
 var schemaFor = map[string]string{
 	"scan": "scan.schema.json", "probe": "probe.schema.json", "trail-sessions": "trail.schema.json",
 	"trail-session": "trail.schema.json", "simulate": "simulate.schema.json", "roles": "roles.schema.json", "checks": "checks.schema.json",
-	"plan": "plan.schema.json",
+	"plan":     "plan.schema.json",
 	"controls": "controls.schema.json", "evidence-manifest": "evidence-manifest.schema.json",
 }
 
