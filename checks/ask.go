@@ -124,7 +124,7 @@ func (e *Env) ask(r *inventory.Role, q question) (answer, error) {
 	if err != nil {
 		return answer{}, err
 	}
-	return e.askWith(r, ev, q)
+	return e.askCached(r, ev, q, "role "+r.ARN)
 }
 
 // askPolicies answers a question about what a policy set lets through on
@@ -142,6 +142,12 @@ func (e *Env) askPolicies(set policy.PolicySet, q question) (answer, error) {
 
 // askWith answers a question about principal r deciding with ev.
 func (e *Env) askWith(r *inventory.Role, ev *RoleEvaluator, q question) (answer, error) {
+	return e.askCached(r, ev, q, "")
+}
+
+// askCached is askWith; cacheKey, when set, names ev's policy set so that
+// its action classes are computed once per question.
+func (e *Env) askCached(r *inventory.Role, ev *RoleEvaluator, q question, cacheKey string) (answer, error) {
 	var ans answer
 	cat, err := e.catalogue()
 	if err != nil {
@@ -152,9 +158,8 @@ func (e *Env) askWith(r *inventory.Role, ev *RoleEvaluator, q question) (answer,
 	for _, s := range stmts {
 		patterns = append(patterns, s.Patterns...)
 	}
-	scope := cat.MatchAny(q.actions, false)
 	var classes [][]*catalog.Action
-	for _, cl := range scope.Classes(append(patterns, q.classBy...), catalog.ByService) {
+	for _, cl := range e.classesFor(cat, cacheKey, q, append(patterns, q.classBy...)) {
 		if !possiblyAllowed(stmts, cl.Matches) {
 			continue
 		}
@@ -249,6 +254,53 @@ func (e *Env) askClass(r *inventory.Role, ev *RoleEvaluator, q question, class [
 			}
 		}
 	}
+}
+
+// classesFor partitions the question's actions by the patterns, by
+// service. A small scope (a few named actions) is grouped directly; the
+// whole catalogue goes through catalog's bitsets. Results are cached per
+// policy set and question: escalation checks ask the same actions of many
+// targets.
+func (e *Env) classesFor(cat *catalog.Catalog, cacheKey string, q question, patterns []string) []catalog.Class {
+	key := cacheKey + "\x00" + strings.Join(q.actions, "\x01") + "\x00" + strings.Join(q.classBy, "\x01")
+	if cl, ok := e.classes[key]; ok && cacheKey != "" {
+		return cl
+	}
+	scope := cat.MatchAny(q.actions, false)
+	var out []catalog.Class
+	if scope.Len() > 256 {
+		out = scope.Classes(patterns, catalog.ByService)
+	} else {
+		index := map[string]int{}
+		for _, a := range scope.Actions() {
+			m := make([]bool, len(patterns))
+			var sig strings.Builder
+			sig.WriteString(a.Service())
+			sig.WriteByte(0)
+			for i, p := range patterns {
+				m[i] = catalog.Matches(p, a)
+				if m[i] {
+					sig.WriteByte('1')
+				} else {
+					sig.WriteByte('0')
+				}
+			}
+			k := sig.String()
+			if i, ok := index[k]; ok {
+				out[i].Actions = append(out[i].Actions, a)
+				continue
+			}
+			index[k] = len(out)
+			out = append(out, catalog.Class{Actions: []*catalog.Action{a}, Matches: m})
+		}
+	}
+	if cacheKey != "" {
+		if e.classes == nil {
+			e.classes = map[string][]catalog.Class{}
+		}
+		e.classes[key] = out
+	}
+	return out
 }
 
 // possiblyAllowed reports whether some identity-layer Allow statement can

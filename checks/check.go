@@ -55,6 +55,7 @@ type Env struct {
 	rolesByARN  map[string]*inventory.Role
 	sessionTags map[string]bool
 	keyTypes    map[string]policy.ValueType
+	classes     map[string][]catalog.Class
 }
 
 // EnvOption adds what a scan knows beyond the snapshot.

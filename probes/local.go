@@ -42,6 +42,8 @@ type compiledRole struct {
 	boundaryForeign bool
 	err             string
 	role            *inventory.Role
+	// questions caches the base questions of the role (see question).
+	questions map[string]*policy.Question
 }
 
 // Decide evaluates every query. It never fails except on a cancelled
@@ -70,33 +72,63 @@ func (l *Local) Decide(ctx context.Context, qs []Query) ([]Answer, error) {
 // question is the existential question of one query: the principal's
 // base question with the row's own context fixed.
 func (l *Local) question(cr *compiledRole, q Query) *policy.Question {
-	pq := &policy.Question{Principal: q.PrincipalARN}
-	if l.base != nil && cr.role != nil {
-		pq = l.base(cr.role, q.Request.Resource)
+	svc, _, _ := strings.Cut(q.Request.Action, ":")
+	// The base question depends on the principal, the action's service
+	// and only the kind of resource (a role of the snapshot, an ARN with an
+	// account, one without): built once per kind, shared read-only.
+	kind := "acct"
+	switch acct := inventory.AccountFromARN(q.Request.Resource); {
+	case strings.Contains(q.Request.Resource, ":role/"):
+		kind = "role " + q.Request.Resource
+	case q.Request.Resource == "*":
+		kind = "*"
+	case acct == "" || acct == "aws":
+		kind = "no-acct"
 	}
-	pq.Action, pq.Resource = q.Request.Action, q.Request.Resource
-	// A row describes one request: its service's own keys (the request's
-	// parameters: iam:PermissionsBoundary, iam:PassedToService …) are what
-	// the row says, absent when it says nothing. What the caller chooses
-	// besides is the ambient context (time, address, session name, tags).
-	keys := map[string]policy.KeyInfo{}
-	for k, v := range pq.Keys {
-		keys[k] = v
-	}
-	if svc, _, ok := strings.Cut(q.Request.Action, ":"); ok {
+	key := svc + "\x00" + kind
+	base, ok := cr.questions[key]
+	if !ok {
+		base = &policy.Question{Principal: q.PrincipalARN}
+		if l.base != nil && cr.role != nil {
+			base = l.base(cr.role, q.Request.Resource)
+		}
+		// A row describes one request: its service's own keys (the
+		// request's parameters: iam:PermissionsBoundary,
+		// iam:PassedToService …) are what the row says, absent when it
+		// says nothing. What the caller chooses besides is the ambient
+		// context (time, address, session name, tags).
+		keys := make(map[string]policy.KeyInfo, len(base.Keys)+1)
+		for k, v := range base.Keys {
+			keys[k] = v
+		}
 		keys[svc+":*"] = policy.KeyInfo{Class: policy.KeyFixed}
+		base.Keys = keys
+		if cr.questions == nil {
+			cr.questions = map[string]*policy.Question{}
+		}
+		cr.questions[key] = base
 	}
-	pq.Keys = keys
-	fixed := map[string][]string{}
-	for k, v := range pq.Fixed {
-		fixed[k] = v
+	pq := *base
+	pq.Action, pq.Resource = q.Request.Action, q.Request.Resource
+	if kind == "acct" {
+		pq.ResourceAccount = inventory.AccountFromARN(q.Request.Resource)
 	}
-	for _, c := range q.Request.Context {
-		fixed[c.Key] = c.Values
-		delete(pq.Keys, c.Key) // the row says what it is
+	if len(q.Request.Context) > 0 {
+		fixed := make(map[string][]string, len(base.Fixed)+len(q.Request.Context))
+		for k, v := range base.Fixed {
+			fixed[k] = v
+		}
+		keys := make(map[string]policy.KeyInfo, len(base.Keys))
+		for k, v := range base.Keys {
+			keys[k] = v
+		}
+		for _, c := range q.Request.Context {
+			fixed[c.Key] = c.Values
+			delete(keys, c.Key) // the row says what it is
+		}
+		pq.Fixed, pq.Keys = fixed, keys
 	}
-	pq.Fixed = fixed
-	return pq
+	return &pq
 }
 
 // decide answers one request existentially: the witness that allows it, or
