@@ -79,3 +79,50 @@ func TestWriteFileAtomic(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteFileAtomicSpecialTargets: "-o json=/dev/null" once renamed a
+// temporary file over /dev/null (as root that succeeds and leaves the
+// machine without a null device). Devices and pipes are written through,
+// folders refused, and a symlink keeps being a link.
+func TestWriteFileAtomicSpecialTargets(t *testing.T) {
+	t.Parallel()
+	hello := func(w io.Writer) error { _, err := io.WriteString(w, "hello"); return err }
+	t.Run("dev-null-stays-a-device", func(t *testing.T) {
+		t.Parallel()
+		if err := WriteFileAtomic(os.DevNull, 0o644, hello); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(os.DevNull)
+		if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+			t.Fatalf("%s is now %v (%v), want a character device", os.DevNull, fi.Mode(), err)
+		}
+	})
+	t.Run("folder-refused", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		err := WriteFileAtomic(dir, 0o644, hello)
+		if err == nil || !strings.Contains(err.Error(), "a folder") {
+			t.Fatalf("err = %v, want one saying it is a folder", err)
+		}
+	})
+	t.Run("symlink-target-replaced", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		target, link := filepath.Join(dir, "real.json"), filepath.Join(dir, "link.json")
+		if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteFileAtomic(link, 0o644, hello); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("link is now %v (%v), want a symlink", fi.Mode(), err)
+		}
+		if got, _ := os.ReadFile(target); string(got) != "hello" {
+			t.Errorf("target holds %q, want hello", got)
+		}
+	})
+}
