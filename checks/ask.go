@@ -124,7 +124,7 @@ func (e *Env) ask(r *inventory.Role, q question) (answer, error) {
 	if err != nil {
 		return answer{}, err
 	}
-	return e.askCached(r, ev, q, "role "+r.ARN)
+	return e.askCached(r, ev, q)
 }
 
 // askPolicies answers a question about what a policy set lets through on
@@ -142,24 +142,21 @@ func (e *Env) askPolicies(set policy.PolicySet, q question) (answer, error) {
 
 // askWith answers a question about principal r deciding with ev.
 func (e *Env) askWith(r *inventory.Role, ev *RoleEvaluator, q question) (answer, error) {
-	return e.askCached(r, ev, q, "")
+	return e.askCached(r, ev, q)
 }
 
-// askCached is askWith; cacheKey, when set, names ev's policy set so that
-// its action classes are computed once per question.
-func (e *Env) askCached(r *inventory.Role, ev *RoleEvaluator, q question, cacheKey string) (answer, error) {
+// askCached is askWith; the action classes of a question are computed
+// once per set of action patterns (see RoleEvaluator.actions).
+func (e *Env) askCached(r *inventory.Role, ev *RoleEvaluator, q question) (answer, error) {
 	var ans answer
 	cat, err := e.catalogue()
 	if err != nil {
 		return ans, err
 	}
-	stmts := ev.c.Actions()
-	var patterns []string
-	for _, s := range stmts {
-		patterns = append(patterns, s.Patterns...)
-	}
+	stmts, patterns, sig := ev.actions()
 	var classes [][]*catalog.Action
-	for _, cl := range e.classesFor(cat, cacheKey, q, append(patterns, q.classBy...)) {
+	all := append(patterns[:len(patterns):len(patterns)], q.classBy...)
+	for _, cl := range e.classesFor(cat, sig, q, all) {
 		if !possiblyAllowed(stmts, cl.Matches) {
 			continue
 		}
@@ -259,11 +256,11 @@ func (e *Env) askClass(r *inventory.Role, ev *RoleEvaluator, q question, class [
 // classesFor partitions the question's actions by the patterns, by
 // service. A small scope (a few named actions) is grouped directly; the
 // whole catalogue goes through catalog's bitsets. Results are cached per
-// policy set and question: escalation checks ask the same actions of many
-// targets.
+// set of action patterns (cacheKey) and question: escalation checks ask the
+// same actions of many targets, and the nodes' roles name the same actions.
 func (e *Env) classesFor(cat *catalog.Catalog, cacheKey string, q question, patterns []string) []catalog.Class {
 	key := cacheKey + "\x00" + strings.Join(q.actions, "\x01") + "\x00" + strings.Join(q.classBy, "\x01")
-	if cl, ok := e.classes[key]; ok && cacheKey != "" {
+	if cl, ok := e.classes[key]; ok {
 		return cl
 	}
 	scope := cat.MatchAny(q.actions, false)
@@ -294,12 +291,10 @@ func (e *Env) classesFor(cat *catalog.Catalog, cacheKey string, q question, patt
 			out = append(out, catalog.Class{Actions: []*catalog.Action{a}, Matches: m})
 		}
 	}
-	if cacheKey != "" {
-		if e.classes == nil {
-			e.classes = map[string][]catalog.Class{}
-		}
-		e.classes[key] = out
+	if e.classes == nil {
+		e.classes = map[string][]catalog.Class{}
 	}
+	e.classes[key] = out
 	return out
 }
 

@@ -33,6 +33,31 @@ type RoleEvaluator struct {
 	account string
 	// now is the scan's clock: aws:CurrentTime of every request.
 	now time.Time
+	// stmts and patterns are the compiled policies' action patterns
+	// (see actions), sig the patterns written out.
+	stmts    []policy.StatementActions
+	patterns []string
+	sig      string
+}
+
+// actions returns the action patterns of the evaluator's statements in
+// statement order, all of them flattened, and a string that determines
+// them: roles whose policies name the same actions share action classes.
+func (ev *RoleEvaluator) actions() ([]policy.StatementActions, []string, string) {
+	if ev.stmts == nil {
+		ev.stmts = ev.c.Actions()
+		var b strings.Builder
+		for _, s := range ev.stmts {
+			fmt.Fprintf(&b, "%s/%t/%t/%d\x01", s.Layer, s.Deny, s.Not, len(s.Patterns))
+			for _, p := range s.Patterns {
+				b.WriteString(p)
+				b.WriteByte(0)
+			}
+			ev.patterns = append(ev.patterns, s.Patterns...)
+		}
+		ev.sig = b.String()
+	}
+	return ev.stmts, ev.patterns, ev.sig
 }
 
 // Evaluate decides one request. Like AWS, it supplies aws:ResourceAccount

@@ -1478,3 +1478,48 @@ func foundCopy(w Witness) *Witness {
 	out.Result.Matched = append([]MatchedStatement(nil), w.Result.Matched...)
 	return out
 }
+
+// CannotAllow reports whether no context whatever can make c allow the
+// request: some layer has no Allow statement whose actions match and
+// whose resources can match the resource. A Resource entry that names a
+// variable, or that the evaluator cannot decide, counts as a match, so a
+// false answer only means "ask Exists". It is the cheap first question
+// for requests that are nearly always denied.
+func (c *Compiled) CannotAllow(action, resource string) bool {
+	req := Request{Action: action, Resource: resource}
+	ev := evalCtx{req: &req}
+	for li := range c.layers {
+		l := &c.layers[li]
+		possible := false
+		for _, cd := range l.allow.candidates(action) {
+			s := &l.stmts[cd.stmt]
+			if !cd.actionOK && !s.matchAction(action) {
+				continue
+			}
+			if s.mayMatchResource(&ev) {
+				possible = true
+				break
+			}
+		}
+		if !possible {
+			return true
+		}
+	}
+	return false
+}
+
+// mayMatchResource is matchResource with every variable-bearing entry
+// taken as a match.
+func (s *cStmt) mayMatchResource(ev *evalCtx) bool {
+	if s.resKind == resAny {
+		return true
+	}
+	var vars [4]string
+	for i := range s.resources {
+		if len(patternVars(&s.resources[i].pattern, vars[:0])) > 0 {
+			return true
+		}
+	}
+	t, _ := s.matchResource(ev)
+	return t != triFalse
+}

@@ -83,10 +83,24 @@ type FailureDetail struct {
 // Findings turns results into findings: one per scenario and principal,
 // with the worst verdict of its requests, plus one per disagreement of the
 // engines. Manual rows give no finding.
-func Findings(rs []Result) []finding.Finding {
+func Findings(rs []Result) []finding.Finding { return findings(rs, nil) }
+
+// passedGroup counts the requests of one finding that were decided
+// denied, as the probe expected, without materialising their results.
+type passedGroup struct {
+	first Probe
+	n     int
+}
+
+func groupKey(p *Probe) string {
+	return string(p.Origin) + "\x00" + p.group() + "\x00" + p.Principal.Name
+}
+
+func findings(rs []Result, passed map[string]*passedGroup) []finding.Finding {
 	type group struct {
 		first *Result
 		rs    []*Result
+		extra int
 	}
 	groups := map[string]*group{}
 	var order []string
@@ -95,7 +109,7 @@ func Findings(rs []Result) []finding.Finding {
 		if r.Verdict == Manual {
 			continue
 		}
-		k := string(r.Origin) + "\x00" + r.group() + "\x00" + r.Principal.Name
+		k := groupKey(&r.Probe)
 		g, ok := groups[k]
 		if !ok {
 			g = &group{first: r}
@@ -104,10 +118,20 @@ func Findings(rs []Result) []finding.Finding {
 		}
 		g.rs = append(g.rs, r)
 	}
+	for k, pg := range passed {
+		g, ok := groups[k]
+		if !ok {
+			first := &Result{Probe: pg.first, Verdict: Pass}
+			g = &group{first: first}
+			groups[k] = g
+			order = append(order, k)
+		}
+		g.extra += pg.n
+	}
 	var out []finding.Finding
 	for _, k := range order {
 		g := groups[k]
-		out = append(out, groupFinding(g.first, g.rs))
+		out = append(out, groupFinding(g.first, g.rs, g.extra))
 	}
 	for i := range rs {
 		if rs[i].Disagree {
@@ -133,7 +157,9 @@ func statusOf(v Verdict) finding.Status {
 	return finding.NotEvaluated
 }
 
-func groupFinding(first *Result, rs []*Result) finding.Finding {
+// groupFinding judges one scenario for one principal over its results
+// and passed more requests decided as promised without a result.
+func groupFinding(first *Result, rs []*Result, passed int) finding.Finding {
 	id := checkFor(first.Origin)
 	m := metaFor(id)
 	worst := Pass
@@ -150,7 +176,7 @@ func groupFinding(first *Result, rs []*Result) finding.Finding {
 		"scenario": first.group(),
 		"text":     first.Text,
 		"expected": string(first.Expect),
-		"requests": len(rs),
+		"requests": len(rs) + passed,
 	}
 	if first.Section != "" {
 		ev["section"] = first.Section
@@ -186,7 +212,7 @@ func groupFinding(first *Result, rs []*Result) finding.Finding {
 	var msg string
 	switch worst {
 	case Pass:
-		msg = fmt.Sprintf("%s: %d request(s) %s as promised", first.Text, len(rs), first.Expect)
+		msg = fmt.Sprintf("%s: %d request(s) %s as promised", first.Text, len(rs)+passed, first.Expect)
 	case NotEvaluated:
 		msg = fmt.Sprintf("%s: not evaluated: %s", first.Text, uniq(reasons)[0])
 	default:

@@ -166,23 +166,46 @@ func (x *expander) allNodeResources() map[string][]Request {
 // isolationFrom generates node a's roles against every other node's
 // resources.
 func (x *expander) isolationFrom(a string, targets map[string][]Request) []Probe {
+	return x.isolationWhere(a, targets, nil, nil)
+}
+
+// isolationWhere is isolationFrom with the probes whose request skip says
+// need no probe left out and handed to skipped instead, one call per
+// source role with the number left out and the role's first probe.
+func (x *expander) isolationWhere(a string, targets map[string][]Request, skip func(arn string, t Request) bool, skipped func(first Probe, n int)) []Probe {
 	var out []Probe
-	for _, b := range x.env.NodeIDs {
-		if a == b {
-			continue
+	for _, rc := range x.byNode[a] {
+		// The document promises isolation for processor roles; for
+		// the node's other roles a breach is worth a look (WARN).
+		sev, when := finding.High, ""
+		if !x.isProcessor(rc.Role) {
+			sev, when = finding.Medium, "the role is a processor role (the document promises isolation for processor roles only)"
 		}
-		for _, rc := range x.byNode[a] {
-			// The document promises isolation for processor roles; for
-			// the node's other roles a breach is worth a look (WARN).
-			sev, when := finding.High, ""
-			if !x.isProcessor(rc.Role) {
-				sev, when = finding.Medium, "the role is a processor role (the document promises isolation for processor roles only)"
+		pr := principalOf(rc)
+		mk := func(b string, t Request) Probe {
+			return Probe{Origin: FromIsolation, ScenarioID: "isolation-" + a + "-to-" + b, Group: "isolation-" + a,
+				Section: sectionIsolation, Text: textIsolation, Principal: pr,
+				Steps: []Request{t}, Expect: contract.ExpectDenied, When: when, Severity: sev}
+		}
+		n := 0
+		var first Probe
+		for _, b := range x.env.NodeIDs {
+			if a == b {
+				continue
 			}
 			for _, t := range targets[b] {
-				out = append(out, Probe{Origin: FromIsolation, ScenarioID: "isolation-" + a + "-to-" + b, Group: "isolation-" + a,
-					Section: sectionIsolation, Text: textIsolation, Principal: principalOf(rc),
-					Steps: []Request{t}, Expect: contract.ExpectDenied, When: when, Severity: sev})
+				if skip != nil && skip(rc.Role.ARN, t) {
+					if n == 0 {
+						first = mk(b, t)
+					}
+					n++
+					continue
+				}
+				out = append(out, mk(b, t))
 			}
+		}
+		if n > 0 {
+			skipped(first, n)
 		}
 	}
 	return out
@@ -191,22 +214,32 @@ func (x *expander) isolationFrom(a string, targets map[string][]Request) []Probe
 // IsolationFindings decides the isolation probes (every ordered pair of
 // compute nodes) with one engine and returns their findings, one per
 // principal. It works one source node at a time and keeps only the
-// findings, so memory grows with the number of nodes, not its square; the
-// probes themselves still number roles × nodes × resources.
+// findings, so memory grows with the number of nodes, not its square.
+// With the local engine a request that no statement of the role can allow
+// whatever the context (policy.Compiled.CannotAllow) is counted as denied
+// without building its probe; every other request is decided in full.
 func IsolationFindings(ctx context.Context, env *checks.Env, c *contract.Contract, opts Options, eng Engine) ([]finding.Finding, error) {
 	x := newExpander(env, c, opts)
 	targets := x.allNodeResources()
+	local, _ := eng.(*Local)
 	var out []finding.Finding
 	for _, a := range env.NodeIDs {
-		ps := x.isolationFrom(a, targets)
-		if len(ps) == 0 {
+		passed := map[string]*passedGroup{}
+		var skip func(string, Request) bool
+		if local != nil {
+			skip = local.deniedForSure
+		}
+		ps := x.isolationWhere(a, targets, skip, func(first Probe, n int) {
+			passed[groupKey(&first)] = &passedGroup{first: first, n: n}
+		})
+		if len(ps) == 0 && len(passed) == 0 {
 			continue
 		}
 		rs, err := Run(ctx, ps, eng, nil)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Findings(rs)...)
+		out = append(out, findings(rs, passed)...)
 	}
 	finding.Sort(out)
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pvaudit/pvaudit/inventory"
@@ -17,6 +18,10 @@ import (
 type Local struct {
 	snap *inventory.Snapshot
 	base func(r *inventory.Role, resource string) *policy.Question
+	// roles caches each principal's compiled policies across Decide
+	// calls (the isolation probes call Decide once per node).
+	mu    sync.Mutex
+	roles map[string]*compiledRole
 }
 
 // NewLocal returns the local engine for a snapshot. A request is decided
@@ -49,17 +54,12 @@ type compiledRole struct {
 // Decide evaluates every query. It never fails except on a cancelled
 // context.
 func (l *Local) Decide(ctx context.Context, qs []Query) ([]Answer, error) {
-	cache := map[string]*compiledRole{}
 	out := make([]Answer, len(qs))
 	for i, q := range qs {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("local engine: %w", err)
 		}
-		cr, ok := cache[q.PrincipalARN]
-		if !ok {
-			cr = l.compile(q.PrincipalARN)
-			cache[q.PrincipalARN] = cr
-		}
+		cr := l.role(q.PrincipalARN)
 		if cr.err != "" {
 			out[i] = Answer{NotEvaluated: cr.err}
 			continue
@@ -67,6 +67,31 @@ func (l *Local) Decide(ctx context.Context, qs []Query) ([]Answer, error) {
 		out[i] = decideLocal(cr, q, l.question(cr, q))
 	}
 	return out, nil
+}
+
+// role returns the principal's compiled policies, compiling them once.
+func (l *Local) role(arn string) *compiledRole {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cr, ok := l.roles[arn]
+	if !ok {
+		cr = l.compile(arn)
+		if l.roles == nil {
+			l.roles = map[string]*compiledRole{}
+		}
+		l.roles[arn] = cr
+	}
+	return cr
+}
+
+// deniedForSure reports whether no context can let the principal make the
+// request (see policy.Compiled.CannotAllow): such a request needs no
+// search, and a probe that expects it denied passes. False means "decide
+// it": the principal may be unknown or its policies broken, which Decide
+// reports.
+func (l *Local) deniedForSure(arn string, r Request) bool {
+	cr := l.role(arn)
+	return cr.err == "" && cr.all.CannotAllow(r.Action, r.Resource)
 }
 
 // question is the existential question of one query: the principal's
