@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pvaudit/pvaudit/classify"
+	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/policy"
 	"github.com/pvaudit/pvaudit/rules"
@@ -29,8 +30,20 @@ func providerUsers() *Check {
 			return nil
 		}
 		var out []finding.Finding
+		groups := map[string]contract.GroupRef{}
+		for _, g := range env.Snap.Groups {
+			groups[g.Name] = contract.GroupRef{Name: g.Name, Path: g.Path}
+		}
 		for _, u := range env.Snap.Users {
-			why, ok := rules.IsProviderUser(u.Name, u.Path, u.Tags)
+			var refs []contract.GroupRef
+			for _, name := range u.Groups {
+				g, ok := groups[name]
+				if !ok {
+					g = contract.GroupRef{Name: name, Path: "/"}
+				}
+				refs = append(refs, g)
+			}
+			why, ok := rules.IsProviderUser(u.Name, u.Path, u.Tags, refs...)
 			if !ok {
 				continue
 			}

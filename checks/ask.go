@@ -244,6 +244,11 @@ func (e *Env) askClass(r *inventory.Role, ev *RoleEvaluator, q question, class [
 						a, res, ev.missingBoundary))
 					continue
 				}
+				if key, ok := orgDependent(ev.c, pq, want, got.Found); ok {
+					ans.unknown = append(ans.unknown, fmt.Sprintf("%s on %s is allowed only if the account's organization is as the witness chose (%s); "+
+						"an IAM snapshot does not record the organization", a, res, key))
+					continue
+				}
 				ans.hits = append(ans.hits, hit{action: a, class: k.actions, resource: res, witness: got.Found})
 				resources = nil // one witness per resource type is enough
 			case policy.Undecided:
@@ -409,7 +414,10 @@ func (e *Env) resourceFacts(pq *policy.Question, res string) {
 	case res == "*":
 		pq.ResourceAccount = e.Account(nil)
 	case acct == "" || acct == "aws":
-		pq.Keys["aws:ResourceAccount"] = policy.KeyInfo{Class: policy.KeyCallerChosen}
+		// The question's hints for the key (its partition) stay.
+		ki := pq.Keys["aws:ResourceAccount"]
+		ki.Class = policy.KeyCallerChosen
+		pq.Keys["aws:ResourceAccount"] = ki
 	default:
 		pq.ResourceAccount = acct
 	}
@@ -608,4 +616,52 @@ func (e *Env) keyType(key string) policy.ValueType {
 		}
 	}
 	return e.keyTypes[strings.ToLower(key)]
+}
+
+// orgKeys are facts about the account's AWS Organization that a snapshot
+// does not hold. The question leaves them to the caller (a witness may
+// pick any organization), but they are not the caller's to choose: a hit
+// that needs them is only a hit in some organizations.
+var orgKeys = [...]string{"aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:ResourceOrgID", "aws:ResourceOrgPaths"}
+
+// orgDependent reports whether the witness chose an organization key and
+// the request is not also allowed both outside any organization and in an
+// organization no policy names: the answer then depends on a fact the
+// snapshot does not have (NOT_EVALUATED, never PASS). The returned text
+// names the chosen values.
+func orgDependent(c *policy.Compiled, pq *policy.Question, want func(policy.Witness) bool, w *policy.Witness) (string, bool) {
+	var chosenKeys []string
+	for _, k := range orgKeys {
+		if v, ok := chosenOK(w, k); ok {
+			chosenKeys = append(chosenKeys, k+"="+v)
+		}
+	}
+	if len(chosenKeys) == 0 {
+		return "", false
+	}
+	for _, other := range [][]string{nil, {"o-pvaudit00000"}} {
+		alt := *pq
+		alt.Keys = make(map[string]policy.KeyInfo, len(pq.Keys))
+		for k, v := range pq.Keys {
+			alt.Keys[k] = v
+		}
+		alt.Fixed = make(map[string][]string, len(pq.Fixed)+len(orgKeys))
+		for k, v := range pq.Fixed {
+			alt.Fixed[k] = v
+		}
+		for _, k := range orgKeys {
+			alt.Keys[k] = policy.KeyInfo{Class: policy.KeyFixed}
+			if other != nil {
+				val := other[0]
+				if strings.HasSuffix(k, "Paths") {
+					val = other[0] + "/r-pvau/"
+				}
+				alt.Fixed[k] = []string{val}
+			}
+		}
+		if c.Exists(&alt, want).Outcome() != policy.Exists {
+			return strings.Join(chosenKeys, ", "), true
+		}
+	}
+	return "", false
 }

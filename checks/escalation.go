@@ -373,38 +373,82 @@ func escOutsideTrust() *Check {
 			if rc.Kind == classify.CrossAccount || r.TrustPolicy == nil {
 				continue
 			}
-			acct := env.Account(r)
-			var outside []string
-			for _, g := range trustGrants(r.TrustPolicy) {
-				switch g.Kind {
-				case "AWS":
-					a := principalAccount(g.Value)
-					if a == acct {
-						continue
-					}
-					if rc.Kind.IsChild() || (prov != "" && a == prov) {
-						outside = append(outside, g.Value)
-					}
-				case "*", "NotPrincipal":
-					if rc.Kind.IsChild() {
-						outside = append(outside, g.String())
-					}
-				}
-			}
-			if len(outside) == 0 {
-				if rc.Kind.IsChild() {
-					out = append(out, c.finding(finding.Pass, r.ARN, "", "trusts no outside account", nil))
-				}
+			if !rc.Kind.IsChild() && prov == "" {
 				continue
 			}
-			out = append(out, c.finding(finding.Fail, r.ARN, "",
-				fmt.Sprintf("%s → sts:AssumeRole on %s → a standing door outside the cross-account role's ExternalId, 1-hour limit and revocation",
-					strings.Join(outside, ", "), r.Name),
-				map[string]any{"outside_principals": outside, "role_kind": string(rc.Kind), "provisioner_account": prov}))
+			acct := env.Account(r)
+			// A child role may be assumed by AWS services and its own
+			// account; any other role must not be assumable from the
+			// provisioner's account.
+			outside := func(p string) bool {
+				if rc.Kind.IsChild() {
+					return !isServicePrincipal(p) && principalAccount(p) != acct
+				}
+				return principalAccount(p) == prov
+			}
+			part := principalPartition("arn:aws:iam::" + acct + ":root")
+			if prov != "" {
+				part = append(part, principalPartition("arn:aws:iam::"+prov+":root")...)
+			}
+			t, err := policy.CompileTrust(r.Name, r.TrustPolicy)
+			if err != nil {
+				out = append(out, c.finding(finding.Error, r.ARN, "", "trust policy cannot be evaluated: "+err.Error(), nil))
+				continue
+			}
+			var found *policy.Witness
+			var unknown []string
+			for _, action := range []string{"sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity"} {
+				a := t.Exists(&policy.Question{Action: action, Resource: r.ARN, PrincipalPartition: part, Now: env.Now, Cache: env.witnessCache(), KeyType: env.keyType},
+					func(w policy.Witness) bool { return w.Result.Decision == policy.Allow && outside(w.Principal) })
+				switch a.Outcome() {
+				case policy.Exists:
+					found = a.Found
+				case policy.Undecided:
+					unknown = append(unknown, action+": "+a.Reason)
+				}
+				if found != nil {
+					break
+				}
+			}
+			ev := map[string]any{"role_kind": string(rc.Kind)}
+			if prov != "" {
+				ev["provisioner_account"] = prov
+			}
+			switch {
+			case found != nil:
+				ev["admitted"] = found.Principal
+				if w := found.String(); w != "(no caller-chosen key)" {
+					ev["with"] = w
+				}
+				ev["deciding_statements"] = matchedStrings(found.Result)
+				var grants []string
+				for _, g := range trustGrants(r.TrustPolicy) {
+					grants = append(grants, g.String())
+				}
+				ev["outside_principals"] = grants
+				out = append(out, c.finding(finding.Fail, r.ARN, "",
+					fmt.Sprintf("%s → sts:AssumeRole on %s → a standing door outside the cross-account role's ExternalId, 1-hour limit and revocation",
+						found.Principal, r.Name), ev))
+			case len(unknown) > 0:
+				out = append(out, c.finding(finding.NotEvaluated, r.ARN, "", "cannot decide who the trust admits: "+strings.Join(unknown, "; "), ev))
+			case rc.Kind.IsChild():
+				out = append(out, c.finding(finding.Pass, r.ARN, "", "trusts no outside account (every principal and caller-chosen value tried)", nil))
+			}
 		}
 		return out
 	}
 	return c
+}
+
+// isServicePrincipal reports whether p is an AWS service principal
+// (ecs-tasks.amazonaws.com). Web identity providers that take anyone's
+// token (cognito-identity.amazonaws.com, accounts.google.com) are not.
+func isServicePrincipal(p string) bool {
+	p = strings.ToLower(p)
+	if p == "cognito-identity.amazonaws.com" {
+		return false
+	}
+	return strings.HasSuffix(p, ".amazonaws.com") || strings.HasSuffix(p, ".amazonaws.com.cn")
 }
 
 func escUpdateChildTrust() *Check {

@@ -235,22 +235,67 @@ type AccountRules struct {
 	userREs []*regexp.Regexp
 }
 
+// GroupRef is a group an IAM user belongs to.
+type GroupRef struct{ Name, Path string }
+
 // IsProviderUser reports whether a user is recognised as the provider's,
-// and why.
-func (a AccountRules) IsProviderUser(name, path string, tags map[string]string) (string, bool) {
+// and why. Anything written about the user may give it away, in any case:
+// the name, a path segment (/vendors/pennsieve/), a tag key or value
+// (vendor=pennsieve, Pennsieve:Account), or a group it belongs to.
+func (a AccountRules) IsProviderUser(name, path string, tags map[string]string, groups ...GroupRef) (string, bool) {
+	if why, ok := a.namedForProvider(name, path); ok {
+		return why, true
+	}
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, want := range a.ProviderUserTagKeys {
+		for _, k := range keys {
+			if strings.EqualFold(k, want) {
+				return "tagged " + k, true
+			}
+		}
+	}
+	for _, k := range keys {
+		for i, re := range a.userREs {
+			switch {
+			case re.MatchString(k):
+				return "tag key " + k + " matches " + a.ProviderUserPatterns[i], true
+			case re.MatchString(tags[k]):
+				return "tag " + k + "=" + tags[k] + " matches " + a.ProviderUserPatterns[i], true
+			}
+		}
+	}
+	for _, g := range groups {
+		if why, ok := a.namedForProvider(g.Name, g.Path); ok {
+			return "member of group " + g.Path + g.Name + ": " + why, true
+		}
+	}
+	return "", false
+}
+
+// namedForProvider matches a name and path against the user rules.
+func (a AccountRules) namedForProvider(name, path string) (string, bool) {
 	for i, re := range a.userREs {
 		if re.MatchString(name) {
 			return "name matches " + a.ProviderUserPatterns[i], true
 		}
 	}
 	for _, p := range a.ProviderUserPathPrefixes {
-		if strings.HasPrefix(path, p) {
+		if len(path) >= len(p) && strings.EqualFold(path[:len(p)], p) {
 			return "path starts with " + p, true
 		}
 	}
-	for _, k := range a.ProviderUserTagKeys {
-		if _, ok := tags[k]; ok {
-			return "tagged " + k, true
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "" {
+			continue
+		}
+		for i, re := range a.userREs {
+			if re.MatchString(seg) {
+				return "path " + path + " matches " + a.ProviderUserPatterns[i], true
+			}
 		}
 	}
 	return "", false
