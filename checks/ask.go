@@ -383,14 +383,15 @@ func (e *Env) principalQuestion(r *inventory.Role, q question) *policy.Question 
 	if roleID == "" {
 		roleID = "?*"
 	}
-	keys["aws:userid"] = policy.KeyInfo{Domain: []string{roleID + ":?*"}}
+	// Every request of a role session carries aws:userid.
+	keys["aws:userid"] = policy.KeyInfo{Domain: []string{roleID + ":?*"}, Present: true}
 	if e.sessionTagsPossible(r) {
 		keys["aws:PrincipalTag/*"] = policy.KeyInfo{Class: policy.KeyCallerChosen}
 	}
 	for k, v := range q.keys {
 		keys[k] = v
 	}
-	return &policy.Question{Principal: r.ARN, Fixed: fixed, Keys: keys, Now: e.Now, Cache: e.witnessCache(), KeyType: e.keyType}
+	return &policy.Question{Principal: r.ARN, Fixed: fixed, Keys: keys, Now: e.Now, Cache: e.witnessCache(), KeyType: e.keyType, KeyMulti: e.keyMulti}
 }
 
 // PrincipalQuestion is the base existential question for role r acting on
@@ -588,8 +589,25 @@ func countPhrase(hs []hit) string {
 // condition key (kms:GrantIsForAWSResource is a Bool): a Bool condition on
 // it then meets only true and false, as AWS sends.
 func (e *Env) keyType(key string) policy.ValueType {
+	e.loadKeyFacts()
+	return e.keyTypes[strings.ToLower(key)]
+}
+
+// keyMulti says whether the catalogue records a service key as
+// multi-valued (ArrayOf…); iam:PermissionsBoundary is single-valued, so a
+// ForAllValues condition on it meets one boundary or none, never a set.
+func (e *Env) keyMulti(key string) (multi, known bool) {
+	e.loadKeyFacts()
+	multi, known = e.keyMultis[strings.ToLower(key)]
+	return multi, known
+}
+
+// loadKeyFacts reads the condition keys' types and multiplicity from the
+// catalogue once.
+func (e *Env) loadKeyFacts() {
 	if e.keyTypes == nil {
 		e.keyTypes = map[string]policy.ValueType{}
+		e.keyMultis = map[string]bool{}
 		if cat, err := e.catalogue(); err == nil {
 			for _, svc := range cat.Services() {
 				s, _ := cat.Service(svc)
@@ -597,6 +615,7 @@ func (e *Env) keyType(key string) policy.ValueType {
 					if strings.Contains(k.Name, "${") {
 						continue
 					}
+					e.keyMultis[strings.ToLower(k.Name)] = strings.HasPrefix(k.Type, "ArrayOf")
 					var t policy.ValueType
 					switch strings.TrimPrefix(k.Type, "ArrayOf") {
 					case "Bool":
@@ -615,7 +634,6 @@ func (e *Env) keyType(key string) policy.ValueType {
 			}
 		}
 	}
-	return e.keyTypes[strings.ToLower(key)]
 }
 
 // orgKeys are facts about the account's AWS Organization that a snapshot

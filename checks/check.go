@@ -55,6 +55,7 @@ type Env struct {
 	rolesByARN  map[string]*inventory.Role
 	sessionTags map[string]bool
 	keyTypes    map[string]policy.ValueType
+	keyMultis   map[string]bool
 	classes     map[string][]catalog.Class
 }
 

@@ -398,7 +398,7 @@ func escOutsideTrust() *Check {
 			var found *policy.Witness
 			var unknown []string
 			for _, action := range []string{"sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity"} {
-				a := t.Exists(&policy.Question{Action: action, Resource: r.ARN, PrincipalPartition: part, Now: env.Now, Cache: env.witnessCache(), KeyType: env.keyType},
+				a := t.Exists(&policy.Question{Action: action, Resource: r.ARN, PrincipalPartition: part, Now: env.Now, Cache: env.witnessCache(), KeyType: env.keyType, KeyMulti: env.keyMulti},
 					func(w policy.Witness) bool { return w.Result.Decision == policy.Allow && outside(w.Principal) })
 				switch a.Outcome() {
 				case policy.Exists:

@@ -216,7 +216,7 @@ func trustPrincipals() *Check {
 			var found *policy.Witness
 			var unknown []string
 			for _, action := range []string{"sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity"} {
-				a := t.Exists(&policy.Question{Action: action, Resource: r.ARN, PrincipalPartition: part, Now: env.Now, Cache: env.witnessCache(), KeyType: env.keyType},
+				a := t.Exists(&policy.Question{Action: action, Resource: r.ARN, PrincipalPartition: part, Now: env.Now, Cache: env.witnessCache(), KeyType: env.keyType, KeyMulti: env.keyMulti},
 					func(w policy.Witness) bool {
 						return w.Result.Decision == policy.Allow && !slices.ContainsFunc(expected, func(e string) bool { return principalCovers(e, w.Principal) })
 					})
@@ -322,7 +322,7 @@ func trustExternalID() *Check {
 			var found *policy.Witness
 			var unknown []string
 			for _, action := range []string{"sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity"} {
-				a := t.Exists(&policy.Question{Action: action, Resource: r.ARN, Keys: keys, Now: env.Now, Cache: env.witnessCache(), KeyType: env.keyType},
+				a := t.Exists(&policy.Question{Action: action, Resource: r.ARN, Keys: keys, Now: env.Now, Cache: env.witnessCache(), KeyType: env.keyType, KeyMulti: env.keyMulti},
 					func(w policy.Witness) bool {
 						id, present := chosenOK(&w, "sts:ExternalId")
 						return w.Result.Decision == policy.Allow && !ok(id, present)

@@ -54,3 +54,49 @@ func TestCannotAllow(t *testing.T) {
 		})
 	}
 }
+
+// TestExistsSingleValuedKeys: a set operator on a key known to hold one
+// value does not make it multi-valued. Allow CreateRole with a
+// pennsieve-* boundary, deny it unless ForAllValues the boundary is the
+// pin: a single-valued key can only be the pin, a multi-valued one could
+// be sent as {pin, another policy}. The question partitions the key by the
+// pin, as PV-GRD-001 does, so that sets holding another value are tried.
+func TestExistsSingleValuedKeys(t *testing.T) {
+	t.Parallel()
+	const pin = "arn:aws:iam::111122223333:policy/pennsieve-pin"
+	policyFor := func(key string) *Compiled {
+		return mustIdentity(t, `[{"Effect":"Allow","Action":"iam:CreateRole","Resource":"*","Condition":{"StringLike":{"`+key+`":"arn:aws:iam::111122223333:policy/pennsieve-*"}}},
+		{"Effect":"Deny","Action":"iam:CreateRole","Resource":"*","Condition":{"ForAllValues:StringNotEquals":{"`+key+`":["`+pin+`"]}}}]`)
+	}
+	for _, tc := range []struct {
+		name  string
+		key   string
+		multi func(string) (bool, bool)
+		want  Outcome
+	}{
+		{"table says single", "iam:PermissionsBoundary", nil, NoneExists},
+		{"catalogue says single", "x:boundary", func(string) (bool, bool) { return false, true }, NoneExists},
+		{"unknown multiplicity", "x:boundary", nil, Exists},
+		{"catalogue says multi", "x:boundary", func(string) (bool, bool) { return true, true }, Exists},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			q := &Question{Principal: testRole, Action: "iam:CreateRole", Resource: "arn:aws:iam::111122223333:role/x", KeyMulti: tc.multi,
+				Keys: map[string]KeyInfo{tc.key: {Partition: []string{pin}}}}
+			a := policyFor(tc.key).Exists(q, func(w Witness) bool {
+				if w.Result.Decision != Allow {
+					return false
+				}
+				for _, v := range w.Context[tc.key] {
+					if v != pin {
+						return true
+					}
+				}
+				return false
+			})
+			if a.Outcome() != tc.want {
+				t.Errorf("got %s (%v, %q), want %s", a.Outcome(), a.Found, a.Reason, tc.want)
+			}
+		})
+	}
+}

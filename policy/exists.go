@@ -97,6 +97,11 @@ type Question struct {
 	// does not know (a service key: the action catalogue knows its type);
 	// TypeDefault leaves it free text.
 	KeyType func(key string) ValueType
+	// KeyMulti, when set, says whether a key the built-in table does not
+	// know is multi-valued (known false: the catalogue says it holds one
+	// value). A key of unknown multiplicity that a condition tests with
+	// ForAllValues or ForAnyValue is taken as multi-valued.
+	KeyMulti func(key string) (multi, known bool)
 	// Limit caps the contexts evaluated; 0 means DefaultLimit.
 	Limit int
 	// Cache, when set, is used instead of the policy set's own cache.
@@ -682,7 +687,7 @@ func (s *search) groupKey(g *keyGroup) []byte {
 	ev := s.fixedEval()
 	b := []byte{'K'}
 	b = appendStr(b, g.m.name)
-	b = append(b, boolByte(g.m.multi), byte(g.m.typ))
+	b = append(b, boolByte(g.m.multi), boolByte(g.m.single), byte(g.m.typ))
 	b = appendStrs(b, g.m.domain)
 	b = appendStrs(b, g.m.partition)
 	for _, c := range g.conds {
@@ -854,7 +859,7 @@ func (s *search) keyDim(g *keyGroup) dim {
 	var prefixes []netip.Prefix
 	for _, c := range g.conds {
 		fams |= famBit(c.po.fam)
-		if c.po.set != setNone {
+		if c.po.set != setNone && !g.m.single {
 			multi = true
 		}
 		switch c.po.fam {

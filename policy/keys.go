@@ -216,10 +216,13 @@ func lookupSpec(key string) (keySpec, bool) {
 
 // keyModel is a key as one question sees it.
 type keyModel struct {
-	name      string
-	class     KeyClass
-	kind      keyKind
-	multi     bool
+	name  string
+	class KeyClass
+	kind  keyKind
+	multi bool
+	// single: the key is known to hold at most one value, whatever set
+	// operator tests it.
+	single    bool
 	typ       ValueType
 	domain    []string
 	partition []string
@@ -231,12 +234,17 @@ type keyModel struct {
 // leaves the principal open.
 func (q *Question) classify(key string, anyPrincipal bool) keyModel {
 	spec, known := lookupSpec(key)
-	m := keyModel{name: key, kind: spec.kind, multi: spec.multi, typ: spec.typ, domain: spec.domain}
+	m := keyModel{name: key, kind: spec.kind, multi: spec.multi, single: known && !spec.multi, typ: spec.typ, domain: spec.domain}
 	if !known {
 		m.kind, m.typ = kindCaller, TypeText
 		if q.KeyType != nil {
 			if t := q.KeyType(key); t != TypeDefault {
 				m.typ = t
+			}
+		}
+		if q.KeyMulti != nil {
+			if multi, ok := q.KeyMulti(key); ok {
+				m.multi, m.single = multi, !multi
 			}
 		}
 	}
@@ -254,7 +262,9 @@ func (q *Question) classify(key string, anyPrincipal bool) keyModel {
 	override := KeyClassDefault
 	if ki, ok := q.keyInfo(key); ok {
 		override = ki.Class
-		m.multi = m.multi || ki.Multi
+		if ki.Multi {
+			m.multi, m.single = true, false
+		}
 		if ki.Type != TypeDefault {
 			m.typ = ki.Type
 		}
