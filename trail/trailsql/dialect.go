@@ -84,7 +84,9 @@ func dialects() map[Dialect]dialect {
 			table: lakeTable,
 			param: func(col, f string) string { return "element_at(" + col + ", '" + f + "')" },
 			// Lake keeps nested objects of the maps as JSON text.
-			nested:     func(col, o, f string) string { return "json_extract_scalar(element_at(" + col + ", '" + o + "'), '$." + f + "')" },
+			nested: func(col, o, f string) string {
+				return "json_extract_scalar(element_at(" + col + ", '" + o + "'), '$." + f + "')"
+			},
 			jsonText:   func(col string) string { return "json_format(CAST(" + col + " AS JSON))" },
 			eventTime:  "eventtime",
 			timeLit:    func(t time.Time) string { return "timestamp '" + t.UTC().Format("2006-01-02 15:04:05.000") + "'" },
@@ -148,5 +150,5 @@ func identOK(s string) bool {
 	return true
 }
 
-// quote is an SQL string literal (the same in every dialect: '' escapes ').
+// quote is an SQL string literal (the same in every dialect: ” escapes ').
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
