@@ -129,6 +129,9 @@ type Stats struct {
 	LookupRequests  int           `json:"lookup_requests,omitempty"`
 	LookupThrottled int           `json:"lookup_throttled,omitempty"`
 	LookupRetried   int           `json:"lookup_retried,omitempty"` // failed below the API and retried
+	// Queries are the CloudTrail Lake and Athena queries run, with their
+	// IDs, scanned bytes and row counts.
+	Queries []QueryStat `json:"queries,omitempty"`
 	Elapsed         time.Duration `json:"-"`                        // wall time; not in reports, which must be reproducible
 }
 

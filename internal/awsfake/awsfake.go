@@ -111,6 +111,12 @@ type Server struct {
 	calls   []Call
 	records []record
 	admin   Credentials
+	// queries are the Lake and Athena queries started, by ID; queryResults
+	// the canned result of each engine; org the organisation.
+	queries      map[string]*runningQuery
+	queryOrder   []string
+	queryResults map[string]QueryResult
+	org          *Organization
 
 	httpSrv *http.Server
 	ln      net.Listener
