@@ -44,11 +44,8 @@ const (
 type dialect struct {
 	// table renders the FROM target.
 	table func(name string) (string, error)
-	// param extracts a top-level field of requestparameters or
-	// responseelements as text; nested extracts a field of a nested object
-	// (responseelements.credentials.accessKeyId).
-	param  func(col, field string) string
-	nested func(col, obj, field string) string
+	// param extracts a top-level field of requestparameters as text.
+	param func(col, field string) string
 	// jsonText renders requestparameters / responseelements as JSON text.
 	jsonText func(col string) string
 	// eventTime is eventtime as a timestamp; timeLit a timestamp literal
@@ -72,7 +69,6 @@ func dialects() map[Dialect]dialect {
 		Athena: {
 			table:      quotedTable,
 			param:      func(col, f string) string { return "json_extract_scalar(" + col + ", '$." + f + "')" },
-			nested:     func(col, o, f string) string { return "json_extract_scalar(" + col + ", '$." + o + "." + f + "')" },
 			jsonText:   func(col string) string { return col },
 			eventTime:  "from_iso8601_timestamp(eventtime)",
 			timeLit:    trinoTime,
@@ -81,12 +77,8 @@ func dialects() map[Dialect]dialect {
 			partitions: true,
 		},
 		Lake: {
-			table: lakeTable,
-			param: func(col, f string) string { return "element_at(" + col + ", '" + f + "')" },
-			// Lake keeps nested objects of the maps as JSON text.
-			nested: func(col, o, f string) string {
-				return "json_extract_scalar(element_at(" + col + ", '" + o + "'), '$." + f + "')"
-			},
+			table:      lakeTable,
+			param:      func(col, f string) string { return "element_at(" + col + ", '" + f + "')" },
 			jsonText:   func(col string) string { return "json_format(CAST(" + col + " AS JSON))" },
 			eventTime:  "eventtime",
 			timeLit:    func(t time.Time) string { return "timestamp '" + t.UTC().Format("2006-01-02 15:04:05.000") + "'" },
@@ -96,7 +88,6 @@ func dialects() map[Dialect]dialect {
 		DuckDB: {
 			table:      quotedTable,
 			param:      func(col, f string) string { return "json_extract_string(" + col + ", '$." + f + "')" },
-			nested:     func(col, o, f string) string { return "json_extract_string(" + col + ", '$." + o + "." + f + "')" },
 			jsonText:   func(col string) string { return col },
 			eventTime:  "CAST(eventtime AS TIMESTAMPTZ)",
 			timeLit:    func(t time.Time) string { return "TIMESTAMPTZ '" + t.UTC().Format("2006-01-02 15:04:05.000") + "+00'" },
