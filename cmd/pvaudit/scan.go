@@ -45,7 +45,7 @@ when a suppression accepts them).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// flags → inputs
-			o.src.awsWithFile = o.trail.lookup || o.trail.keysLive // --from FILE --trail-lookup --profile P reads the trail live
+			o.src.awsWithFile = o.trail.lookup || o.trail.keysLive || o.trail.query.given() // --from FILE --trail-lookup --profile P reads the trail live
 			if err := firstErr(o.src.validate(), o.failOn.validate(), o.out.validate(), o.runs.validate(reports.KindScan)); err != nil {
 				return err
 			}
