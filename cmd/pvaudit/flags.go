@@ -130,7 +130,9 @@ func (s *trailFlags) register(f *pflag.FlagSet, prefix string) {
 }
 
 // given reports whether any CloudTrail input was named.
-func (s *trailFlags) given() bool { return s.dir != "" || len(s.files) > 0 || s.lookup || s.query.given() }
+func (s *trailFlags) given() bool {
+	return s.dir != "" || len(s.files) > 0 || s.lookup || s.query.given()
+}
 
 // sources validates the flags and builds the sources; the live lookup's
 // clients are added by the caller (they need AWS configuration).
