@@ -43,11 +43,13 @@ func newSim(t *testing.T, cfg orgsim.Config) *sim {
 	c := o.Management().AdminCredentials()
 	base := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url),
 		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, ""),
-		Retryer:     func() aws.Retryer { return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = 8
-			o.RateLimiter = ratelimit.None
-			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 5 * time.Millisecond, nil })
-		}) }}
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 8
+				o.RateLimiter = ratelimit.None
+				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 5 * time.Millisecond, nil })
+			})
+		}}
 	return &sim{org: o, url: url, base: base}
 }
 

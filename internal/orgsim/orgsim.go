@@ -103,7 +103,9 @@ func Build(ctx context.Context, cfg Config) (*Org, error) {
 		}
 		c := iam.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String("http://awsfake.local"), HTTPClient: awsfake.InProcess(m),
 			Credentials: credentials.NewStaticCredentialsProvider(m.AdminCredentials().AccessKeyID, m.AdminCredentials().SecretAccessKey, ""),
-			Retryer:     func() aws.Retryer { return retry.NewStandard(func(o *retry.StandardOptions) { o.RateLimiter = ratelimit.None }) }})
+			Retryer: func() aws.Retryer {
+				return retry.NewStandard(func(o *retry.StandardOptions) { o.RateLimiter = ratelimit.None })
+			}})
 		if _, err := testaccount.Seed(ctx, c, snap); err != nil {
 			return nil, fmt.Errorf("orgsim: seed %s: %w", id, err)
 		}
