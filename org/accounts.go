@@ -34,6 +34,9 @@ type Account struct {
 	// accounts file may give each tenant its own ExternalId, env, …).
 	Contract   string              `json:"contract,omitempty" yaml:"contract,omitempty"`
 	Parameters contract.Parameters `json:"parameters,omitzero" yaml:"parameters,omitempty"`
+	// From reads the account from a snapshot file (or evidence bundle's
+	// snapshot) instead of through the audit role: an offline fleet.
+	From string `json:"from,omitempty" yaml:"from,omitempty"`
 }
 
 var accountRE = regexp.MustCompile(`^[0-9]{12}$`)

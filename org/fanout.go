@@ -132,8 +132,8 @@ type result struct {
 // coverage gap: the report is then incomplete, never clean. Only a
 // cancelled context (or a state file that cannot be written) stops it.
 func Run(ctx context.Context, o Options) (*reports.OrgReport, error) {
-	if o.Pipeline.Run == nil || o.Connect == nil || o.Run == nil {
-		return nil, errors.New("org: pipeline, connector and run are required")
+	if o.Pipeline.Run == nil || o.Run == nil {
+		return nil, errors.New("org: a pipeline and a run are required")
 	}
 	if o.Collect == nil {
 		o.Collect = LiveCollector(o.Run)
@@ -219,19 +219,38 @@ func (o *Options) account(ctx context.Context, a Account) *result {
 		}
 		run.Config = cfg
 	}
-	cfg, err := o.Connect(ctx, a)
-	if err != nil {
-		return fail("assume-role", err)
+	var cfg aws.Config
+	var snap *inventory.Snapshot
+	src := audit.Source{}
+	if a.From != "" {
+		s, raw, err := inventory.ReadFileRaw(a.From)
+		if err != nil {
+			return fail("read", err)
+		}
+		snap, src.Input, src.Raw = s, a.From, raw
+	} else {
+		if o.Connect == nil {
+			return fail("assume-role", errors.New("no audit role to assume (--audit-role-name)"))
+		}
+		c, err := o.Connect(ctx, a)
+		if err != nil {
+			return fail("assume-role", err)
+		}
+		cfg = c
+		o.Budget.Apply(&cfg, a.ID)
+		if snap, err = o.Collect(ctx, cfg); err != nil {
+			return fail("collect", err)
+		}
 	}
-	o.Budget.Apply(&cfg, a.ID)
-	snap, err := o.Collect(ctx, cfg)
-	if err != nil {
-		return fail("collect", err)
-	}
+	src.Snapshot = snap
 	if snap.AccountID != "" && snap.AccountID != a.ID {
-		return fail("collect", fmt.Errorf("the audit role read account %s, not %s", snap.AccountID, a.ID))
+		what := "the audit role read"
+		if a.From != "" {
+			what = a.From + " is a snapshot of"
+		}
+		return fail("collect", fmt.Errorf("%s account %s, not %s", what, snap.AccountID, a.ID))
 	}
-	out, err := o.Pipeline.Run(ctx, &Job{Account: a, Run: &run, Source: audit.Source{Snapshot: snap}, AWS: cfg})
+	out, err := o.Pipeline.Run(ctx, &Job{Account: a, Run: &run, Source: src, AWS: cfg})
 	if err != nil {
 		return fail(o.Pipeline.Name, err)
 	}
