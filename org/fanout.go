@@ -59,15 +59,19 @@ type Pipeline struct {
 type Connector func(ctx context.Context, a Account) (aws.Config, error)
 
 // AssumeAuditRole assumes roleName in each account (arn:PARTITION:iam::ID:
-// role/NAME, with externalID when given) from the base credentials.
-func AssumeAuditRole(base aws.Config, partition, roleName, externalID string) Connector {
+// role/NAME, with externalID when given) from the base credentials; the
+// AssumeRole calls count in the account's budget (nil: not counted).
+func AssumeAuditRole(base aws.Config, partition, roleName, externalID string, b *Budget) Connector {
 	if partition == "" {
 		partition = "aws"
 	}
 	return func(ctx context.Context, a Account) (aws.Config, error) {
-		cfg := base.Copy()
+		cfg, stsCfg := base.Copy(), base.Copy()
+		if b != nil {
+			b.Apply(&stsCfg, a.ID)
+		}
 		arn := "arn:" + partition + ":iam::" + a.ID + ":role/" + roleName
-		p := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), arn, func(o *stscreds.AssumeRoleOptions) {
+		p := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(stsCfg), arn, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = "pvaudit-org"
 			if externalID != "" {
 				o.ExternalID = aws.String(externalID)

@@ -66,8 +66,9 @@ func baseRun(t *testing.T) *audit.Run {
 }
 
 func (s *sim) options(t *testing.T, accts []org.Account) org.Options {
+	b := org.NewBudget(50, 200)
 	return org.Options{Accounts: accts, Source: "organizations", Run: baseRun(t), Pipeline: org.Scan(org.ScanOptions{Checks: []string{"PV-XAR-001", "PV-XAR-003", "PV-BND-001"}, Formats: map[string]string{"json": "scan.json"}}),
-		Connect: org.AssumeAuditRole(s.base, "aws", orgsim.AuditRole, orgsim.ExternalID), Concurrency: 3, Budget: org.NewBudget(50, 200), Fleet: true}
+		Connect: org.AssumeAuditRole(s.base, "aws", orgsim.AuditRole, orgsim.ExternalID, b), Concurrency: 3, Budget: b, Fleet: true}
 }
 
 func row(rep *reports.OrgReport, id string) reports.OrgAccount {

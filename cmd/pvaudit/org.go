@@ -151,7 +151,7 @@ func (o *orgFlags) run(cmd *cobra.Command, a *app, src *sourceOpts, ct *contract
 		if err != nil {
 			return err
 		}
-		opts.Connect = org.AssumeAuditRole(base, o.partition, o.roleName, src.aws.externalID)
+		opts.Connect = org.AssumeAuditRole(base, o.partition, o.roleName, src.aws.externalID, opts.Budget)
 	}
 	if o.outDir != "" {
 		opts.Sink = func(acct string, f org.File) (string, error) {
