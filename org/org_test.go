@@ -85,6 +85,7 @@ func row(rep *reports.OrgReport, id string) reports.OrgAccount {
 // finds the shared ExternalId, and the report renders in every format.
 func TestRunWithFailingAccounts(t *testing.T) {
 	s := newSim(t, orgsim.Config{Accounts: 6, NoAuditRole: []int{2}, DenyRead: []int{4}, Suspended: []int{5}, SharedExternalID: []int{3}, Authorize: true})
+	s.org.Management().SetFaults(awsfake.Faults{PageSize: 1}) // every Organizations page holds one item
 	accts, skipped, err := org.List(context.Background(), organizations.NewFromConfig(s.base), org.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +100,7 @@ func TestRunWithFailingAccounts(t *testing.T) {
 	if err != nil || len(eu) != 2 {
 		t.Errorf("OU filter: %d accounts (%v)", len(eu), err)
 	}
+	s.org.Management().SetFaults(awsfake.Faults{})
 	o := s.options(t, accts)
 	files := map[string][]byte{}
 	o.Sink = func(acct string, f org.File) (string, error) {

@@ -213,6 +213,18 @@ func TestQueryRefused(t *testing.T) {
 	if _, err := lake.Start(context.Background(), "DELETE FROM eds"); err == nil || !strings.Contains(err.Error(), "InvalidQueryStatementException") {
 		t.Errorf("lake DELETE: %v", err)
 	}
+	// The evaluator authorizes the query calls: a read-only user may not
+	// start one.
+	srv.SetAuthorize(true)
+	ro, err := srv.AddUser(awsfake.UserSpec{Name: "ro", Attached: []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roLake := &trail.Lake{API: cloudtrail.NewFromConfig(fakeConfig(url, ro)), EventDataStore: "eds"}
+	if _, err := roLake.Start(context.Background(), "SELECT 1 FROM eds"); err == nil || !strings.Contains(err.Error(), "AccessDeniedException") {
+		t.Errorf("read-only StartQuery: %v", err)
+	}
+	srv.SetAuthorize(false)
 	ath := &trail.Athena{API: athena.NewFromConfig(cfg), Table: "db.t"}
 	if _, err := ath.Start(context.Background(), "SELECT 1"); err == nil || !strings.Contains(err.Error(), "output location") {
 		t.Errorf("athena without output: %v", err)
