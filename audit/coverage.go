@@ -10,6 +10,7 @@ import (
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/reports"
+	"github.com/pvaudit/pvaudit/trail"
 )
 
 // Coverage is an evidence bundle's coverage statement: what was
@@ -21,6 +22,10 @@ type Coverage struct {
 	CoverageGaps []inventory.Gap      `json:"coverage_gaps"`
 	Suppressed   []CoverageSuppressed `json:"suppressed"`
 	Trail        []string             `json:"trail_sources"`
+	// TrailQueries are the CloudTrail Lake and Athena queries the replay
+	// ran: IDs, state, bytes scanned, rows; an incomplete one is also a
+	// coverage gap.
+	TrailQueries []trail.QueryStat `json:"trail_queries"`
 	// Limits are what IAM data cannot tell, whatever the run found.
 	Limits []string `json:"limits"`
 }
@@ -64,7 +69,10 @@ var coverageLimits = []string{
 
 func coverageOf(scan *reports.ScanReport, probe *reports.ProbeReport, in ExportInput, trailGiven bool) *Coverage {
 	c := &Coverage{Evaluated: []CoverageRule{}, NotRun: []CoverageRule{}, Unevaluated: []CoverageFinding{}, CoverageGaps: nonNilGaps(scan.CoverageGaps),
-		Suppressed: []CoverageSuppressed{}, Trail: in.Trail.Describe(), Limits: coverageLimits}
+		Suppressed: []CoverageSuppressed{}, Trail: in.Trail.Describe(), TrailQueries: []trail.QueryStat{}, Limits: coverageLimits}
+	if scan.Trail != nil && len(scan.Trail.Queries) > 0 {
+		c.TrailQueries = scan.Trail.Queries
+	}
 	if c.Trail == nil {
 		c.Trail = []string{}
 	}
@@ -158,6 +166,13 @@ func (c *Coverage) render() ([]byte, []byte, error) {
 		b.WriteString("None given: the CloudTrail rules (TRAIL-…) did not run, and child roles were recognised by name, path, tag and boundary only.\n")
 	} else {
 		b.WriteString("Replayed: " + strings.Join(c.Trail, ", ") + "\n")
+	}
+	for _, q := range c.TrailQueries {
+		state := "complete"
+		if !q.Complete {
+			state = "INCOMPLETE (a coverage gap): " + q.Reason
+		}
+		fmt.Fprintf(&b, "- %s: %s, %d row(s) in %d page(s), %d byte(s) scanned, SQL sha256 %s — %s\n", q, q.State, q.Rows, q.Pages, q.BytesScanned, q.SQLSHA256, state)
 	}
 	b.WriteString("\n## What IAM data cannot tell\n\n")
 	for _, l := range c.Limits {

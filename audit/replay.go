@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/reports"
 	"github.com/pvaudit/pvaudit/trail"
+	"github.com/pvaudit/pvaudit/trail/trailsql"
 )
 
 // TrailSources say where CloudTrail records come from.
@@ -41,10 +43,24 @@ type TrailSources struct {
 	VerifyDigests    bool
 	DigestKeys       []trail.PublicKey
 	DigestSignatures map[string]string
+	// Queries run the replay's SQL on CloudTrail Lake or Athena (see
+	// TrailQuery): the engine scans, pvaudit fetches only the rows the
+	// replay keeps.
+	Queries []TrailQuery
+}
+
+// TrailQuery is a trail kept in CloudTrail Lake or Athena.
+type TrailQuery struct {
+	Engine  trail.QueryEngine
+	Dialect trailsql.Dialect
+	// Poll and Timeout bound the wait for the query (0: defaults).
+	Poll, Timeout time.Duration
 }
 
 // Given reports whether any CloudTrail input was named.
-func (s *TrailSources) Given() bool { return s.Dir != "" || len(s.Files) > 0 || len(s.Lookup) > 0 }
+func (s *TrailSources) Given() bool {
+	return s.Dir != "" || len(s.Files) > 0 || len(s.Lookup) > 0 || len(s.Queries) > 0
+}
 
 // Describe names the sources for reports.
 func (s *TrailSources) Describe() []string {
@@ -61,6 +77,9 @@ func (s *TrailSources) Describe() []string {
 			regions = append(regions, l.Region)
 		}
 		out = append(out, strings.TrimSuffix("lookup:"+strings.Join(regions, ","), ":"))
+	}
+	for _, q := range s.Queries {
+		out = append(out, q.Engine.Name()+":"+q.Engine.Target())
 	}
 	return out
 }
@@ -183,6 +202,11 @@ func (r *Run) replay(ctx context.Context, src *TrailSources, expect trail.Expect
 			return nil, err
 		}
 	}
+	for _, q := range src.Queries {
+		if err := r.query(ctx, q, c, expect, src.Since, src.Until); err != nil {
+			return nil, err
+		}
+	}
 	res := trail.Finish(c, expect, time.Since(start))
 	st := res.Stats
 	r.log().Info("replay done", "files", st.Files, "skipped_whole", st.FilesSkippedWhole, "records_split", st.RecordsSplit,
@@ -198,6 +222,29 @@ func (r *Run) replay(ctx context.Context, src *TrailSources, expect trail.Expect
 			Resource: strings.Join(g.Where, ", "), Message: g.Message})
 	}
 	return out, nil
+}
+
+// query runs the replay's SQL on a Lake or Athena source into c.
+func (r *Run) query(ctx context.Context, q TrailQuery, c *trail.Collection, expect trail.Expectations, since, until time.Time) error {
+	sql, err := trailsql.Build(trailsql.Query{Dialect: q.Dialect, Table: q.Engine.Target(),
+		Roles: trailsql.Roles{Globs: expect.RolePatterns, Regexp: expect.RoleRegexp}, Since: since, Until: until})
+	if err != nil {
+		return fmt.Errorf("%s: %w", q.Engine.Name(), err)
+	}
+	if since.IsZero() && q.Dialect == trailsql.Athena {
+		r.log().Warn("no --since: the Athena query reads every partition of the table (give a window to prune partitions)", "table", q.Engine.Target())
+	}
+	r.log().Info("querying CloudTrail", "engine", q.Engine.Name(), "target", q.Engine.Target())
+	st, err := trail.Query(ctx, q.Engine, c, sql, trail.QueryOptions{Since: since, Until: until, Poll: q.Poll, Timeout: q.Timeout, Now: r.now})
+	if err != nil {
+		return fmt.Errorf("%s query: %w", q.Engine.Name(), err)
+	}
+	lvl := slog.LevelInfo
+	if !st.Complete {
+		lvl = slog.LevelWarn
+	}
+	r.log().Log(ctx, lvl, "query done", "engine", st.Engine, "query_id", st.ID, "state", st.State, "rows", st.Rows, "bytes_scanned", st.BytesScanned, "complete", st.Complete, "reason", st.Reason)
+	return nil
 }
 
 // ReplayInput is what `pvaudit trail sessions|show` replays.

@@ -167,7 +167,7 @@ func (r *Run) scanTrail(ctx context.Context, src *TrailSources, snap *inventory.
 	rep.CoverageGaps = append(rep.CoverageGaps, rp.gaps...)
 	st := rp.res.Stats
 	sum := &reports.TrailSummary{Sources: src.Describe(), FilesRead: st.Files, FilesUnread: st.FilesUnread, Undecodable: st.Undecodable,
-		LookupRequests: st.LookupRequests, Sessions: len(rp.res.Sessions), ProviderCreated: []reports.ProviderCreatedRole{}}
+		LookupRequests: st.LookupRequests, Sessions: len(rp.res.Sessions), ProviderCreated: []reports.ProviderCreatedRole{}, Queries: st.Queries}
 	out := &scanTrailResult{created: map[string]string{}, findings: rp.res.Findings, replay: rp}
 	for _, cr := range trail.ProviderCreations(rp.res.Sessions) {
 		out.created[cr.RoleName] = fmt.Sprintf("CreateRole under session %s at %s", cr.SessionID, cr.Time.UTC().Format(time.RFC3339))

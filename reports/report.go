@@ -39,7 +39,7 @@ const (
 
 // Kinds lists every report kind.
 func Kinds() []Kind {
-	return []Kind{KindScan, KindProbe, KindTrailSessions, KindTrailSession, KindSimulate, KindRoles, KindChecks, KindPlan, KindControls}
+	return []Kind{KindScan, KindProbe, KindTrailSessions, KindTrailSession, KindSimulate, KindRoles, KindChecks, KindPlan, KindControls, KindOrg}
 }
 
 // Header is what every report starts with.
@@ -167,6 +167,7 @@ func writers() map[Kind]map[string]WriteFunc {
 		KindProbe:         findingFormats(writeProbeTable),
 		KindTrailSessions: findingFormats(writeSessionsTable),
 		KindTrailSession:  findingFormats(writeTimeline),
+		KindOrg:           findingFormats(writeOrgTable),
 		KindSimulate:      listFormats(writeSimulateTable, writeSimulateCSV),
 		KindRoles:         listFormats(writeRolesTable, writeRolesCSV),
 		KindChecks:        listFormats(writeChecksTable, writeChecksCSV),

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
+	"github.com/pvaudit/pvaudit/trail"
 )
 
 // ScanReport is what `pvaudit scan` produced.
@@ -37,6 +38,9 @@ type TrailSummary struct {
 	Undecodable    int64    `json:"undecodable_records"`
 	LookupRequests int      `json:"lookup_requests,omitempty"`
 	Sessions       int      `json:"sessions"`
+	// Queries are the CloudTrail Lake and Athena queries run (IDs, bytes
+	// scanned, rows).
+	Queries []trail.QueryStat `json:"queries,omitempty"`
 	// ProviderCreated are the roles created under the provider's sessions:
 	// the scan classifies each as a child role.
 	ProviderCreated []ProviderCreatedRole `json:"provider_created_roles"`

@@ -434,6 +434,7 @@ func (c *Collection) Stats() Stats {
 		s.Shapes[k] = v
 	}
 	s.Problems = append([]Problem(nil), c.stats.Problems...)
+	s.Queries = append([]QueryStat(nil), c.stats.Queries...)
 	sort.Slice(s.Problems, func(i, j int) bool {
 		if s.Problems[i].Origin != s.Problems[j].Origin {
 			return s.Problems[i].Origin < s.Problems[j].Origin

@@ -107,6 +107,8 @@ const (
 	GapDigestUnsigned     GapReason = "digest-unsigned"      // a digest whose signature is not in the copy
 	GapDigestUnverifiable GapReason = "digest-unverifiable"  // a digest that could not be checked otherwise
 	GapUnverifiedLogFiles GapReason = "unverified-log-files" // log files read that no verified digest vouches for
+	GapQueryFailed        GapReason = "query-failed"         // a Lake or Athena query that failed, was cancelled or timed out
+	GapQueryTruncated     GapReason = "query-truncated"      // a query whose result was not read in full
 	GapNotEvaluated       GapReason = "not-evaluated"        // a finding that could not be evaluated
 	GapIncompleteFindings GapReason = "error"                // a finding that records an error
 )
@@ -253,6 +255,7 @@ func readGaps(st Stats, now time.Time) []Gap {
 		}
 		out = append(out, Gap{Check: CheckUndecodable, Reason: GapNoLogFiles, Message: msg, Where: []string{w.Root}})
 	}
+	out = append(out, queryGaps(st.Queries)...)
 	if g, ok := windowGap(st.Coverage, now); ok {
 		out = append(out, g)
 	}

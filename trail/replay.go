@@ -125,11 +125,14 @@ type Stats struct {
 	Digests *DigestStats `json:"digests,omitempty"`
 	// Gaps are why the replay cannot vouch for everything it was asked to
 	// read; empty when it is complete. See Result.Complete.
-	Gaps            []Gap         `json:"gaps"`
-	LookupRequests  int           `json:"lookup_requests,omitempty"`
-	LookupThrottled int           `json:"lookup_throttled,omitempty"`
-	LookupRetried   int           `json:"lookup_retried,omitempty"` // failed below the API and retried
-	Elapsed         time.Duration `json:"-"`                        // wall time; not in reports, which must be reproducible
+	Gaps            []Gap `json:"gaps"`
+	LookupRequests  int   `json:"lookup_requests,omitempty"`
+	LookupThrottled int   `json:"lookup_throttled,omitempty"`
+	LookupRetried   int   `json:"lookup_retried,omitempty"` // failed below the API and retried
+	// Queries are the CloudTrail Lake and Athena queries run, with their
+	// IDs, scanned bytes and row counts.
+	Queries []QueryStat   `json:"queries,omitempty"`
+	Elapsed time.Duration `json:"-"` // wall time; not in reports, which must be reproducible
 }
 
 // ReadFiles decodes inputs in parallel into c. A file that cannot be read

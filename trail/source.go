@@ -232,4 +232,4 @@ func dirInRange(parts []string, since, until time.Time) bool {
 }
 
 // ErrNoInput is returned when a replay is given nothing to read.
-var ErrNoInput = errors.New("no CloudTrail input: give --dir, --file or --lookup")
+var ErrNoInput = errors.New("no CloudTrail input: give --dir, --file, --lookup, --lake or --athena")

@@ -46,6 +46,10 @@ type exportOpts struct {
 	// once package baseline lands; it fills audit.ExportInput.Drift and
 	// .Baseline (see audit.ExportInput).
 	baseline string
+	// org runs the export in many accounts (--org, --accounts); orgOut is
+	// the consolidated report's output.
+	org    orgFlags
+	orgOut outputFlags
 }
 
 func newEvidenceExportCmd(a *app) *cobra.Command {
@@ -72,6 +76,9 @@ but a usage or runtime error.`,
 			o.src.awsWithFile = o.trail.lookup
 			if err := firstErr(o.src.validate(), o.failOn.validate(), o.runs.validate(reports.KindScan)); err != nil {
 				return err
+			}
+			if o.org.given() {
+				return runOrgEvidence(cmd, a, o)
 			}
 			if (o.out == "") == (o.runs.dir == "") {
 				return usageErr("give one of --out DIR|FILE.zip|FILE.tar.gz and --output-dir DIR")
@@ -123,6 +130,8 @@ but a usage or runtime error.`,
 	f.StringVar(&o.framework, "framework", "", "control framework of the matrix: hipaa, nist-800-53 or nist-800-171 (required)")
 	f.StringVar(&o.out, "out", "", "write the bundle to `DIR` (new or empty), FILE.zip or FILE.tar.gz")
 	f.StringVar(&o.signKey, "sign-key", "", "sign manifest.json with this Ed25519 private key (PEM; pvaudit evidence keygen)")
+	o.org.register(f)
+	o.orgOut.register(f, reports.KindOrg, "table")
 	_ = cmd.MarkFlagRequired("framework")
 	return cmd
 }

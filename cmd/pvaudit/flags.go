@@ -108,6 +108,7 @@ type trailFlags struct {
 	digestKeys []string
 	keysLive   bool
 	digestSigs map[string]string
+	query      queryFlags
 }
 
 func (s *trailFlags) register(f *pflag.FlagSet, prefix string) {
@@ -125,10 +126,13 @@ func (s *trailFlags) register(f *pflag.FlagSet, prefix string) {
 	f.StringArrayVar(&s.digestKeys, prefix+"digest-public-key", nil, "`FILE` with CloudTrail's public key(s) for digests: PEM, DER, base64, or aws cloudtrail list-public-keys output (repeatable)")
 	f.BoolVar(&s.keysLive, prefix+"digest-keys-live", false, "fetch the digest public keys with cloudtrail:ListPublicKeys (AWS flags apply)")
 	f.StringToStringVar(&s.digestSigs, prefix+"digest-signature", nil, "S3KEY=HEX: the signature of a digest file whose x-amz-meta-signature is not beside it (repeatable)")
+	s.query.register(f, prefix)
 }
 
 // given reports whether any CloudTrail input was named.
-func (s *trailFlags) given() bool { return s.dir != "" || len(s.files) > 0 || s.lookup }
+func (s *trailFlags) given() bool {
+	return s.dir != "" || len(s.files) > 0 || s.lookup || s.query.given()
+}
 
 // sources validates the flags and builds the sources; the live lookup's
 // clients are added by the caller (they need AWS configuration).
@@ -136,6 +140,9 @@ func (s *trailFlags) sources(a *app, stdin interface{ Read([]byte) (int, error) 
 	src := audit.TrailSources{Dir: s.dir, Files: s.files, Stdin: stdin, LookupRate: s.lookupRate, Workers: s.workers, FullDecode: s.fullDecode}
 	if s.lookupRate <= 0 {
 		return src, usageErr("--%slookup-rate must be positive", s.prefix)
+	}
+	if err := s.query.validate(); err != nil {
+		return src, err
 	}
 	var err error
 	if src.Since, err = parseWhen(s.prefix+"since", s.since, false); err != nil {
@@ -176,9 +183,14 @@ func (s *trailFlags) sources(a *app, stdin interface{ Read([]byte) (int, error) 
 	return src, nil
 }
 
-// liveDigestKeys adds the digest public keys of the replay window, read
-// with cloudtrail:ListPublicKeys in each region, when --digest-keys-live.
+// liveDigestKeys adds the live parts of the sources: the CloudTrail Lake
+// and Athena engines (--lake, --athena) and the digest public keys of the
+// replay window, read with cloudtrail:ListPublicKeys in each region, when
+// --digest-keys-live.
 func (s *trailFlags) liveDigestKeys(ctx context.Context, ao *awsOpts, src *audit.TrailSources) error {
+	if err := s.query.engines(ctx, ao, src); err != nil {
+		return err
+	}
 	if !s.keysLive {
 		return nil
 	}

@@ -16,6 +16,7 @@ type scanOpts struct {
 	failOn     failOnFlag
 	checks     []string
 	skipChecks []string
+	org        orgFlags
 }
 
 func newScanCmd(a *app) *cobra.Command {
@@ -41,11 +42,15 @@ when a suppression accepts them).`,
   pvaudit scan --from account.json --fail-on critical
   pvaudit scan --from evidence.zip                      # re-analyse an evidence bundle
   pvaudit scan --profile audit --output-dir /var/lib/pvaudit --keep 30 -q
-  pvaudit scan --from account.json --trail-dir ./AWSLogs --trail-since 2026-01-01 --provisioner-account 941377122013`,
+  pvaudit scan --from account.json --trail-dir ./AWSLogs --trail-since 2026-01-01 --provisioner-account 941377122013
+  pvaudit scan --org --audit-role-name pvaudit-audit --external-id "$EXT" --fleet --resume org.state -o json=org.json --org-output-dir out/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.org.given() {
+				return runOrgScan(cmd, a, o)
+			}
 			// flags → inputs
-			o.src.awsWithFile = o.trail.lookup || o.trail.keysLive // --from FILE --trail-lookup --profile P reads the trail live
+			o.src.awsWithFile = o.trail.lookup || o.trail.keysLive || o.trail.query.given() // --from FILE --trail-lookup --profile P reads the trail live
 			if err := firstErr(o.src.validate(), o.failOn.validate(), o.out.validate(), o.runs.validate(reports.KindScan)); err != nil {
 				return err
 			}
@@ -97,6 +102,7 @@ when a suppression accepts them).`,
 	o.runs.register(f, true)
 	f.StringSliceVar(&o.checks, "checks", nil, "run only these check IDs (comma-separated; see pvaudit checks list)")
 	f.StringSliceVar(&o.skipChecks, "skip-checks", nil, "skip these check IDs (comma-separated)")
+	o.org.register(f)
 	return cmd
 }
 

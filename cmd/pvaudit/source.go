@@ -27,6 +27,9 @@ type awsOpts struct {
 	roleARN     string
 	externalID  string
 	endpointURL string
+	// audit: an organisation run, where --external-id goes with the audit
+	// role assumed in each account (--audit-role-name), not --role-arn.
+	audit bool
 }
 
 func (o *awsOpts) register(fs *pflag.FlagSet) {
@@ -38,7 +41,7 @@ func (o *awsOpts) register(fs *pflag.FlagSet) {
 }
 
 func (o *awsOpts) validate() error {
-	if o.externalID != "" && o.roleARN == "" {
+	if o.externalID != "" && o.roleARN == "" && !o.audit {
 		return usageErr("--external-id needs --role-arn")
 	}
 	if o.endpointURL != "" {
@@ -80,7 +83,7 @@ func (o *awsOpts) config(ctx context.Context) (aws.Config, error) {
 	if o.roleARN != "" {
 		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), o.roleARN, func(ao *stscreds.AssumeRoleOptions) {
 			ao.RoleSessionName = "pvaudit"
-			if o.externalID != "" {
+			if o.externalID != "" && !o.audit {
 				ao.ExternalID = aws.String(o.externalID)
 			}
 		})

@@ -200,7 +200,7 @@ func (s *Server) checksFor(ex *exchange) []authzCheck {
 	action := ex.service + ":" + ex.action
 	ctx := s.globalContext(ex)
 	check := authzCheck{action: action, resource: "*", ctx: ctx}
-	if ex.service == "cloudtrail" {
+	if isJSON(ex.service) {
 		return []authzCheck{check}
 	}
 	roleName := f.get("RoleName")

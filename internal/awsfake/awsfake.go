@@ -1,7 +1,11 @@
 // Package awsfake is a stateful loopback AWS endpoint for tests. It speaks the
 // real wire protocols of IAM and STS (Query protocol, XML responses) and
-// CloudTrail (JSON 1.1), so the real aws-sdk-go-v2 clients — and the pvaudit
-// binary run with --endpoint-url — work against it unchanged.
+// CloudTrail (LookupEvents and the Lake queries), Athena and Organizations
+// (JSON 1.1 with X-Amz-Target), so the real aws-sdk-go-v2 clients — and the
+// pvaudit binary run with --endpoint-url — work against it unchanged. Lake
+// and Athena serve canned result pages (SetQueryResult); Organizations the
+// tree set with SetOrganization; Accounts puts many endpoints, one per
+// account, behind one URL.
 //
 // One Server holds one account's IAM state in memory, maps SigV4 access key
 // IDs to principals (a seeded admin user, users created through the API and
@@ -111,6 +115,12 @@ type Server struct {
 	calls   []Call
 	records []record
 	admin   Credentials
+	// queries are the Lake and Athena queries started, by ID; queryResults
+	// the canned result of each engine; org the organisation.
+	queries      map[string]*runningQuery
+	queryOrder   []string
+	queryResults map[string]QueryResult
+	org          *Organization
 
 	httpSrv *http.Server
 	ln      net.Listener

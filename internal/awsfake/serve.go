@@ -81,8 +81,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
-		ex.service = "cloudtrail"
-		ex.action = target[strings.LastIndex(target, ".")+1:]
+		ex.service, ex.action = jsonService(target)
 	} else {
 		vals, err := url.ParseQuery(string(body))
 		if err != nil {
@@ -130,11 +129,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	status, out, aerr := s.serveLocked(ex, key, r)
 	s.logCall(ex, aerr)
-	if ex.p != nil && !ex.skipTrail && ex.service != "cloudtrail" {
+	if ex.p != nil && !ex.skipTrail && !isJSON(ex.service) {
 		s.appendRecord(ex, aerr)
 	}
 
-	if ex.service == "cloudtrail" {
+	if isJSON(ex.service) {
 		if aerr != nil {
 			writeJSONError(w, aerr, ex.requestID)
 			return
@@ -155,8 +154,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveLocked authenticates, injects faults, authorizes and runs the handler.
 func (s *Server) serveLocked(ex *exchange, key string, r *http.Request) (int, []byte, *apiError) {
-	if ex.service == "cloudtrail" {
-		if _, ok := cloudTrailHandlers()[ex.action]; !ok {
+	if isJSON(ex.service) {
+		if _, ok := jsonHandlers(ex.service)[ex.action]; !ok {
 			return 0, nil, newErr(http.StatusBadRequest, "UnknownOperationException", "Unknown operation %s", ex.action)
 		}
 	} else if _, ok := s.queryHandler(ex.service, ex.action); !ok {
@@ -169,7 +168,7 @@ func (s *Server) serveLocked(ex *exchange, key string, r *http.Request) (int, []
 	}
 	if s.verifySig && !verifySignature(r, ex.body, secret) {
 		msg := "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
-		if ex.service == "cloudtrail" {
+		if isJSON(ex.service) {
 			return 0, nil, newErr(http.StatusBadRequest, "InvalidSignatureException", "%s", msg)
 		}
 		return 0, nil, newErr(http.StatusForbidden, "SignatureDoesNotMatch", "%s", msg)
@@ -183,8 +182,8 @@ func (s *Server) serveLocked(ex *exchange, key string, r *http.Request) (int, []
 			return 0, nil, aerr
 		}
 	}
-	if ex.service == "cloudtrail" {
-		out, aerr := cloudTrailHandlers()[ex.action](s, ex)
+	if isJSON(ex.service) {
+		out, aerr := jsonHandlers(ex.service)[ex.action](s, ex)
 		if aerr != nil {
 			return 0, nil, aerr
 		}
@@ -206,13 +205,13 @@ func (s *Server) serveLocked(ex *exchange, key string, r *http.Request) (int, []
 // the key's secret.
 func (s *Server) authenticate(ex *exchange, key, token string) (*principal, string, *apiError) {
 	invalid := func() *apiError {
-		if ex.service == "cloudtrail" {
+		if isJSON(ex.service) {
 			return newErr(http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid.")
 		}
 		return newErr(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
 	}
 	if key == "" {
-		if ex.service == "cloudtrail" {
+		if isJSON(ex.service) {
 			return nil, "", newErr(http.StatusBadRequest, "MissingAuthenticationTokenException", "Missing Authentication Token")
 		}
 		return nil, "", newErr(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
@@ -232,7 +231,7 @@ func (s *Server) authenticate(ex *exchange, key, token string) (*principal, stri
 			return nil, "", invalid()
 		}
 		if !ex.now.Before(sess.expires) {
-			if ex.service == "cloudtrail" {
+			if isJSON(ex.service) {
 				return nil, "", newErr(http.StatusBadRequest, "ExpiredTokenException", "The security token included in the request is expired")
 			}
 			return nil, "", newErr(http.StatusBadRequest, "ExpiredToken", "The security token included in the request is expired")
@@ -252,7 +251,7 @@ func (s *Server) injectFault(ex *exchange) *apiError {
 	if f.ThrottleRate > 0 && (len(f.ThrottleActions) == 0 || f.names(f.ThrottleActions, ex)) {
 		if s.faultRNG.Float64() < f.ThrottleRate {
 			ex.skipTrail = true
-			if ex.service == "cloudtrail" {
+			if isJSON(ex.service) {
 				return newErr(http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
 			}
 			return newErr(http.StatusBadRequest, "Throttling", "Rate exceeded")
@@ -308,7 +307,7 @@ func (s *Server) accessDenied(ex *exchange, action, resource, why string) *apiEr
 		why = "because no identity-based policy allows the " + action + " action"
 	}
 	msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", caller, action, resource, why)
-	if ex.service == "cloudtrail" {
+	if isJSON(ex.service) {
 		return newErr(http.StatusForbidden, "AccessDeniedException", "%s", msg)
 	}
 	return newErr(http.StatusForbidden, "AccessDenied", "%s", msg)

@@ -9,12 +9,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -564,4 +567,65 @@ func sortedFindings(fs []string) []string {
 		out = []string{}
 	}
 	return out
+}
+
+// Records reads back every record of an archive under dir (any shape the
+// generator writes, plain or gzip), in file then record order.
+func Records(dir string) ([][]byte, error) {
+	var out [][]byte
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.Contains(p, "CloudTrail-Digest") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(p, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(b))
+			if err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			if b, err = io.ReadAll(zr); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+		}
+		recs, err := splitRecords(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		out = append(out, recs...)
+		return nil
+	})
+	return out, err
+}
+
+func splitRecords(b []byte) ([][]byte, error) {
+	t := bytes.TrimSpace(b)
+	var arr []json.RawMessage
+	switch {
+	case len(t) > 0 && t[0] == '{' && bytes.Contains(t[:min(len(t), 32)], []byte(`"Records"`)):
+		var w struct{ Records []json.RawMessage }
+		if err := json.Unmarshal(t, &w); err != nil {
+			return nil, err
+		}
+		arr = w.Records
+	case len(t) > 0 && t[0] == '[':
+		if err := json.Unmarshal(t, &arr); err != nil {
+			return nil, err
+		}
+	default:
+		for _, line := range bytes.Split(t, []byte("\n")) {
+			if line = bytes.TrimSpace(line); len(line) > 0 {
+				arr = append(arr, json.RawMessage(line))
+			}
+		}
+	}
+	out := make([][]byte, 0, len(arr))
+	for _, r := range arr {
+		if json.Valid(r) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
