@@ -112,6 +112,7 @@ func Catalogue() []*Check {
 		guardSelfModification(),
 		guardUsersAndKeys(),
 		guardAccountSettings(),
+		guardResourceGrants(),
 		escBoundaryEdit(),
 		escOwnBoundary(),
 		escAttachUnbounded(),

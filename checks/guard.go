@@ -346,3 +346,53 @@ func guardAccountSettings() *Check {
 	}
 	return c
 }
+
+func guardResourceGrants() *Check {
+	c := &Check{
+		ID:       "PV-GRD-006",
+		Title:    "Cross-account role cannot let an account in through resource policies, ACLs or grants",
+		Severity: finding.High,
+		Rationale: "\"Cannot persist access beyond the temporary credential window\": a bucket policy, ACL, key policy, KMS " +
+			"grant, Lambda permission, secret or repository policy, or a shared snapshot or image written by the provider can " +
+			"let its own (or any) account in for as long as the resource lives, after the cross-account role is deleted.",
+		Remediation: "Add to the role's inline policy a Deny of the listed actions on \"*\" (aws iam put-role-policy); for " +
+			"lambda:AddPermission deny it unless \"StringLike\": {\"lambda:Principal\": \"*.amazonaws.com\"}, for " +
+			"kms:CreateGrant unless \"Bool\": {\"kms:GrantIsForAWSResource\": \"true\"}, for lambda function URLs unless " +
+			"lambda:FunctionUrlAuthType is AWS_IAM.",
+		Controls: []finding.Control{nistAC3, nistAC6, nistAC20, hipaaAccessControl, nist171AC20, nist171AC5},
+	}
+	c.Run = func(env *Env) []finding.Finding {
+		if len(env.Contract.Forbidden.ResourceGrantActions) == 0 {
+			return nil
+		}
+		var out []finding.Finding
+		for _, rc := range env.Class.Of(classify.CrossAccount) {
+			var reqs []request
+			for _, a := range env.Contract.Forbidden.ResourceGrantActions {
+				reqs = append(reqs, request{Action: a, Key: a, Keep: mutating, Breaks: grantBreaks(a),
+					Gains: "a way in for another account that outlives the cross-account role"})
+			}
+			out = append(out, c.decideAll(env, rc.Role, reqs, "resource policies, ACLs, grants and sharing are out of reach")...)
+		}
+		return out
+	}
+	return c
+}
+
+// grantBreaks says which allowed grants break the promise: every one but
+// a Lambda permission for an AWS service, a KMS grant an AWS service makes
+// for its own use, and a function URL that demands IAM authentication.
+func grantBreaks(action string) func(string, *policy.Witness) bool {
+	switch strings.ToLower(action) {
+	case "lambda:addpermission":
+		return func(_ string, w *policy.Witness) bool {
+			p, ok := chosenOK(w, "lambda:Principal")
+			return !ok || !isServicePrincipal(p)
+		}
+	case "kms:creategrant":
+		return func(_ string, w *policy.Witness) bool { return !strings.EqualFold(chosen(w, "kms:GrantIsForAWSResource"), "true") }
+	case "lambda:createfunctionurlconfig", "lambda:updatefunctionurlconfig":
+		return func(_ string, w *policy.Witness) bool { return chosen(w, "lambda:FunctionUrlAuthType") != "AWS_IAM" }
+	}
+	return nil
+}

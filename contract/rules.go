@@ -139,6 +139,11 @@ type Forbidden struct {
 	// IAMMutationActions: what a boundary must never allow (action globs;
 	// iam:PassRole, handing a role to a service, is not a mutation).
 	IAMMutationActions []string `yaml:"iam_mutation_actions,omitempty"`
+	// ResourceGrantActions: writing a resource policy, an ACL, a grant or a
+	// sharing attribute, which can let another account in for as long as
+	// the resource lives (action globs; "Persist access beyond the
+	// temporary credential window").
+	ResourceGrantActions []string `yaml:"resource_grant_actions,omitempty"`
 }
 
 // ProviderResources say which resources belong to the provider. Patterns
@@ -350,9 +355,10 @@ func (c *Contract) validateRules(wrap func(string, error) error) error {
 		"service_probes": c.ServiceProbes,
 	}
 	for name, l := range map[string][]string{
-		"forbidden.user_and_key_actions": c.Forbidden.UserAndKeyActions,
-		"forbidden.account_actions":      c.Forbidden.AccountActions,
-		"forbidden.iam_mutation_actions": c.Forbidden.IAMMutationActions,
+		"forbidden.user_and_key_actions":   c.Forbidden.UserAndKeyActions,
+		"forbidden.account_actions":        c.Forbidden.AccountActions,
+		"forbidden.iam_mutation_actions":   c.Forbidden.IAMMutationActions,
+		"forbidden.resource_grant_actions": c.Forbidden.ResourceGrantActions,
 	} {
 		for _, a := range l {
 			if err := validAction(a, true); err != nil {

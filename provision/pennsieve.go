@@ -254,6 +254,25 @@ func crossAccountPolicy(c *contract.Contract, p Params) (Doc, error) {
 		"purchase-orders:*", "consolidatedbilling:*", "cur:*", "organizations:*", "sts:*",
 		"s3:PutAccountPublicAccessBlock", "ec2:*EbsEncryptionByDefault", "ec2:*EbsDefaultKmsKeyId", "ec2:*SerialConsoleAccess",
 		"ec2:*ImageBlockPublicAccess", "ec2:*SnapshotBlockPublicAccess", "ec2:ModifyInstanceMetadataDefaults"}, "*"))
+	// "Persist access beyond the temporary credential window": no
+	// resource policy, ACL, grant or sharing that could let an account in
+	// (PV-GRD-006); Lambda permissions for AWS services, KMS grants AWS
+	// services make for their own use and IAM-authenticated function URLs
+	// stay possible.
+	add(deny("DenyResourceGrants", []string{"s3:PutBucketPolicy", "s3:PutBucketAcl", "s3:PutObjectAcl", "s3:PutObjectVersionAcl",
+		"s3:PutAccessPointPolicy*", "s3:PutMultiRegionAccessPointPolicy", "s3:PutAccessGrantsInstanceResourcePolicy", "s3:CreateAccessGrant",
+		"s3:PutBucketPublicAccessBlock", "s3:PutAccessPointPublicAccessBlock", "lambda:AddLayerVersionPermission", "lambda:PutResourcePolicy",
+		"elasticfilesystem:PutFileSystemPolicy", "logs:PutResourcePolicy", "logs:PutDestinationPolicy", "kms:PutKeyPolicy",
+		"secretsmanager:PutResourcePolicy", "dynamodb:PutResourcePolicy", "ec2:ModifySnapshotAttribute", "ec2:ModifyImageAttribute",
+		"ec2:ModifyFpgaImageAttribute", "ec2:ModifyVpcEndpointServicePermissions", "ec2:CreateNetworkInterfacePermission",
+		"ec2:PutResourcePolicy", "ssm:ModifyDocumentPermission", "ssm:PutResourcePolicy", "ecr:SetRepositoryPolicy",
+		"ecr:PutRegistryPolicy", "sqs:AddPermission", "sqs:SetQueueAttributes", "sns:AddPermission", "sns:SetTopicAttributes"}, "*"))
+	add(deny("DenyLambdaPermissionsForAccounts", []string{"lambda:AddPermission"}, "*").
+		when("StringNotLike", "lambda:Principal", "*.amazonaws.com"))
+	add(deny("DenyKmsGrantsForPrincipals", []string{"kms:CreateGrant"}, "*").
+		when("BoolIfExists", "kms:GrantIsForAWSResource", "false"))
+	add(deny("DenyPublicFunctionUrls", []string{"lambda:CreateFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig"}, "*").
+		when("StringNotEquals", "lambda:FunctionUrlAuthType", "AWS_IAM"))
 	return document(sts...)
 }
 

@@ -38,6 +38,22 @@ def xa_trust():
 # The contract's forbidden user/key and account-settings families.
 USER_AND_ACCOUNT_FAMILIES = ["iam:CreateUser", "iam:UpdateUser", "iam:*AccessKey*", "iam:*LoginProfile", "iam:ChangePassword", "iam:*ServiceSpecificCredential", "iam:*SSHPublicKey", "iam:*SigningCertificate", "iam:*MFADevice", "iam:AddUserToGroup", "iam:*UserPolicy", "iam:*UserPermissionsBoundary", "iam:CreateGroup", "iam:*GroupPolicy", "iam:*OpenIDConnectProvider*", "iam:*SAMLProvider", "sts:GetFederationToken", "aws-portal:*", "account:*", "billing:*", "payments:*", "invoicing:*", "tax:*", "purchase-orders:*", "consolidatedbilling:*", "cur:*", "organizations:*", "iam:*AccountPasswordPolicy", "iam:*AccountAlias", "iam:SetSecurityTokenServicePreferences", "s3:PutAccountPublicAccessBlock", "ec2:*EbsEncryptionByDefault", "ec2:*EbsDefaultKmsKeyId", "ec2:*SerialConsoleAccess", "ec2:*ImageBlockPublicAccess", "ec2:*SnapshotBlockPublicAccess", "ec2:ModifyInstanceMetadataDefaults"]
 
+# The contract's resource-grant family (PV-GRD-006), but the three actions
+# that are denied only for outside principals.
+RESOURCE_GRANTS = ["s3:PutBucketPolicy", "s3:PutBucketAcl", "s3:PutObjectAcl", "s3:PutObjectVersionAcl", "s3:PutAccessPointPolicy*", "s3:PutMultiRegionAccessPointPolicy", "s3:PutAccessGrantsInstanceResourcePolicy", "s3:CreateAccessGrant", "s3:PutBucketPublicAccessBlock", "s3:PutAccessPointPublicAccessBlock", "lambda:AddLayerVersionPermission", "lambda:PutResourcePolicy", "elasticfilesystem:PutFileSystemPolicy", "logs:PutResourcePolicy", "logs:PutDestinationPolicy", "kms:PutKeyPolicy", "secretsmanager:PutResourcePolicy", "dynamodb:PutResourcePolicy", "ec2:ModifySnapshotAttribute", "ec2:ModifyImageAttribute", "ec2:ModifyFpgaImageAttribute", "ec2:ModifyVpcEndpointServicePermissions", "ec2:CreateNetworkInterfacePermission", "ec2:PutResourcePolicy", "ssm:ModifyDocumentPermission", "ssm:PutResourcePolicy", "ecr:SetRepositoryPolicy", "ecr:PutRegistryPolicy", "sqs:AddPermission", "sqs:SetQueueAttributes", "sns:AddPermission", "sns:SetTopicAttributes"]
+
+
+def resource_grant_denies():
+    return [
+        {"Sid": "DenyResourceGrants", "Effect": "Deny", "Action": RESOURCE_GRANTS, "Resource": "*"},
+        {"Sid": "DenyLambdaPermissionsForAccounts", "Effect": "Deny", "Action": "lambda:AddPermission", "Resource": "*",
+         "Condition": {"StringNotLike": {"lambda:Principal": "*.amazonaws.com"}}},
+        {"Sid": "DenyKmsGrantsForPrincipals", "Effect": "Deny", "Action": "kms:CreateGrant", "Resource": "*",
+         "Condition": {"BoolIfExists": {"kms:GrantIsForAWSResource": "false"}}},
+        {"Sid": "DenyPublicFunctionUrls", "Effect": "Deny", "Action": ["lambda:CreateFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig"],
+         "Resource": "*", "Condition": {"StringNotEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}}},
+    ]
+
 
 def xa_policy(nodes=NODES):
     """The cross-account role's inline policy, hardened: the document's three
@@ -93,6 +109,7 @@ def xa_policy(nodes=NODES):
          "Resource": "*", "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["pennsieve:compute-node"]},
                                         "Null": {"ec2:CreateAction": "true"}}},
         {"Sid": "DenyUsersKeysAndAccount", "Effect": "Deny", "Action": USER_AND_ACCOUNT_FAMILIES, "Resource": "*"},
+        *resource_grant_denies(),
     )
 
 
@@ -332,6 +349,13 @@ def main():
     F("PV-GRD-005", "star-without-denies", lambda a: (drop_sid(a, "DenyUsersKeysAndAccount"),
                                                      xa_stmts(a).append({"Sid": "All", "Effect": "Allow", "Action": "*", "Resource": "*"})))
     Q("PV-GRD-005")
+    F("PV-GRD-006", "no-grant-denies", lambda a: drop_sid(a, "DenyResourceGrants"))
+    F("PV-GRD-006", "lambda-permission-any-principal", lambda a: drop_sid(a, "DenyLambdaPermissionsForAccounts"))
+    F("PV-GRD-006", "kms-grant-bool-not-if-exists", lambda a: sid(a, "DenyKmsGrantsForPrincipals").update(
+        {"Condition": {"Bool": {"kms:GrantIsForAWSResource": "false"}}}))
+    F("PV-GRD-006", "lambda-permission-wildcard-pattern", lambda a: sid(a, "DenyLambdaPermissionsForAccounts").update(
+        {"Condition": {"StringNotLike": {"lambda:Principal": "*amazonaws.com"}}}))
+    Q("PV-GRD-006")
 
     # Escalation paths.
     def editable_boundary(a):
