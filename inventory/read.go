@@ -356,15 +356,53 @@ func (d *decoder) ownFormat(top objFields) (*Snapshot, error) {
 }
 
 // nameHint returns ` ("x")` for an element's name key, best effort, so that
-// errors say which role or policy they are about.
+// errors say which role or policy they are about. It scans for the key at
+// the element's top level without decoding the element (it runs for every
+// element of a snapshot).
 func nameHint(raw json.RawMessage, key string) string {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
-		return ""
+	depth := 0
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case '"':
+			end := quoteEnd(raw, i)
+			if end < 0 {
+				return ""
+			}
+			if depth == 1 && string(raw[i+1:end]) == key {
+				j := end + 1
+				for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r' || raw[j] == ':') {
+					j++
+				}
+				if j >= len(raw) || raw[j] != '"' {
+					return ""
+				}
+				k := quoteEnd(raw, j)
+				var s string
+				if k < 0 || json.Unmarshal(raw[j:k+1], &s) != nil || s == "" {
+					return ""
+				}
+				return fmt.Sprintf(" (%q)", s)
+			}
+			i = end
+		}
 	}
-	var s string
-	if json.Unmarshal(m[key], &s) != nil || s == "" {
-		return ""
+	return ""
+}
+
+// quoteEnd returns the index of the quote closing the string that starts
+// at b[start], or -1.
+func quoteEnd(b []byte, start int) int {
+	for i := start + 1; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
 	}
-	return fmt.Sprintf(" (%q)", s)
+	return -1
 }
