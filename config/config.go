@@ -6,6 +6,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -252,6 +254,8 @@ type Resolved struct {
 	Contract *contract.Contract
 	// ContractSource is the built-in name or file the contract came from.
 	ContractSource string
+	// ContractSHA256 is the SHA-256 (hex) of the contract's YAML source.
+	ContractSHA256 string
 	// ConfigFile is the config file that was applied ("" when none).
 	ConfigFile string
 	// Suppressions is nil when no suppression file applies.
@@ -273,15 +277,16 @@ func Resolve(o Options) (*Resolved, error) {
 	default:
 		name = DefaultContract
 	}
-	c, err := contract.Load(name)
+	c, src, err := contract.LoadSource(name)
 	if err != nil {
 		return nil, err
 	}
+	sum := sha256.Sum256(src)
 	if err := o.Params.Validate(); err != nil {
 		return nil, err
 	}
 	c.Parameters = c.Parameters.Merge(f.Parameters).Merge(o.Params)
-	res := &Resolved{Contract: c, ContractSource: name, ConfigFile: f.Path}
+	res := &Resolved{Contract: c, ContractSource: name, ContractSHA256: hex.EncodeToString(sum[:]), ConfigFile: f.Path}
 	supp := o.Suppress
 	if supp == "" {
 		supp = f.Suppress

@@ -147,17 +147,26 @@ func Builtin(name string) ([]byte, error) {
 // Load returns a built-in contract by name, or reads a YAML file when
 // nameOrFile is not a built-in name.
 func Load(nameOrFile string) (*Contract, error) {
+	c, _, err := LoadSource(nameOrFile)
+	return c, err
+}
+
+// LoadSource is Load that also returns the YAML source the contract was
+// parsed from (a baseline records its hash).
+func LoadSource(nameOrFile string) (*Contract, []byte, error) {
 	if b, err := Builtin(nameOrFile); err == nil {
-		return Parse(b, "builtin:"+nameOrFile)
+		c, err := Parse(b, "builtin:"+nameOrFile)
+		return c, b, err
 	}
 	b, err := os.ReadFile(nameOrFile)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("contract %q is neither a built-in (%s) nor a readable file: %w", nameOrFile, strings.Join(Names(), ", "), err)
+			return nil, nil, fmt.Errorf("contract %q is neither a built-in (%s) nor a readable file: %w", nameOrFile, strings.Join(Names(), ", "), err)
 		}
-		return nil, fmt.Errorf("read contract: %w", err)
+		return nil, nil, fmt.Errorf("read contract: %w", err)
 	}
-	return Parse(b, nameOrFile)
+	c, err := Parse(b, nameOrFile)
+	return c, b, err
 }
 
 // Parse decodes a contract strictly (unknown keys are errors) and validates it.
