@@ -82,6 +82,9 @@ type Collection struct {
 	until  time.Time
 	byKey  map[string]*Record
 	stats  Stats
+	// iamChanges keeps every IAM write event, whoever made it (drift
+	// attribution); set before reading, read-only after.
+	iamChanges bool
 }
 
 // NewCollection starts an empty collection for the selected roles.
@@ -93,6 +96,9 @@ func NewCollection(expect Expectations, since, until time.Time) *Collection {
 // relevant reports whether a decoded record concerns a selected role: an
 // AssumeRole on it, or a call made under it.
 func (c *Collection) relevant(r *Record) bool {
+	if c.iamChanges && IsIAMChange(r) {
+		return true
+	}
 	if isAssume(r.EventName) && c.expect.MatchRole(RoleNameFromARN(r.RoleARN)) {
 		return true
 	}
@@ -279,6 +285,9 @@ func ReadFiles(ctx context.Context, c *Collection, inputs []Input, opts Options)
 		}
 	}
 	lits := opts.Expect.literals()
+	if lits != nil && c.iamChanges {
+		lits = append(lits, []byte(iamSource))
+	}
 	if opts.FullDecode {
 		lits = nil
 	}

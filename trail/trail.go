@@ -12,6 +12,9 @@ type Result struct {
 	Sessions []*Session        `json:"sessions"`
 	Findings []finding.Finding `json:"findings"`
 	Stats    Stats             `json:"stats"`
+	// Changes are the IAM write events kept when the collection keeps
+	// them (Collection.KeepIAMChanges), in time order.
+	Changes []*Record `json:"-"`
 }
 
 // Finish builds sessions and findings from a collection.
@@ -28,7 +31,15 @@ func Finish(c *Collection, e Expectations, elapsed time.Duration) *Result {
 	if fs == nil {
 		fs = []finding.Finding{}
 	}
-	return &Result{Sessions: sessions, Findings: fs, Stats: st}
+	res := &Result{Sessions: sessions, Findings: fs, Stats: st}
+	if c.iamChanges {
+		for _, r := range c.Records() {
+			if IsIAMChange(r) {
+				res.Changes = append(res.Changes, r)
+			}
+		}
+	}
+	return res
 }
 
 // ReplayFiles decodes inputs and reconstructs sessions: the whole pipeline
