@@ -32,11 +32,12 @@ const (
 	KindSimulate      Kind = "simulate"
 	KindRoles         Kind = "roles"
 	KindChecks        Kind = "checks"
+	KindDrift         Kind = "drift"
 )
 
 // Kinds lists every report kind.
 func Kinds() []Kind {
-	return []Kind{KindScan, KindProbe, KindTrailSessions, KindTrailSession, KindSimulate, KindRoles, KindChecks}
+	return []Kind{KindScan, KindProbe, KindTrailSessions, KindTrailSession, KindSimulate, KindRoles, KindChecks, KindDrift}
 }
 
 // Header is what every report starts with.
@@ -112,6 +113,7 @@ func writers() map[Kind]map[string]WriteFunc {
 		KindSimulate:      {"table": writeSimulateTable, "json": writeJSON},
 		KindRoles:         {"table": writeRolesTable, "json": writeJSON},
 		KindChecks:        {"table": writeChecksTable, "json": writeJSON},
+		KindDrift:         {"table": writeDriftTable, "json": writeJSON},
 	}
 }
 

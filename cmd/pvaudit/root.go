@@ -123,6 +123,7 @@ runtime error or incomplete scan.`,
 		newProbeCmd(a),
 		newTrailCmd(a),
 		newSimulateCmd(a),
+		newBaselineCmd(a), newDriftCmd(a),
 	)
 	return root
 }
