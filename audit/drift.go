@@ -81,16 +81,11 @@ func (r *Run) compare(ctx context.Context, in DriftInput) (*driftRun, error) {
 }
 
 // window is when the drift happened: from the baseline's capture to the
-// current read.
-func (d *driftRun) window(now time.Time) baseline.Window {
-	w := baseline.Window{From: d.base.State.CapturedAt, To: d.src.Snapshot.CapturedAt}
-	if w.From.IsZero() {
-		w.From = d.base.SavedAt
-	}
-	if w.To.IsZero() {
-		w.To = now
-	}
-	return w
+// current read. A side whose capture time is unknown (an AWS CLI export
+// says nothing) leaves that end open: a saved-at time is not when the
+// account was read.
+func (d *driftRun) window() baseline.Window {
+	return baseline.Window{From: d.base.State.CapturedAt, To: d.src.Snapshot.CapturedAt}
 }
 
 // Drift compares the account with an approved baseline: every deviation
@@ -164,11 +159,11 @@ func (r *Run) attribute(ctx context.Context, src *TrailSources, d *driftRun) (*r
 	if err != nil {
 		return nil, err
 	}
-	w := d.window(r.now())
+	w := d.window()
 	// Read the window (and a little before, for the sessions that made
 	// the changes) unless the user bounded the trail.
 	s := *src
-	if s.Since.IsZero() {
+	if s.Since.IsZero() && !w.From.IsZero() {
 		s.Since = w.From.Add(-12 * time.Hour)
 	}
 	rp, err := r.replayWith(ctx, &s, expect, true)
@@ -181,7 +176,7 @@ func (r *Run) attribute(ctx context.Context, src *TrailSources, d *driftRun) (*r
 	st := rp.res.Stats
 	r.log().Info("drift attributed to CloudTrail", "events", len(events), "explained", explained, "unexplained", unexplained)
 	return &reports.DriftTrail{Sources: src.Describe(), FilesRead: st.Files, FilesUnread: st.FilesUnread, Undecodable: st.Undecodable,
-		LookupRequests: st.LookupRequests, Events: len(events), From: w.From.UTC(), To: w.To.UTC(), Explained: explained, Unexplained: unexplained}, nil
+		LookupRequests: st.LookupRequests, Events: len(events), From: w.From, To: w.To, Explained: explained, Unexplained: unexplained}, nil
 }
 
 // eventsOf turns the replay's IAM changes into attribution events, each

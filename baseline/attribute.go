@@ -108,7 +108,7 @@ func Attribute(items []Item, events []Event, w Window) (explained, unexplained i
 		}
 		if len(a.Events) == 0 {
 			a.Status = "unexplained"
-			a.Note = "unexplained: no CloudTrail event in " + span(w) + " explains it (the trail does not cover it, or the event is missing)"
+			a.Note = "unexplained: no CloudTrail event" + span(w) + " explains it (the trail does not cover it, or the event is missing)"
 			unexplained++
 		} else {
 			explained++
@@ -118,14 +118,19 @@ func Attribute(items []Item, events []Event, w Window) (explained, unexplained i
 	return explained, unexplained
 }
 
+// span says " in FROM – TO", or nothing when neither capture time is
+// known.
 func span(w Window) string {
+	if w.From.IsZero() && w.To.IsZero() {
+		return ""
+	}
 	f := func(t time.Time) string {
 		if t.IsZero() {
 			return "…"
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
-	return f(w.From) + " – " + f(w.To)
+	return " in " + f(w.From) + " – " + f(w.To)
 }
 
 // explains reports whether a successful event accounts for an item.
@@ -147,11 +152,11 @@ func explains(it *Item, ev *Event) bool {
 	case RoleRecreated:
 		return role && is("DeleteRole", "CreateRole")
 	case TrustChanged:
-		return role && is("UpdateAssumeRolePolicy", "CreateRole")
+		return role && is("UpdateAssumeRolePolicy")
 	case BoundaryAdded, BoundaryReplaced:
-		return role && is("PutRolePermissionsBoundary", "CreateRole")
+		return role && is("PutRolePermissionsBoundary")
 	case BoundaryRemoved:
-		return role && is("DeleteRolePermissionsBoundary", "CreateRole")
+		return role && is("DeleteRolePermissionsBoundary")
 	case InlineAdded, InlineChanged:
 		return role && named && is("PutRolePolicy")
 	case InlineRemoved:
@@ -165,9 +170,9 @@ func explains(it *Item, ev *Event) bool {
 	case VersionStaged:
 		return pol && is("CreatePolicyVersion")
 	case MaxSessionChanged:
-		return role && is("UpdateRole", "CreateRole")
+		return role && is("UpdateRole")
 	case TagsChanged:
-		return role && is("TagRole", "UntagRole", "CreateRole")
+		return role && is("TagRole", "UntagRole")
 	case UserAdded:
 		return user && is("CreateUser")
 	case UserRemoved:

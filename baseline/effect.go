@@ -59,7 +59,7 @@ type Request struct {
 	Context  map[string]string `json:"context,omitempty"`
 	Severity finding.Severity  `json:"severity"`
 
-	named bool // an action the contract or the escalation list names
+	rank int // 1… for an action the escalation list or the contract names (listed first), 0 otherwise
 }
 
 // maxListed bounds the requests listed per principal and direction.
@@ -87,7 +87,7 @@ type engine struct {
 	account  string
 	named    []string
 	critical map[string]bool // lower-case actions whose new allowance is critical
-	namedSet map[string]bool // lower-case actions the contract or escalation list names
+	namedRank map[string]int // lower-case named actions → listing priority (escalation list order first)
 	outside  map[string]bool // forbidden services
 	provider string          // provisioner account root, when known
 
@@ -150,9 +150,14 @@ func newEngine(c *contract.Contract, cat *catalog.Catalog, base, cur *State) *en
 	}
 	slices.Sort(e.named)
 	e.named = slices.Compact(e.named)
-	e.namedSet = map[string]bool{}
+	e.namedRank = map[string]int{}
+	for i, a := range escalationActions {
+		e.namedRank[strings.ToLower(a)] = i + 1
+	}
 	for _, a := range e.named {
-		e.namedSet[strings.ToLower(a)] = true
+		if _, ok := e.namedRank[strings.ToLower(a)]; !ok {
+			e.namedRank[strings.ToLower(a)] = len(escalationActions) + 1
+		}
 	}
 	// Resources from the account: the cross-account roles, and per node a
 	// role and its boundary policy.
@@ -334,7 +339,7 @@ func (e *engine) ceilings(it *Item, before, after *view) []ceilingEffect {
 		if p := after.policy(it.policy); p != nil {
 			ad = p.DefaultDocument()
 		}
-		pe, n := e.compareSets(fmt.Sprintf("boundary ceiling of %d role(s): %s", len(names), joinShort(names)),
+		pe, n := e.compareSets(fmt.Sprintf("boundary ceiling (%d role(s): %s)", len(names), joinShort(names)),
 			e.ceilingSet(first.ARN, first.Kind, first.NodeID, bd, true), e.ceilingSet(first.ARN, first.Kind, first.NodeID, ad, true))
 		pe.Kind = "boundary"
 		return []ceilingEffect{{pe, n}}
@@ -606,7 +611,7 @@ func (e *engine) compareSets(who string, bs, as principalSet) (PrincipalEffect, 
 				if db == da {
 					continue
 				}
-				x := Request{Action: r.action, Also: r.also, Access: r.access, Resource: resource, Context: flat(ctx), named: e.namedSet[strings.ToLower(r.action)]}
+				x := Request{Action: r.action, Also: r.also, Access: r.access, Resource: resource, Context: flat(ctx), rank: e.namedRank[strings.ToLower(r.action)]}
 				if da && !gotAllow {
 					gotAllow = true
 					x.Severity = e.requestSeverity(r.action, r.access, r.service)
@@ -932,8 +937,8 @@ func sortRequests(rs []Request) {
 		if a.Severity != b.Severity {
 			return a.Severity > b.Severity
 		}
-		if a.named != b.named {
-			return a.named
+		if a.rank != b.rank {
+			return a.rank != 0 && (b.rank == 0 || a.rank < b.rank)
 		}
 		if a.Action != b.Action {
 			return a.Action < b.Action

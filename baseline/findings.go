@@ -100,7 +100,7 @@ func Message(it *Item) string {
 		b.WriteString("; not evaluated: " + it.Reason)
 	}
 	if s := EffectLine(it.Access); s != "" {
-		b.WriteString("; " + s)
+		b.WriteString("; access " + s)
 	}
 	if a := it.Attribution; a != nil {
 		if a.Status == "unexplained" {
@@ -115,7 +115,8 @@ func Message(it *Item) string {
 	return b.String()
 }
 
-// EffectLine says in one line what the change does to access.
+// EffectLine says in one line what the change does to access: "widened:
+// role/x now allows iam:PassRole on *, …".
 func EffectLine(a *Access) string {
 	if a == nil {
 		return ""
@@ -127,13 +128,10 @@ func EffectLine(a *Access) string {
 			parts = append(parts, s)
 		}
 	}
-	switch {
-	case len(parts) == 0 && a.Effect == "no principal uses it":
-		return "no role or user uses it"
-	case len(parts) == 0:
-		return "access: " + a.Effect
+	if len(parts) == 0 {
+		return a.Effect
 	}
-	return "access " + a.Effect + ": " + strings.Join(parts, "; ")
+	return a.Effect + ": " + strings.Join(parts, "; ")
 }
 
 func principalLine(p PrincipalEffect, name bool) string {

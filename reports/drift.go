@@ -56,8 +56,10 @@ type DriftTrail struct {
 	Undecodable    int64     `json:"undecodable_records"`
 	LookupRequests int       `json:"lookup_requests,omitempty"`
 	Events         int       `json:"iam_change_events"`
-	From           time.Time `json:"window_from"`
-	To             time.Time `json:"window_to"`
+	// From and To bound the events that may explain an item; zero when
+	// that side's capture time is unknown.
+	From time.Time `json:"window_from,omitzero"`
+	To   time.Time `json:"window_to,omitzero"`
 	Explained      int       `json:"explained"`
 	Unexplained    int       `json:"unexplained"`
 }
@@ -126,7 +128,7 @@ func writeDriftTable(w io.Writer, rep Report) error {
 				fmt.Fprintf(w, "      kind:   %s → %s\n", c.Before, c.After)
 			}
 			if a, ok := f.Evidence["access"].(*baseline.Access); ok {
-				fmt.Fprintf(w, "      access: %s\n", strings.TrimPrefix(baseline.EffectLine(a), "access "))
+				fmt.Fprintf(w, "      access: %s\n", baseline.EffectLine(a))
 			}
 			if why, ok := f.Evidence["not_evaluated_because"].(string); ok {
 				fmt.Fprintf(w, "      why:    %s\n", why)
@@ -146,10 +148,14 @@ func writeDriftTable(w io.Writer, rep Report) error {
 	writeGaps(w, r.CoverageGaps)
 	writeAccepted(w, r.Verdict)
 	if t := r.Trail; t != nil {
-		fmt.Fprintf(w, "\nCloudTrail (%s): %d file(s) read, %d unreadable, %d undecodable record(s); %d IAM change event(s) in %s – %s; %d item(s) explained, %d unexplained.\n",
-			strings.Join(t.Sources, ", "), t.FilesRead, t.FilesUnread, t.Undecodable, t.Events, t.From.Format(time.RFC3339), t.To.Format(time.RFC3339), t.Explained, t.Unexplained)
+		window := "any time (neither snapshot says when it was read)"
+		if !t.From.IsZero() || !t.To.IsZero() {
+			window = timeOr(t.From) + " – " + timeOr(t.To)
+		}
+		fmt.Fprintf(w, "\nCloudTrail (%s): %d file(s) read, %d unreadable, %d undecodable record(s); %d IAM change event(s), window %s; %d item(s) explained, %d unexplained.\n",
+			strings.Join(t.Sources, ", "), t.FilesRead, t.FilesUnread, t.Undecodable, t.Events, window, t.Explained, t.Unexplained)
 	}
-	if len(r.Findings) > 0 {
+	if r.Summary.Fail > 0 {
 		fmt.Fprintf(w, "\nAccept an approved change: pvaudit baseline update --baseline %s --accept ID (a fingerprint above, or a rule ID for all its items).\n", b.File)
 	}
 	_, err := fmt.Fprintf(w, "\n%s\n", SummaryLine(r))
