@@ -81,15 +81,15 @@ var escalationActions = []string{
 
 // engine evaluates effects. It is safe for concurrent use.
 type engine struct {
-	base     *State
-	cur      *State
-	cat      *catalog.Catalog
-	account  string
-	named    []string
-	critical map[string]bool // lower-case actions whose new allowance is critical
-	namedRank map[string]int // lower-case named actions → listing priority (escalation list order first)
-	outside  map[string]bool // forbidden services
-	provider string          // provisioner account root, when known
+	base      *State
+	cur       *State
+	cat       *catalog.Catalog
+	account   string
+	named     []string
+	critical  map[string]bool // lower-case actions whose new allowance is critical
+	namedRank map[string]int  // lower-case named actions → listing priority (escalation list order first)
+	outside   map[string]bool // forbidden services
+	provider  string          // provisioner account root, when known
 
 	crossRoles   []string
 	nodeRoles    map[string][]string

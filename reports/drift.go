@@ -50,18 +50,18 @@ type DriftBaseline struct {
 
 // DriftTrail says what CloudTrail attribution read.
 type DriftTrail struct {
-	Sources        []string  `json:"sources"`
-	FilesRead      int       `json:"files_read"`
-	FilesUnread    int       `json:"files_unread"`
-	Undecodable    int64     `json:"undecodable_records"`
-	LookupRequests int       `json:"lookup_requests,omitempty"`
-	Events         int       `json:"iam_change_events"`
+	Sources        []string `json:"sources"`
+	FilesRead      int      `json:"files_read"`
+	FilesUnread    int      `json:"files_unread"`
+	Undecodable    int64    `json:"undecodable_records"`
+	LookupRequests int      `json:"lookup_requests,omitempty"`
+	Events         int      `json:"iam_change_events"`
 	// From and To bound the events that may explain an item; zero when
 	// that side's capture time is unknown.
-	From time.Time `json:"window_from,omitzero"`
-	To   time.Time `json:"window_to,omitzero"`
-	Explained      int       `json:"explained"`
-	Unexplained    int       `json:"unexplained"`
+	From        time.Time `json:"window_from,omitzero"`
+	To          time.Time `json:"window_to,omitzero"`
+	Explained   int       `json:"explained"`
+	Unexplained int       `json:"unexplained"`
 }
 
 func (r *DriftReport) normalizeJSON() {
