@@ -341,3 +341,31 @@ func TestDriftLookupEvents(t *testing.T) {
 		t.Error("no LookupEvents call")
 	}
 }
+
+// TestScanWithBaseline: scan --baseline adds the drift findings (subject to
+// --checks) and the baseline's description.
+func TestScanWithBaseline(t *testing.T) {
+	t.Parallel()
+	r := testDriftRun(t)
+	file := saveSample(t, r)
+	rep, err := Scan(context.Background(), r, ScanInput{Source: source(t, "testdata", "accounts", "compliant-drifted.json"), Baseline: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drift := 0
+	for _, f := range rep.Findings {
+		if strings.HasPrefix(f.CheckID, "DRIFT-") {
+			drift++
+		}
+	}
+	if drift != 7 || rep.Baseline == nil || rep.Baseline.ContentSHA256 == "" {
+		t.Errorf("%d drift findings (want 7), baseline %+v", drift, rep.Baseline)
+	}
+	only, err := Scan(context.Background(), r, ScanInput{Source: source(t, "testdata", "accounts", "compliant-drifted.json"), Baseline: file, Checks: []string{"DRIFT-004"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(only.Findings) != 1 || only.Findings[0].CheckID != "DRIFT-004" || only.Verdict.Outcome != finding.Failed {
+		t.Errorf("--checks DRIFT-004: %d findings, verdict %s", len(only.Findings), only.Verdict.Outcome)
+	}
+}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"time"
 
@@ -25,6 +26,10 @@ type ScanInput struct {
 	// created under a provider session is a child role whatever its name,
 	// and the session findings join the report.
 	Trail TrailSources
+	// Baseline, when set, is a baseline file: its drift findings (DRIFT-…)
+	// join the report; BaselineKey, when set, must have signed it.
+	Baseline    string
+	BaselineKey ed25519.PublicKey
 }
 
 // Scan runs the check catalogue, the probes (local engine) and, with
@@ -71,6 +76,19 @@ func Scan(ctx context.Context, r *Run, in ScanInput) (*reports.ScanReport, error
 		if sel[f.CheckID] {
 			fs = append(fs, f)
 		}
+	}
+	if in.Baseline != "" {
+		dfs, gaps, info, err := r.driftFindings(ctx, in.Baseline, in.BaselineKey, in.Source)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range dfs {
+			if sel[f.CheckID] {
+				fs = append(fs, f)
+			}
+		}
+		rep.CoverageGaps = append(rep.CoverageGaps, gaps...)
+		rep.Baseline = info
 	}
 	finding.Sort(fs)
 	r.suppress(fs)

@@ -19,7 +19,10 @@ type ScanReport struct {
 	CoverageGaps []inventory.Gap `json:"coverage_gaps"`
 	Roles        []RoleSummary   `json:"roles"`
 	// Trail is present when the scan replayed CloudTrail (--trail-*).
-	Trail    *TrailSummary     `json:"trail,omitempty"`
+	Trail *TrailSummary `json:"trail,omitempty"`
+	// Baseline is present when the scan compared with one (--baseline):
+	// the drift findings are among Findings.
+	Baseline *DriftBaseline    `json:"baseline,omitempty"`
 	Findings []finding.Finding `json:"findings"`
 }
 

@@ -82,6 +82,7 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 		{"checks", "checks", []string{"checks", "list"}},
 		{"drift with trail", "drift", []string{"drift", "--from", repoPath("testdata", "accounts", "compliant-drifted.json"), "--baseline", approved,
 			"--trail-file", repoPath("testdata", "accounts", "drift-trail.ndjson"), "--provisioner-account", "941377122013"}},
+		{"scan with a baseline", "scan", []string{"scan", "--from", repoPath("testdata", "accounts", "compliant-drifted.json"), "--baseline", approved}},
 		{"drift clean", "drift", []string{"drift", "--from", repoPath("testdata", "accounts", "compliant.json"), "--baseline", approved}},
 	}
 	for _, tc := range runs {
