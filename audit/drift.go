@@ -43,12 +43,17 @@ type driftRun struct {
 // in.Load is set), and diffs them.
 func (r *Run) compare(ctx context.Context, in DriftInput) (*driftRun, error) {
 	d := &driftRun{src: in.Source}
+	start := time.Now()
 	var wg sync.WaitGroup
 	var loadErr error
 	if in.Load != nil {
-		wg.Go(func() { d.src, loadErr = in.Load(ctx) })
+		wg.Go(func() {
+			d.src, loadErr = in.Load(ctx)
+			r.log().Debug("account read", "elapsed", time.Since(start))
+		})
 	}
 	b, integ, _, err := ReadBaseline(in.Baseline, in.VerifyKey)
+	r.log().Debug("baseline read and checked", "elapsed", time.Since(start))
 	wg.Wait()
 	if err != nil {
 		return nil, err
@@ -69,9 +74,11 @@ func (r *Run) compare(ctx context.Context, in DriftInput) (*driftRun, error) {
 	if d.cur, err = r.stateOf(d.src); err != nil {
 		return nil, err
 	}
+	r.log().Debug("account state built", "elapsed", time.Since(start))
 	if d.items, err = baseline.Diff(&b.State, d.cur, r.diffOptions(b)); err != nil {
 		return nil, err
 	}
+	r.log().Debug("diff done", "items", len(d.items), "elapsed", time.Since(start))
 	for _, g := range b.State.Gaps {
 		g.Message = "baseline: " + g.Message
 		d.gaps = append(d.gaps, g)

@@ -46,6 +46,10 @@ func Diff(base, cur *State, o Options) ([]Item, error) {
 		}
 		o.Catalog = c
 	}
+	// The indexes are built here, once: the effects are evaluated in
+	// parallel and only read the states.
+	base.index()
+	cur.index()
 	d := &differ{base: base, cur: cur, o: o, bg: scopeOf(base.Gaps), cg: scopeOf(cur.Gaps)}
 	d.roles()
 	d.policies()

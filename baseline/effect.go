@@ -274,10 +274,22 @@ func (e *engine) effect(it *Item) *Access {
 		acc.Requests += c.n
 		acc.Principals = append(acc.Principals, c.pe)
 	}
-	for _, p := range e.principals(it) {
-		pe, n := e.compare(p, before, after)
-		acc.Requests += n
-		acc.Principals = append(acc.Principals, pe)
+	// The principals are independent: compared in parallel, kept in order.
+	ps := e.principals(it)
+	out := make([]ceilingEffect, len(ps))
+	workers := min(runtime.GOMAXPROCS(0), len(ps))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(ps); i += workers {
+				out[i].pe, out[i].n = e.compare(ps[i], before, after)
+			}
+		})
+	}
+	wg.Wait()
+	for _, r := range out {
+		acc.Requests += r.n
+		acc.Principals = append(acc.Principals, r.pe)
 	}
 	acc.Effect = combine(acc.Principals)
 	if len(acc.Principals) == 0 {

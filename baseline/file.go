@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/pvaudit/pvaudit/contract"
@@ -161,8 +162,8 @@ func Decode(data []byte, name string, verify ed25519.PublicKey) (*Baseline, Inte
 	if err := checkJSON(data, maxDepth); err != nil {
 		return nil, Integrity{}, fmt.Errorf("%s: %w: %w", name, ErrMalformed, err)
 	}
-	var env envelope
-	if err := strictUnmarshal(data, &env); err != nil {
+	env, b, err := decodeEnvelope(data)
+	if err != nil {
 		return nil, Integrity{}, fmt.Errorf("%s: %w: %w", name, ErrMalformed, err)
 	}
 	if env.Schema != Schema {
@@ -188,24 +189,70 @@ func Decode(data []byte, name string, verify ed25519.PublicKey) (*Baseline, Inte
 	case env.Signature != nil:
 		integ.Signature, integ.KeyID = "not verified", env.Signature.KeyID
 	}
-	var b Baseline
-	if err := strictUnmarshal(env.Content, &b); err != nil {
-		return nil, Integrity{}, fmt.Errorf("%s: content: %w: %w", name, ErrMalformed, err)
-	}
 	if err := b.State.validate(); err != nil {
 		return nil, Integrity{}, fmt.Errorf("%s: content: %w: %w", name, ErrMalformed, err)
 	}
 	// The content must be exactly what Encode writes for what was decoded:
 	// then no other reader (jq, a person) can see a value pvaudit does not
 	// (case-variant keys, which encoding/json folds, included).
-	again, err := encodeContent(&b)
+	again, err := encodeContent(b)
 	if err != nil {
 		return nil, Integrity{}, err
 	}
 	if !bytes.Equal(again, env.Content) {
 		return nil, Integrity{}, fmt.Errorf("%s: content is not in canonical form (edited by hand?): %w", name, ErrModified)
 	}
-	return &b, integ, nil
+	return b, integ, nil
+}
+
+// decodeEnvelope reads the file's fields in one pass: the content is
+// decoded where it stands, and its exact bytes are kept for the hash.
+// Unknown fields, at the top and in the content, are errors.
+func decodeEnvelope(data []byte) (*envelope, *Baseline, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, nil, fmt.Errorf("expected a JSON object (%v)", err)
+	}
+	env := &envelope{}
+	var b *Baseline
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, err
+		}
+		switch tok {
+		case "schema":
+			err = dec.Decode(&env.Schema)
+		case "content_sha256":
+			err = dec.Decode(&env.ContentSHA256)
+		case "signature":
+			err = dec.Decode(&env.Signature)
+		case "content":
+			start := dec.InputOffset()
+			b = &Baseline{}
+			if err = dec.Decode(b); err == nil {
+				raw := bytes.TrimLeft(data[start:dec.InputOffset()], " \t\r\n")
+				raw = bytes.TrimLeft(bytes.TrimPrefix(raw, []byte(":")), " \t\r\n")
+				env.Content = raw
+			}
+		default:
+			return nil, nil, fmt.Errorf("unknown field %q", tok)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, nil, errors.New("unexpected data after the JSON object")
+	}
+	if b == nil {
+		return env, nil, errors.New("no content")
+	}
+	return env, b, nil
 }
 
 // encodeContent is the canonical serialization of a baseline's content.
@@ -217,18 +264,4 @@ func encodeContent(b *Baseline) ([]byte, error) {
 		return nil, fmt.Errorf("encode baseline: %w", err)
 	}
 	return bytes.TrimSuffix(content.Bytes(), []byte("\n")), nil
-}
-
-// strictUnmarshal decodes one JSON value rejecting unknown fields and
-// trailing data.
-func strictUnmarshal(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("unexpected data after the JSON value")
-	}
-	return nil
 }

@@ -153,22 +153,18 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 		}
 	}
 	if f, ok := top["RoleDetailList"]; ok {
-		err := d.elements(f, "RoleDetailList", func(i int, el field) error {
+		roles, err := decodeAll(d, f, "RoleDetailList", func(i int, el field) (Role, error) {
 			where := fmt.Sprintf("RoleDetailList[%d]%s", i, nameHint(el.raw, "RoleName"))
 			var c cliRole
 			if err := d.strict(el, where, &c); err != nil {
-				return err
+				return Role{}, err
 			}
-			r, err := d.convertRole(c, el.off, where)
-			if err != nil {
-				return err
-			}
-			snap.Roles = append(snap.Roles, r)
-			return nil
+			return d.convertRole(c, el.off, where)
 		})
 		if err != nil {
 			return nil, err
 		}
+		snap.Roles = roles
 	}
 	if f, ok := top["Roles"]; ok {
 		byName := map[string]int{}
@@ -190,11 +186,11 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 		}
 	}
 	if f, ok := top["Policies"]; ok {
-		err := d.elements(f, "Policies", func(i int, el field) error {
+		pols, err := decodeAll(d, f, "Policies", func(i int, el field) (ManagedPolicy, error) {
 			where := fmt.Sprintf("Policies[%d]%s", i, nameHint(el.raw, "PolicyName"))
 			var c cliPolicy
 			if err := d.strict(el, where, &c); err != nil {
-				return err
+				return ManagedPolicy{}, err
 			}
 			p := ManagedPolicy{
 				Name: c.PolicyName, ARN: c.Arn, ID: c.PolicyId, Path: c.Path, DefaultVersionID: c.DefaultVersionId,
@@ -204,16 +200,16 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 			for _, v := range c.PolicyVersionList {
 				doc, err := d.docAt(v.Document, el.off, fmt.Sprintf("%s version %s", where, v.VersionId))
 				if err != nil {
-					return err
+					return ManagedPolicy{}, err
 				}
 				p.Versions = append(p.Versions, PolicyVersion{VersionID: v.VersionId, IsDefault: v.IsDefaultVersion, CreateDate: v.CreateDate, Document: doc})
 			}
-			snap.Policies = append(snap.Policies, p)
-			return nil
+			return p, nil
 		})
 		if err != nil {
 			return nil, err
 		}
+		snap.Policies = pols
 	}
 	if f, ok := top["UserDetailList"]; ok {
 		err := d.elements(f, "UserDetailList", func(i int, el field) error {

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pvaudit/pvaudit/policy"
@@ -227,6 +229,36 @@ func (d *decoder) elements(f field, name string, fn func(i int, el field) error)
 	return nil
 }
 
+// decodeAll decodes every element of a JSON array field with fn, in
+// parallel (one worker per CPU): elements are independent, and decoding
+// their policy documents is most of the time spent reading a large
+// account. The results keep the file's order; the error is that of the
+// first failing element, as a sequential read would report it.
+func decodeAll[T any](d *decoder, f field, name string, fn func(i int, el field) (T, error)) ([]T, error) {
+	var els []field
+	if err := d.elements(f, name, func(_ int, el field) error { els = append(els, el); return nil }); err != nil {
+		return nil, err
+	}
+	out := make([]T, len(els))
+	errs := make([]error, len(els))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(els)/32))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(els); i += workers {
+				out[i], errs[i] = fn(i, els[i])
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // strict decodes raw into v rejecting unknown fields.
 func (d *decoder) strict(el field, where string, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(el.raw))
@@ -298,30 +330,26 @@ func (d *decoder) ownFormat(top objFields) (*Snapshot, error) {
 	}
 	snap = Snapshot{Schema: h.Schema, AccountID: h.AccountID, CapturedAt: h.CapturedAt, Source: h.Source, CallerARN: h.CallerARN, Gaps: h.Gaps}
 	if f, ok := top["roles"]; ok {
-		err := d.elements(f, "roles", func(i int, el field) error {
+		roles, err := decodeAll(d, f, "roles", func(i int, el field) (Role, error) {
 			var r Role
-			if err := d.strict(el, fmt.Sprintf("roles[%d]%s", i, nameHint(el.raw, "name")), &r); err != nil {
-				return err
-			}
-			snap.Roles = append(snap.Roles, r)
-			return nil
+			err := d.strict(el, fmt.Sprintf("roles[%d]%s", i, nameHint(el.raw, "name")), &r)
+			return r, err
 		})
 		if err != nil {
 			return nil, err
 		}
+		snap.Roles = roles
 	}
 	if f, ok := top["policies"]; ok {
-		err := d.elements(f, "policies", func(i int, el field) error {
+		pols, err := decodeAll(d, f, "policies", func(i int, el field) (ManagedPolicy, error) {
 			var p ManagedPolicy
-			if err := d.strict(el, fmt.Sprintf("policies[%d]%s", i, nameHint(el.raw, "arn")), &p); err != nil {
-				return err
-			}
-			snap.Policies = append(snap.Policies, p)
-			return nil
+			err := d.strict(el, fmt.Sprintf("policies[%d]%s", i, nameHint(el.raw, "arn")), &p)
+			return p, err
 		})
 		if err != nil {
 			return nil, err
 		}
+		snap.Policies = pols
 	}
 	if f, ok := top["users"]; ok {
 		err := d.elements(f, "users", func(i int, el field) error {

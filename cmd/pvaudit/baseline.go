@@ -98,6 +98,7 @@ Exit codes: 0 saved; 2 usage or runtime error, or an incomplete baseline.`,
   pvaudit baseline save --profile audit --baseline approved.json --sign-key baseline.key`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			defer lessGC()()
 			if o.file == "" {
 				return usageErr("--baseline FILE is required")
 			}
@@ -186,6 +187,7 @@ check, or an incomplete new baseline.`,
   pvaudit baseline update --profile audit --baseline approved.json --accept 3f2a9c0d11b7e845 --accept DRIFT-009`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			defer lessGC()()
 			if o.file == "" {
 				return usageErr("--baseline FILE is required")
 			}
