@@ -252,6 +252,22 @@ func Parse(data []byte) (*Document, error) {
 		}
 		data = bytes.TrimSpace([]byte(dec))
 	}
+	doc, ok := parseFast(data)
+	if !ok {
+		var err error
+		if doc, err = parseJSON(data); err != nil {
+			return nil, err
+		}
+	}
+	if err := doc.Validate(); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// parseJSON is the general decoder of Parse (without validation): any
+// shape, with errors naming the statement and field.
+func parseJSON(data []byte) (*Document, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
 		return nil, syntaxError(data, err)
@@ -283,9 +299,6 @@ func Parse(data []byte) (*Document, error) {
 	}
 	if _, ok := top["Statement"]; !ok {
 		return nil, &ParseError{Index: -1, Field: "Statement", Msg: "missing Statement"}
-	}
-	if err := doc.Validate(); err != nil {
-		return nil, err
 	}
 	return &doc, nil
 }
