@@ -53,6 +53,7 @@ func Diff(base, cur *State, o Options) ([]Item, error) {
 	d := &differ{base: base, cur: cur, o: o, bg: scopeOf(base.Gaps), cg: scopeOf(cur.Gaps)}
 	d.roles()
 	d.policies()
+	d.missingPolicies()
 	d.users()
 	d.groups()
 	d.contract()
@@ -276,6 +277,60 @@ func (d *differ) policies() {
 			d.policyChanges(b, c)
 		}
 	}
+}
+
+// missingPolicies: a policy a role, user or group references but its side
+// of the comparison does not hold (an AWS CLI export that left it out, a
+// boundary in another account) cannot be compared: whether its document
+// changed is not known, which is NOT_EVALUATED, never "unchanged".
+func (d *differ) missingPolicies() {
+	for _, side := range []struct {
+		st   *State
+		word string
+	}{{d.base, "baseline"}, {d.cur, "current account"}} {
+		for _, arn := range referencedPolicies(side.st) {
+			if side.st.Policy(arn) != nil {
+				continue
+			}
+			d.items = append(d.items, Item{Rule: RulePolicyDocument, Kind: NotEvaluated, Resource: arn, Subject: "policy/" + policyName(arn),
+				Key: "missing:" + side.word, Severity: finding.High, Status: finding.NotEvaluated,
+				Summary: "policy " + policyName(arn) + " is referenced, but the " + side.word + " snapshot does not hold it: a change of its document cannot be detected",
+				Reason:  "the snapshot lacks the policy (an export without it, or a policy in another account)"})
+		}
+	}
+}
+
+// referencedPolicies are the managed policies a state's roles, users and
+// groups attach or carry as boundary, sorted.
+func referencedPolicies(st *State) []string {
+	set := map[string]bool{}
+	for _, r := range st.Roles {
+		for _, a := range r.Attached {
+			set[a] = true
+		}
+		if r.Boundary != "" {
+			set[r.Boundary] = true
+		}
+	}
+	for _, u := range st.Users {
+		for _, a := range u.Attached {
+			set[a] = true
+		}
+		if u.Boundary != "" {
+			set[u.Boundary] = true
+		}
+	}
+	for _, g := range st.Groups {
+		for _, a := range g.Attached {
+			set[a] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for a := range set {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (d *differ) policySeverity(name string) finding.Severity {

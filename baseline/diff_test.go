@@ -341,6 +341,19 @@ func TestNotEvaluated(t *testing.T) {
 			t.Errorf("items %v, want one NOT_EVALUATED DRIFT-008", kinds(items))
 		}
 	})
+	t.Run("a referenced policy missing from one side", func(t *testing.T) {
+		t.Parallel()
+		cur := fixture(t)
+		admin := "arn:aws:iam::aws:policy/AdministratorAccess"
+		cur.Policies = slices.DeleteFunc(cur.Policies, func(p inventory.ManagedPolicy) bool { return p.ARN == admin })
+		items, err := Diff(stateOf(t, fixture(t), c), stateOf(t, cur, c), Options{Contract: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 1 || items[0].Resource != admin || items[0].Status != finding.NotEvaluated {
+			t.Errorf("items %v, want AdministratorAccess NOT_EVALUATED (the group still attaches it)", kinds(items))
+		}
+	})
 	t.Run("policy document missing", func(t *testing.T) {
 		t.Parallel()
 		cur := fixture(t)
