@@ -3,9 +3,10 @@ package baseline
 import (
 	"slices"
 
-	"github.com/pvaudit/pvaudit/internal/finding"
 	"strings"
 	"time"
+
+	"github.com/pvaudit/pvaudit/internal/finding"
 )
 
 // Event is one CloudTrail event that changed IAM, reduced to what
