@@ -559,11 +559,12 @@ func changeWord(before, after json.RawMessage) string {
 	return "changed"
 }
 
+// docValue is a document as an item shows it, secrets redacted.
 func docValue(d json.RawMessage) any {
 	if d == nil {
 		return nil
 	}
-	return d
+	return redactDoc(d)
 }
 
 func orNil(s string) any {

@@ -1,6 +1,7 @@
 package baseline
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -445,5 +446,30 @@ func TestDeterministic(t *testing.T) {
 	a, b := diffEdited(t, edit), diffEdited(t, edit)
 	if !slices.EqualFunc(a, b, func(x, y Item) bool { return Message(&x) == Message(&y) && x.Severity == y.Severity }) {
 		t.Errorf("two diffs differ:\n%v\n%v", kinds(a), kinds(b))
+	}
+}
+
+// TestExternalIDChangedAndRedacted: a new ExternalId is drift (the new
+// value is newly allowed), and neither value appears in what is reported.
+func TestExternalIDChangedAndRedacted(t *testing.T) {
+	t.Parallel()
+	items := diffEdited(t, func(s *inventory.Snapshot) {
+		role(s, crossRole).TrustPolicy.Statements[0].Condition["StringEquals"]["sts:ExternalId"] = policy.StringList{"rotated-secret-91"}
+	})
+	if len(items) != 1 || items[0].Kind != TrustChanged || items[0].Severity != finding.Critical {
+		t.Fatalf("items %v, want one critical trust change", kinds(items))
+	}
+	out, err := json.Marshal(Evidence(&items[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(out) + Message(&items[0])
+	for _, secret := range []string{"pn-ext-4c1d9e7a52", "rotated-secret-91"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("the report shows the ExternalId %s:\n%s", secret, text)
+		}
+	}
+	if !strings.Contains(text, "<redacted sha256:") {
+		t.Errorf("no redaction marker:\n%s", text)
 	}
 }

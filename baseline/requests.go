@@ -60,10 +60,7 @@ func (e *engine) compareSets(who string, bs, as principalSet) (PrincipalEffect, 
 		}
 	}
 	res := e.resources(arn, firstNonEmpty(as.node, bs.node), docs)
-	ctxs := []map[string][]string{nil}
-	if w := witness(docs); len(w) > 0 {
-		ctxs = append(ctxs, w)
-	}
+	ctxs := contexts(bs.docs, as.docs)
 	n, unevaluable := 0, 0
 	for _, r := range reps {
 		cands := append([]string{"*"}, res[r.service]...)
@@ -261,6 +258,33 @@ func witness(docs []*policy.Document) map[string][]string {
 	return out
 }
 
+// contexts are the request contexts a comparison tries: none, and a
+// witness from each side's documents (a condition value may change, as an
+// ExternalId does, and each side's value must be tried).
+func contexts(before, after []*policy.Document) []map[string][]string {
+	out := []map[string][]string{nil}
+	for _, docs := range [][]*policy.Document{before, after, append(slices.Clone(before), after...)} {
+		w := witness(docs)
+		if len(w) == 0 || slices.ContainsFunc(out, func(c map[string][]string) bool { return sameContext(c, w) }) {
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func sameContext(a, b map[string][]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if !slices.Equal(v, b[k]) {
+			return false
+		}
+	}
+	return true
+}
+
 func flat(ctx map[string][]string) map[string]string {
 	if len(ctx) == 0 {
 		return nil
@@ -268,6 +292,9 @@ func flat(ctx map[string][]string) map[string]string {
 	out := make(map[string]string, len(ctx))
 	for k, v := range ctx {
 		out[k] = strings.Join(v, ",")
+		if isSecretKey(k) {
+			out[k] = redactValue(out[k])
+		}
 	}
 	return out
 }

@@ -14,7 +14,7 @@ const maxDiffCells = 4 << 20
 // start with "-" (only before), "+" (only after) or " " (both). A missing
 // document is empty.
 func docDiff(before, after json.RawMessage) []string {
-	return lineDiff(prettyLines(before), prettyLines(after))
+	return lineDiff(prettyLines(redactDoc(before)), prettyLines(redactDoc(after)))
 }
 
 func prettyLines(raw json.RawMessage) []string {

@@ -36,7 +36,6 @@ func (e *engine) compareTrust(roleARN string, before, after json.RawMessage) (Pr
 	}
 	cb, db := compile(before, "before")
 	ca, da := compile(after, "after")
-	var docs []*policy.Document
 	callers := []string{"arn:aws:iam::000000000000:root"}
 	if e.provider != "" {
 		callers = append(callers, e.provider)
@@ -45,7 +44,6 @@ func (e *engine) compareTrust(roleARN string, before, after json.RawMessage) (Pr
 		if d == nil {
 			continue
 		}
-		docs = append(docs, d)
 		for _, st := range d.Statements {
 			for _, p := range []*policy.Principal{st.Principal, st.NotPrincipal} {
 				if p == nil {
@@ -61,10 +59,14 @@ func (e *engine) compareTrust(roleARN string, before, after json.RawMessage) (Pr
 	}
 	slices.Sort(callers)
 	callers = slices.Compact(callers)
-	ctxs := []map[string][]string{nil}
-	if w := witness(docs); len(w) > 0 {
-		ctxs = append(ctxs, w)
+	var bdocs, adocs []*policy.Document
+	if db != nil {
+		bdocs = []*policy.Document{db}
 	}
+	if da != nil {
+		adocs = []*policy.Document{da}
+	}
+	ctxs := contexts(bdocs, adocs)
 	account := inventory.AccountFromARN(roleARN)
 	n, unevaluable := 0, 0
 	decideT := func(c *policy.CompiledTrust, req *policy.Request) (bool, bool) {
