@@ -221,6 +221,12 @@ func UpdateBaseline(_ context.Context, r *Run, in UpdateInput) (*SaveResult, err
 	if err != nil {
 		return nil, err
 	}
+	if integ.KeyID != "" && in.SignKey == nil {
+		return nil, fmt.Errorf("%s is signed (key %s): pass --sign-key to sign the new baseline too, or an unsigned file would replace a signed one", in.File, integ.KeyID)
+	}
+	if integ.Signature == "not verified" {
+		r.log().Warn("the baseline is signed, but no --verify-key was given: its signature was not checked before it is carried forward", "key_id", integ.KeyID)
+	}
 	if in.Source.Snapshot.AccountID != old.State.AccountID {
 		return nil, fmt.Errorf("the baseline is of account %s, the source is account %s", old.State.AccountID, in.Source.Snapshot.AccountID)
 	}

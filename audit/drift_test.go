@@ -25,6 +25,7 @@ import (
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/awsfake"
 	"github.com/pvaudit/pvaudit/internal/finding"
+	"github.com/pvaudit/pvaudit/internal/signing"
 	"github.com/pvaudit/pvaudit/internal/testaccount"
 	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/inventory/live"
@@ -367,5 +368,30 @@ func TestScanWithBaseline(t *testing.T) {
 	}
 	if len(only.Findings) != 1 || only.Findings[0].CheckID != "DRIFT-004" || only.Verdict.Outcome != finding.Failed {
 		t.Errorf("--checks DRIFT-004: %d findings, verdict %s", len(only.Findings), only.Verdict.Outcome)
+	}
+}
+
+func TestUpdateKeepsSignature(t *testing.T) {
+	t.Parallel()
+	r := testDriftRun(t)
+	privPEM, _, err := signing.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := signing.ParsePrivateKey(privPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "signed.json")
+	src := source(t, "testdata", "accounts", "compliant.json")
+	if _, err := SaveBaseline(context.Background(), r, SaveInput{Source: src, File: file, SignKey: key}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := UpdateBaseline(context.Background(), r, UpdateInput{Source: src, File: file}); err == nil || !strings.Contains(err.Error(), "--sign-key") {
+		t.Errorf("an unsigned update of a signed baseline: %v", err)
+	}
+	res, err := UpdateBaseline(context.Background(), r, UpdateInput{Source: src, File: file, SignKey: key})
+	if err != nil || res.Integrity.KeyID == "" {
+		t.Errorf("signed update: %v %+v", err, res)
 	}
 }
