@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/pvaudit/pvaudit/baseline"
 	"github.com/pvaudit/pvaudit/checks"
 	"github.com/pvaudit/pvaudit/config"
 	"github.com/pvaudit/pvaudit/contract"
@@ -114,10 +115,10 @@ type Source struct {
 func (s Source) account() *reports.Account { return reports.AccountOf(s.Snapshot, s.Input) }
 
 // Registry returns the one rule registry: the check catalogue, the probe
-// checks (with the severities c's scenario rows use; c may be nil) and the
-// CloudTrail session checks.
+// checks (with the severities c's scenario rows use; c may be nil), the
+// CloudTrail session checks and the drift rules.
 func Registry(c *contract.Contract) (*rules.Registry, error) {
-	reg, err := rules.New(checks.Rules(), probes.Rules(c), trail.Rules())
+	reg, err := rules.New(checks.Rules(), probes.Rules(c), trail.Rules(), baseline.Rules())
 	if err != nil {
 		return nil, fmt.Errorf("rule registry: %w", err)
 	}

@@ -35,6 +35,7 @@ type hostileCase struct {
 	Position    bool        `yaml:"position"`
 	MaxAllocMiB int         `yaml:"max_alloc_mib,omitempty"`
 	Pending     string      `yaml:"pending,omitempty"`
+	Device      bool        `yaml:"device,omitempty"`
 }
 
 type hostileGen struct {
@@ -85,6 +86,9 @@ func TestHostileInputs(t *testing.T) {
 		t.Run(tc.ID, func(t *testing.T) {
 			if tc.Pending != "" {
 				t.Skipf("pending: %s", tc.Pending)
+			}
+			if st, err := os.Stat(tc.File); tc.Device && (err != nil || st.Mode()&os.ModeCharDevice == 0) {
+				t.Skipf("%s is not a character device on this machine", tc.File)
 			}
 			path := tc.File
 			if tc.Generate != nil {

@@ -17,6 +17,7 @@ var schemaFor = map[string]string{
 	"trail-session": "trail.schema.json", "simulate": "simulate.schema.json", "roles": "roles.schema.json", "checks": "checks.schema.json",
 	"plan":     "plan.schema.json",
 	"controls": "controls.schema.json", "evidence-manifest": "evidence-manifest.schema.json",
+	"drift": "drift.schema.json",
 }
 
 func compileSchemas(t *testing.T) map[string]*jsonschema.Schema {
@@ -62,6 +63,10 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 	unknown := repoPath("testdata", "checks", "PV-XAR-004", "fire-unknown-duration.json")
 	supp := writeFile(t, t.TempDir(), "s.yaml", "suppressions:\n  - {check: PV-XAR-004, resource: 'arn:aws:iam::481516234201:role/Pennsieve-Compute-prod-a3f1b20c', reason: ticket, expires: 2027-01-31}\n")
 	messy := repoPath("testdata", "trail", "messy.ndjson")
+	approved := filepath.Join(t.TempDir(), "approved.json")
+	if code, _, stderr := runTest(t, "baseline", "save", "--from", repoPath("testdata", "accounts", "compliant.json"), "--baseline", approved); code != 0 {
+		t.Fatalf("baseline save: exit %d: %s", code, stderr)
+	}
 	runs := []struct {
 		name string
 		kind string
@@ -83,12 +88,16 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 		{"controls catalogue", "controls", []string{"controls", "list", "--framework", "nist-800-53"}},
 		{"controls of the sample", "controls", []string{"controls", "list", "--framework", "hipaa", "--from", sample}},
 		{"scan filtered", "scan", []string{"scan", "--from", sample, "--severity", "critical", "--status", "FAIL"}},
+		{"drift with trail", "drift", []string{"drift", "--from", repoPath("testdata", "accounts", "compliant-drifted.json"), "--baseline", approved,
+			"--trail-file", repoPath("testdata", "accounts", "drift-trail.ndjson"), "--provisioner-account", "941377122013"}},
+		{"scan with a baseline", "scan", []string{"scan", "--from", repoPath("testdata", "accounts", "compliant-drifted.json"), "--baseline", approved}},
+		{"drift clean", "drift", []string{"drift", "--from", repoPath("testdata", "accounts", "compliant.json"), "--baseline", approved}},
 	}
 	for _, tc := range runs {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			code, stdout, stderr := runTest(t, append(tc.args, "-o", "json")...)
-			if code == exitError && tc.kind != "scan" && tc.kind != "plan" {
+			if code == exitError && tc.kind != "scan" && tc.kind != "plan" && tc.kind != "drift" {
 				t.Fatalf("exit 2: %s", stderr)
 			}
 			doc, err := jsonschema.UnmarshalJSON(strings.NewReader(stdout))
