@@ -97,7 +97,7 @@ func writeDriftTable(w io.Writer, rep Report) error {
 	fmt.Fprintf(w, "baseline %s: saved %s by %s, captured %s, sha256 %s, signature %s%s\n\n", b.File, b.SavedAt.UTC().Format(time.RFC3339),
 		b.SavedBy, timeOr(b.CapturedAt), shortHash(b.ContentSHA256), sig, map[bool]string{true: "", false: ", INCOMPLETE"}[b.Complete])
 	if len(r.Findings) == 0 {
-		fmt.Fprintf(w, "No drift: the account matches the baseline.\n")
+		fmt.Fprintln(w, noDriftLine(r))
 	}
 	groups := map[string][]finding.Finding{}
 	var order []string
@@ -188,6 +188,19 @@ func shortHash(s string) string {
 	return s
 }
 
+// noDriftLine is what the table says when it lists no item: "no drift"
+// only when every finding of the run is listed and the comparison is
+// complete.
+func noDriftLine(r *DriftReport) string {
+	switch {
+	case len(allFindings(r)) > 0:
+		return "No drift item matches the filter (" + r.Filter + "); the counts below include every item."
+	case !r.Complete:
+		return "No drift found in what could be compared, but the comparison is INCOMPLETE (see below): this is not \"no drift\"."
+	}
+	return "No drift: the account matches the baseline."
+}
+
 // driftRows orders one resource's items: failing first, then errors, not
 // evaluated, warnings, passes; suppressed items last.
 func driftRows(fs []finding.Finding) []finding.Finding {
@@ -195,4 +208,67 @@ func driftRows(fs []finding.Finding) []finding.Finding {
 	sortRows(out)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Suppressed == nil && out[j].Suppressed != nil })
 	return out
+}
+
+// baselineMeta describes a baseline in the header of the markdown and
+// HTML forms.
+func baselineMeta(b *DriftBaseline) [][2]string {
+	if b == nil {
+		return nil
+	}
+	sig := b.Signature
+	if b.KeyID != "" {
+		sig += " (key " + b.KeyID + ")"
+	}
+	state := "complete"
+	if !b.Complete {
+		state = "INCOMPLETE (saved from a snapshot with gaps)"
+	}
+	return [][2]string{
+		{"Baseline", b.File + ", saved " + b.SavedAt.UTC().Format(time.RFC3339) + " by " + b.SavedBy},
+		{"Baseline content", "sha256 " + b.ContentSHA256 + ", " + state + ", signature " + sig},
+	}
+}
+
+// metaRows are the header rows a report adds for the markdown and HTML
+// forms (the baseline of drift and of scan --baseline).
+func metaRows(rep Report) [][2]string {
+	switch r := rep.(type) {
+	case *DriftReport:
+		return baselineMeta(&r.Baseline)
+	case *ScanReport:
+		return baselineMeta(r.Baseline)
+	}
+	return nil
+}
+
+// HTMLSections is the drift items' own table on the HTML page: each
+// item's effect on access and who made it.
+func (r *DriftReport) HTMLSections() []HTMLSection {
+	sec := HTMLSection{Title: "Drift items", Columns: []string{"Resource", "Rule", "Severity", "Status", "Change", "Access", "Who"}}
+	fs := append([]finding.Finding(nil), r.Findings...)
+	sortRows(fs)
+	for _, f := range fs {
+		summary, _ := f.Evidence["summary"].(string)
+		if summary == "" {
+			summary = f.Message
+		}
+		access, who := "", ""
+		if a, ok := f.Evidence["access"].(*baseline.Access); ok {
+			access = baseline.EffectLine(a)
+		}
+		if a, ok := f.Evidence["attribution"].(*baseline.Attribution); ok {
+			var ws []string
+			if a.Status == "unexplained" {
+				ws = append(ws, a.Note)
+			}
+			for _, ev := range a.Events {
+				ws = append(ws, baseline.EventLine(ev))
+			}
+			who = strings.Join(ws, "\n")
+		}
+		sec.Rows = append(sec.Rows, []string{ShortResource(f.Resource), f.CheckID, f.Severity.String(), string(f.Status), summary, access, who})
+		sec.Status = append(sec.Status, string(f.Status))
+	}
+	return []HTMLSection{sec}
 }

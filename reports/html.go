@@ -153,6 +153,7 @@ func buildPage(rep Report) *htmlPage {
 		p.Meta = append(p.Meta, [2]string{"Config file", h.ConfigFile})
 	}
 	p.Meta = append(p.Meta, [2]string{"Generated", h.GeneratedAt.UTC().Format(time.RFC3339) + " by " + h.Tool + " " + h.Version})
+	p.Meta = append(p.Meta, metaRows(rep)...)
 	if j, ok := rep.(Judged); ok {
 		v, s := j.Result()
 		p.Outcome, p.SummaryLine, p.Reasons = string(v.Outcome), v.Line(s), v.Reasons
