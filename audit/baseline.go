@@ -11,7 +11,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/pvaudit/pvaudit/baseline"
 	"github.com/pvaudit/pvaudit/classify"
@@ -24,39 +23,10 @@ import (
 // Force is not set.
 var ErrBaselineExists = errors.New("baseline file exists")
 
-// ReadInputFile reads a file pvaudit was given without trusting it: it
-// must be a regular file (a FIFO, device or socket is refused instead of
-// blocking; the open itself does not block), at most limit bytes.
-func ReadInputFile(path string, limit int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("stat %s: %w", path, err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s)", path, st.Mode().Type())
-	}
-	if st.Size() > limit {
-		return nil, fmt.Errorf("%s is %d bytes, larger than the %d-byte limit", path, st.Size(), limit)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s grew past the %d-byte limit while it was read", path, limit)
-	}
-	return data, nil
-}
-
 // ReadSignKey and ReadVerifyKey read PEM Ed25519 keys (PKCS#8 private,
 // PKIX public), as `pvaudit baseline keygen` and openssl write them.
 func ReadSignKey(path string) (ed25519.PrivateKey, error) {
-	data, err := ReadInputFile(path, signing.MaxKeyFileSize)
+	data, err := fsutil.ReadFile(path, fsutil.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +39,7 @@ func ReadSignKey(path string) (ed25519.PrivateKey, error) {
 
 // ReadVerifyKey reads a PEM PKIX Ed25519 public key.
 func ReadVerifyKey(path string) (ed25519.PublicKey, error) {
-	data, err := ReadInputFile(path, signing.MaxKeyFileSize)
+	data, err := fsutil.ReadFile(path, fsutil.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -82,9 +52,11 @@ func ReadVerifyKey(path string) (ed25519.PublicKey, error) {
 
 // ReadBaseline reads and checks a baseline file (see baseline.Decode): a
 // modified file, a bad signature, or an unsigned file when a verify key is
-// given are errors. It returns the file's bytes too.
+// given are errors. The file is read as an input of its kind (see
+// fsutil.Open: a FIFO, device or folder is refused at once, and so is a
+// file over fsutil.MaxBaselineBytes). It returns the file's bytes too.
 func ReadBaseline(path string, verify ed25519.PublicKey) (*baseline.Baseline, baseline.Integrity, []byte, error) {
-	data, err := ReadInputFile(path, baseline.MaxFileSize)
+	data, err := fsutil.ReadFile(path, fsutil.Baseline)
 	if err != nil {
 		return nil, baseline.Integrity{}, nil, fmt.Errorf("baseline: %w", err)
 	}

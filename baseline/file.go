@@ -8,11 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/pvaudit/pvaudit/contract"
+	"github.com/pvaudit/pvaudit/internal/fsutil"
 	"github.com/pvaudit/pvaudit/internal/signing"
+	"github.com/pvaudit/pvaudit/internal/strictjson"
 )
 
 // Schema is the version of the baseline file format.
@@ -20,10 +21,11 @@ const Schema = "pvaudit.baseline/v1"
 
 // MaxFileSize is the largest baseline file pvaudit reads (1 GiB): a
 // baseline holds a snapshot, whose limit is 512 MiB, in canonical form.
-const MaxFileSize = 1 << 30
+const MaxFileSize = fsutil.MaxBaselineBytes
 
 // maxDepth bounds JSON nesting in a baseline file; pvaudit writes at most
-// about ten levels.
+// about fifteen levels (a condition's values inside a policy document inside
+// a role inside the state).
 const maxDepth = 64
 
 // Errors about a baseline file. A modified or unverifiable baseline is
@@ -150,110 +152,151 @@ func Encode(b *Baseline, key ed25519.PrivateKey) ([]byte, Integrity, error) {
 	return out.Bytes(), integ, nil
 }
 
-// Decode reads a baseline file and checks it: the JSON has no duplicate
-// keys at any depth and no unknown fields, the content hash matches the
-// content's bytes (else ErrModified), and with a verify key the signature
+// InputError is a baseline file refused at a place in it (Line 0 when the
+// problem has none). Err wraps ErrMalformed, ErrModified, ErrSignature or
+// ErrUnsigned.
+type InputError struct {
+	File         string
+	Line, Column int
+	Err          error
+}
+
+func (e *InputError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d:%d: %v", e.File, e.Line, e.Column, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Decode reads a baseline file and checks it: exactly one JSON value,
+// valid UTF-8, no duplicate keys at any depth, no unknown keys (nor keys in
+// another case), the right types (internal/strictjson); the content hash
+// matches the content's bytes (else ErrModified) and the content is in
+// the canonical form Encode writes; with a verify key the signature
 // verifies (else ErrSignature or ErrUnsigned). Without a key a signature
-// is reported "not verified". name is used in errors.
+// is reported "not verified". Errors are *InputError naming name and, where
+// the problem has one, the line and column.
 func Decode(data []byte, name string, verify ed25519.PublicKey) (*Baseline, Integrity, error) {
-	if len(data) > MaxFileSize {
-		return nil, Integrity{}, fmt.Errorf("%s: %d MiB, larger than the %d MiB limit: %w", name, len(data)>>20, MaxFileSize>>20, ErrMalformed)
-	}
-	if err := checkJSON(data, maxDepth); err != nil {
-		return nil, Integrity{}, fmt.Errorf("%s: %w: %w", name, ErrMalformed, err)
-	}
-	env, b, err := decodeEnvelope(data)
-	if err != nil {
-		return nil, Integrity{}, fmt.Errorf("%s: %w: %w", name, ErrMalformed, err)
-	}
-	if env.Schema != Schema {
-		return nil, Integrity{}, fmt.Errorf("%s: schema %q, this pvaudit reads %q: %w", name, env.Schema, Schema, ErrMalformed)
-	}
-	if len(env.Content) == 0 || env.ContentSHA256 == "" {
-		return nil, Integrity{}, fmt.Errorf("%s: no content or content_sha256: %w", name, ErrMalformed)
-	}
-	h := sha256.Sum256(env.Content)
-	sum := hex.EncodeToString(h[:])
-	if sum != env.ContentSHA256 {
-		return nil, Integrity{}, fmt.Errorf("%s: %w (content SHA-256 is %s, the file records %s)", name, ErrModified, sum, env.ContentSHA256)
-	}
-	integ := Integrity{ContentSHA256: sum, Signature: "unsigned"}
-	switch {
-	case env.Signature != nil && verify != nil:
-		if err := signing.Verify(verify, signedMessage(sum), *env.Signature); err != nil {
-			return nil, Integrity{}, fmt.Errorf("%s: %w: %w", name, ErrSignature, err)
+	fail := func(v strictjson.Value, sentinel error, format string, args ...any) (*Baseline, Integrity, error) {
+		e := &InputError{File: name, Err: fmt.Errorf("%w: %s", sentinel, fmt.Sprintf(format, args...))}
+		if v.Kind() != strictjson.Invalid {
+			e.Line, e.Column = strictjson.LineCol(data, v.Offset())
 		}
-		integ.Signature, integ.KeyID = "verified", env.Signature.KeyID
+		return nil, Integrity{}, e
+	}
+	at := func(err error, sentinel error) (*Baseline, Integrity, error) {
+		var se *strictjson.Error
+		if errors.As(err, &se) {
+			return nil, Integrity{}, &InputError{File: name, Line: se.Line, Column: se.Column, Err: fmt.Errorf("%w: %s", sentinel, se.Msg)}
+		}
+		return nil, Integrity{}, &InputError{File: name, Err: fmt.Errorf("%w: %w", sentinel, err)}
+	}
+	none := strictjson.Value{}
+	if len(data) > MaxFileSize {
+		return fail(none, ErrMalformed, "%d MiB, larger than the %d MiB limit", len(data)>>20, MaxFileSize>>20)
+	}
+	root, err := strictjson.Parse(data, strictjson.Options{MaxDepth: maxDepth})
+	if err != nil {
+		return at(err, ErrMalformed)
+	}
+	if root.Kind() != strictjson.Object {
+		return fail(root, ErrMalformed, "expected a JSON object, got %s", root.Kind())
+	}
+	var schema, sum strictjson.Value
+	var sigV, content strictjson.Value
+	for _, m := range root.Members() {
+		switch m.Key {
+		case "schema":
+			schema = m.Value
+		case "content_sha256":
+			sum = m.Value
+		case "signature":
+			sigV = m.Value
+		case "content":
+			content = m.Value
+		default:
+			return nil, Integrity{}, &InputError{File: name, Err: fmt.Errorf("%w: unknown key %q (want schema, content_sha256, signature, content)", ErrMalformed, m.Key),
+				Line: lineOf(data, m.KeyOff), Column: colOf(data, m.KeyOff)}
+		}
+	}
+	sch, ok := schema.Str()
+	switch {
+	case schema.Kind() == strictjson.Invalid:
+		return fail(root, ErrMalformed, "no schema (is this a pvaudit baseline?)")
+	case !ok:
+		return fail(schema, ErrMalformed, "schema must be a string, got %s", schema.Kind())
+	case sch != Schema:
+		return fail(schema, ErrMalformed, "schema %q, this pvaudit reads %q", sch, Schema)
+	}
+	want, ok := sum.Str()
+	if !ok || want == "" {
+		return fail(firstValid(sum, root), ErrMalformed, "no content_sha256 string")
+	}
+	if content.Kind() != strictjson.Object {
+		return fail(firstValid(content, root), ErrMalformed, "no content object")
+	}
+	h := sha256.Sum256(content.Raw())
+	got := hex.EncodeToString(h[:])
+	if got != want {
+		return fail(sum, ErrModified, "content SHA-256 is %s, the file records %s", got, want)
+	}
+	integ := Integrity{ContentSHA256: got, Signature: "unsigned"}
+	var sig *signing.Signature
+	switch sigV.Kind() {
+	case strictjson.Invalid, strictjson.Null:
+	default:
+		sig = &signing.Signature{}
+		if err := strictjson.Unmarshal(sigV, sig); err != nil {
+			return at(err, ErrMalformed)
+		}
+	}
+	switch {
+	case sig != nil && verify != nil:
+		if err := signing.Verify(verify, signedMessage(got), *sig); err != nil {
+			if err == signing.ErrBadSignature {
+				return fail(sigV, ErrSignature, "the content changed after it was signed (its hash recomputed), or the signature was altered")
+			}
+			return fail(sigV, ErrSignature, "%v", err)
+		}
+		integ.Signature, integ.KeyID = "verified", sig.KeyID
 	case verify != nil:
-		return nil, Integrity{}, fmt.Errorf("%s: %w", name, ErrUnsigned)
-	case env.Signature != nil:
-		integ.Signature, integ.KeyID = "not verified", env.Signature.KeyID
+		return fail(root, ErrUnsigned, "the file has no signature")
+	case sig != nil:
+		integ.Signature, integ.KeyID = "not verified", sig.KeyID
+	}
+	b := &Baseline{}
+	if err := strictjson.Unmarshal(content, b); err != nil {
+		return at(err, ErrMalformed)
 	}
 	if err := b.State.validate(); err != nil {
-		return nil, Integrity{}, fmt.Errorf("%s: content: %w: %w", name, ErrMalformed, err)
+		return fail(content, ErrMalformed, "content: %v", err)
 	}
 	// The content must be exactly what Encode writes for what was decoded:
-	// then no other reader (jq, a person) can see a value pvaudit does not
-	// (case-variant keys, which encoding/json folds, included).
+	// then no other reader (jq, a person) can see a value pvaudit does not.
 	again, err := encodeContent(b)
 	if err != nil {
 		return nil, Integrity{}, err
 	}
-	if !bytes.Equal(again, env.Content) {
-		return nil, Integrity{}, fmt.Errorf("%s: content is not in canonical form (edited by hand?): %w", name, ErrModified)
+	if !bytes.Equal(again, content.Raw()) {
+		return fail(content, ErrModified, "the content is not in the canonical form pvaudit writes (edited by hand, and the hash recomputed?)")
 	}
 	return b, integ, nil
 }
 
-// decodeEnvelope reads the file's fields in one pass: the content is
-// decoded where it stands, and its exact bytes are kept for the hash.
-// Unknown fields, at the top and in the content, are errors.
-func decodeEnvelope(data []byte) (*envelope, *Baseline, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, nil, fmt.Errorf("expected a JSON object (%v)", err)
-	}
-	env := &envelope{}
-	var b *Baseline
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, nil, err
-		}
-		switch tok {
-		case "schema":
-			err = dec.Decode(&env.Schema)
-		case "content_sha256":
-			err = dec.Decode(&env.ContentSHA256)
-		case "signature":
-			err = dec.Decode(&env.Signature)
-		case "content":
-			start := dec.InputOffset()
-			b = &Baseline{}
-			if err = dec.Decode(b); err == nil {
-				raw := bytes.TrimLeft(data[start:dec.InputOffset()], " \t\r\n")
-				raw = bytes.TrimLeft(bytes.TrimPrefix(raw, []byte(":")), " \t\r\n")
-				env.Content = raw
-			}
-		default:
-			return nil, nil, fmt.Errorf("unknown field %q", tok)
-		}
-		if err != nil {
-			return nil, nil, err
+func firstValid(vs ...strictjson.Value) strictjson.Value {
+	for _, v := range vs {
+		if v.Kind() != strictjson.Invalid {
+			return v
 		}
 	}
-	if _, err := dec.Token(); err != nil {
-		return nil, nil, err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, nil, errors.New("unexpected data after the JSON object")
-	}
-	if b == nil {
-		return env, nil, errors.New("no content")
-	}
-	return env, b, nil
+	return strictjson.Value{}
 }
+
+func lineOf(data []byte, off int64) int { l, _ := strictjson.LineCol(data, off); return l }
+
+func colOf(data []byte, off int64) int { _, c := strictjson.LineCol(data, off); return c }
 
 // encodeContent is the canonical serialization of a baseline's content.
 func encodeContent(b *Baseline) ([]byte, error) {

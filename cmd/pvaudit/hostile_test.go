@@ -105,6 +105,7 @@ func TestHostileInputs(t *testing.T) {
 				a = strings.ReplaceAll(a, "{file}", path)
 				a = strings.ReplaceAll(a, "{compliant}", "../../testdata/accounts/compliant.json")
 				a = strings.ReplaceAll(a, "{okpolicy}", filepath.Join(hostileDir, "policy", "ok.json"))
+				a = strings.ReplaceAll(a, "{hostile}", hostileDir)
 				args[i] = a
 			}
 			code, stdout, stderr, alloc := runHostile(t, path, args)

@@ -21,9 +21,6 @@ import (
 // Algorithm is the only signature algorithm pvaudit writes and accepts.
 const Algorithm = "ed25519"
 
-// MaxKeyFileSize bounds a key file; a PEM Ed25519 key is about 120 bytes.
-const MaxKeyFileSize = 64 << 10
-
 // ErrBadKey is wrapped by every error about a key file's content.
 var ErrBadKey = errors.New("not an Ed25519 key")
 
