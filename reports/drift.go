@@ -23,8 +23,10 @@ type DriftReport struct {
 	Baseline     DriftBaseline   `json:"baseline"`
 	CoverageGaps []inventory.Gap `json:"coverage_gaps"`
 	// Trail is present when drift was attributed to CloudTrail events.
-	Trail    *DriftTrail       `json:"trail,omitempty"`
-	Findings []finding.Finding `json:"findings"`
+	Trail *DriftTrail `json:"trail,omitempty"`
+	// SinceLastRun compares with the previous drift run in --output-dir.
+	SinceLastRun *Delta            `json:"since_last_run,omitempty"`
+	Findings     []finding.Finding `json:"findings"`
 }
 
 // Result returns the verdict and the counts.
@@ -166,6 +168,13 @@ func writeDriftTable(w io.Writer, rep Report) error {
 		}
 		fmt.Fprintf(w, "\nCloudTrail (%s): %d file(s) read, %d unreadable, %d undecodable record(s); %d IAM change event(s), window %s; %d item(s) explained, %d unexplained.\n",
 			strings.Join(t.Sources, ", "), t.FilesRead, t.FilesUnread, t.Undecodable, t.Events, window, t.Explained, t.Unexplained)
+	}
+	if r.SinceLastRun != nil {
+		var b strings.Builder
+		writeDelta(&b, painter(false), r.SinceLastRun, DefaultWidth)
+		if _, err := io.WriteString(w, b.String()); err != nil {
+			return err
+		}
 	}
 	if r.Summary.Fail > 0 {
 		fmt.Fprintf(w, "\nAccept an approved change: pvaudit baseline update --baseline %s --accept ID (a fingerprint above, or a rule ID for all its items).\n", b.File)

@@ -185,6 +185,8 @@ func buildPage(rep Report) *htmlPage {
 		for i := range r.Results {
 			p.Probes = append(p.Probes, probeRow(&r.Results[i]))
 		}
+	case *DriftReport:
+		p.Delta = r.SinceLastRun
 	case *TrailReport:
 		for _, s := range r.Sessions {
 			p.Sessions = append(p.Sessions, sessionOf(s))

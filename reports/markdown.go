@@ -159,8 +159,7 @@ func mdFindings(b *strings.Builder, r FindingReport, o Options) {
 		}
 		b.WriteString("\n")
 	}
-	if sr, ok := r.(*ScanReport); ok && sr.SinceLastRun != nil {
-		d := sr.SinceLastRun
+	if d := sinceLastRun(r); d != nil {
 		fmt.Fprintf(b, "## Since the last run\n\n%d new, %d resolved, %d no longer reported, %d still open %s.\n\n",
 			len(d.New), len(d.Resolved), len(d.Gone), d.StillOpen, mdText(d.describePrevious()))
 		for _, sec := range []struct {

@@ -16,6 +16,7 @@ type driftOpts struct {
 	trail  trailFlags
 	ct     contractFlags
 	out    outputFlags
+	runs   runDirFlags
 	failOn failOnFlag
 	keys   keyFlags
 	file   string
@@ -46,7 +47,8 @@ comparison (either side could not read part of the account: drift there is
 NOT_EVALUATED, never "no drift").`,
 		Example: `  pvaudit drift --from account.json --baseline approved.json
   pvaudit drift --profile audit --baseline approved.json --trail-lookup -o table -o json=drift.json
-  pvaudit drift --from account.json --baseline approved.json --verify-key baseline.pub --fail-on critical`,
+  pvaudit drift --from account.json --baseline approved.json --verify-key baseline.pub --fail-on critical
+  pvaudit drift --profile audit --baseline approved.json --verify-key baseline.pub --output-dir /var/lib/pvaudit --keep 30 -q`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			defer lessGC()()
@@ -54,7 +56,7 @@ NOT_EVALUATED, never "no drift").`,
 			if o.file == "" {
 				return usageErr("--baseline FILE is required")
 			}
-			if err := firstErr(o.src.validate(), o.failOn.validate(), o.out.validate()); err != nil {
+			if err := firstErr(o.src.validate(), o.failOn.validate(), o.out.validate(), o.runs.validate(reports.KindDrift)); err != nil {
 				return err
 			}
 			vk, err := o.keys.verifyKey()
@@ -81,6 +83,14 @@ NOT_EVALUATED, never "no drift").`,
 			if err != nil {
 				return err
 			}
+			if o.runs.dir != "" {
+				if err := o.runs.runDir().DriftSinceLastRun(rep); err != nil {
+					return err
+				}
+				if err := o.runs.publish(a, "drift", rep.GeneratedAt, rep); err != nil {
+					return err
+				}
+			}
 			return o.out.finish(a, rep)
 		},
 	}
@@ -90,6 +100,7 @@ NOT_EVALUATED, never "no drift").`,
 	o.ct.register(f, true, true)
 	o.out.register(f, reports.KindDrift, "table")
 	o.failOn.register(f)
+	o.runs.register(f, true)
 	o.keys.register(f, false, true)
 	f.StringVar(&o.file, "baseline", "", "the approved baseline `FILE` (pvaudit baseline save)")
 	return cmd
