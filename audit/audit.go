@@ -88,7 +88,11 @@ func (r *Run) header(kind reports.Kind, acct *reports.Account) reports.Header {
 
 // suppress marks suppressed findings and warns about expired rules and
 // rules that matched nothing, naming each rule and its line.
-func (r *Run) suppress(fs []finding.Finding) {
+func (r *Run) suppress(fs []finding.Finding) { r.applySuppressions(fs, true) }
+
+// applySuppressions is suppress; warnUnused false leaves out the warnings
+// about rules that matched nothing.
+func (r *Run) applySuppressions(fs []finding.Finding, warnUnused bool) {
 	f := r.Config.Suppressions
 	if f == nil {
 		return
@@ -98,6 +102,9 @@ func (r *Run) suppress(fs []finding.Finding) {
 		r.log().Warn("suppression expired; the finding is reported again", "rule", x.Describe(), "at", f.Where(x), "expired", x.Expires, "reason", x.Reason)
 	}
 	for _, x := range res.Unused {
+		if !warnUnused {
+			break
+		}
 		r.log().Warn("suppression matches no finding that is not a PASS (fixed, or a typo?)", "rule", x.Describe(), "at", f.Where(x))
 	}
 }

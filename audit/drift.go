@@ -3,6 +3,8 @@ package audit
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sync"
 	"time"
@@ -30,13 +32,26 @@ type DriftInput struct {
 
 // driftRun is one comparison, before it becomes a report.
 type driftRun struct {
-	base     *baseline.Baseline
-	integ    baseline.Integrity
-	src      Source
-	cur      *baseline.State
-	items    []baseline.Item
+	base  *baseline.Baseline
+	integ baseline.Integrity
+	// fileSHA256 and fileSize describe the baseline file as read.
+	fileSHA256 string
+	fileSize   int
+	src        Source
+	cur        *baseline.State
+	items      []baseline.Item
+	// baseGaps are the baseline's own gaps; gaps are every gap of the
+	// comparison (the baseline's, the current snapshot's, the trail's).
+	baseGaps []inventory.Gap
 	gaps     []inventory.Gap
+}
+
+// scanDrift is drift already computed for a scan (evidence export): its
+// findings (not yet suppressed), the baseline's gaps and the baseline.
+type scanDrift struct {
 	findings []finding.Finding
+	gaps     []inventory.Gap
+	info     *reports.DriftBaseline
 }
 
 // compare reads the baseline and the current account (concurrently when
@@ -52,7 +67,7 @@ func (r *Run) compare(ctx context.Context, in DriftInput) (*driftRun, error) {
 			r.log().Debug("account read", "elapsed", time.Since(start))
 		})
 	}
-	b, integ, _, err := ReadBaseline(in.Baseline, in.VerifyKey)
+	b, integ, raw, err := ReadBaseline(in.Baseline, in.VerifyKey)
 	r.log().Debug("baseline read and checked", "elapsed", time.Since(start))
 	wg.Wait()
 	if err != nil {
@@ -62,6 +77,8 @@ func (r *Run) compare(ctx context.Context, in DriftInput) (*driftRun, error) {
 		return nil, loadErr
 	}
 	d.base, d.integ = b, integ
+	sum := sha256.Sum256(raw)
+	d.fileSHA256, d.fileSize = hex.EncodeToString(sum[:]), len(raw)
 	if d.src.Snapshot == nil {
 		return nil, fmt.Errorf("drift: no current account")
 	}
@@ -81,9 +98,9 @@ func (r *Run) compare(ctx context.Context, in DriftInput) (*driftRun, error) {
 	r.log().Debug("diff done", "items", len(d.items), "elapsed", time.Since(start))
 	for _, g := range b.State.Gaps {
 		g.Message = "baseline: " + g.Message
-		d.gaps = append(d.gaps, g)
+		d.baseGaps = append(d.baseGaps, g)
 	}
-	d.gaps = append(d.gaps, d.src.Snapshot.Gaps...)
+	d.gaps = append(append(d.gaps, d.baseGaps...), d.src.Snapshot.Gaps...)
 	return d, nil
 }
 
@@ -101,33 +118,41 @@ func (d *driftRun) window() baseline.Window {
 // CloudTrail events that explain it. A modified or unverifiable baseline
 // is an error; what either side could not read is NOT_EVALUATED.
 func Drift(ctx context.Context, r *Run, in DriftInput) (*reports.DriftReport, error) {
+	rep, _, err := r.drift(ctx, in, true)
+	return rep, err
+}
+
+// drift is Drift that also returns the comparison; warnUnused says
+// whether suppressions that match no drift finding are worth a warning
+// (not when the drift joins a scan, whose findings they may match).
+func (r *Run) drift(ctx context.Context, in DriftInput, warnUnused bool) (*reports.DriftReport, *driftRun, error) {
 	d, err := r.compare(ctx, in)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rep := &reports.DriftReport{Header: r.header(reports.KindDrift, d.src.account()), Baseline: baselineInfo(in.Baseline, d.base, d.integ)}
 	if in.Trail.Given() {
 		tr, err := r.attribute(ctx, &in.Trail, d)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rep.Trail = tr
 	}
 	reg, err := Registry(r.contract())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fs, err := baseline.Findings(d.items, reg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	r.suppress(fs)
+	r.applySuppressions(fs, warnUnused)
 	rep.Findings = fs
 	rep.CoverageGaps = d.gaps
 	rep.Summary = finding.Summarize(fs)
 	rep.Outcome = reports.NewOutcome(fs, len(rep.CoverageGaps), r.FailOn)
 	rep.Items = len(fs)
-	return rep, nil
+	return rep, d, nil
 }
 
 // driftFindings is drift for scan --baseline: the findings and gaps only.
@@ -144,13 +169,8 @@ func (r *Run) driftFindings(ctx context.Context, file string, key ed25519.Public
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var gaps []inventory.Gap
-	for _, g := range d.base.State.Gaps {
-		g.Message = "baseline: " + g.Message
-		gaps = append(gaps, g)
-	}
 	info := baselineInfo(file, d.base, d.integ)
-	return fs, gaps, &info, nil
+	return fs, d.baseGaps, &info, nil
 }
 
 func baselineInfo(file string, b *baseline.Baseline, integ baseline.Integrity) reports.DriftBaseline {

@@ -37,6 +37,9 @@ type ScanInput struct {
 	// join the report; BaselineKey, when set, must have signed it.
 	Baseline    string
 	BaselineKey ed25519.PublicKey
+
+	// drift is drift already computed against Baseline (evidence export).
+	drift *scanDrift
 }
 
 // Scan runs the check catalogue, the probes (local engine) and, with
@@ -103,11 +106,15 @@ func (r *Run) scan(ctx context.Context, in ScanInput) (*reports.ScanReport, *rep
 			fs = append(fs, f)
 		}
 	}
-	if in.Baseline != "" {
-		dfs, gaps, info, err := r.driftFindings(ctx, in.Baseline, in.BaselineKey, in.Source)
-		if err != nil {
-			return nil, nil, err
+	if in.drift != nil || in.Baseline != "" {
+		d := in.drift
+		if d == nil {
+			d = &scanDrift{}
+			if d.findings, d.gaps, d.info, err = r.driftFindings(ctx, in.Baseline, in.BaselineKey, in.Source); err != nil {
+				return nil, nil, err
+			}
 		}
+		dfs, gaps, info := d.findings, d.gaps, d.info
 		for _, f := range dfs {
 			if sel[f.CheckID] {
 				fs = append(fs, f)
@@ -121,7 +128,7 @@ func (r *Run) scan(ctx context.Context, in ScanInput) (*reports.ScanReport, *rep
 	rep.Findings = fs
 	rep.Summary = finding.Summarize(fs)
 	rep.Outcome = reports.NewOutcome(fs, len(rep.CoverageGaps), r.FailOn)
-	rep.RulesEvaluated = evaluated(reg, sel, in.Trail.Given(), in.Baseline != "")
+	rep.RulesEvaluated = evaluated(reg, sel, in.Trail.Given(), in.drift != nil || in.Baseline != "")
 	for _, rc := range env.Roles {
 		rep.Roles = append(rep.Roles, reports.RoleSummary{Name: rc.Role.Name, ARN: rc.Role.ARN, Kind: string(rc.Kind), NodeID: rc.NodeID, Reasons: rc.Reasons})
 	}
