@@ -282,8 +282,13 @@ func TestHostileCatalogueCoversEveryKind(t *testing.T) {
 		if c.Generate == nil {
 			used[c.File] = true
 		}
+		for _, a := range c.Args {
+			if rest, ok := strings.CutPrefix(a, "{hostile}/"); ok {
+				used[rest] = true
+			}
+		}
 	}
-	for _, k := range []string{"snapshot-cli", "snapshot-own", "policy", "batch", "contract", "suppress", "config"} {
+	for _, k := range []string{"snapshot-cli", "snapshot-own", "policy", "batch", "contract", "suppress", "config", "baseline"} {
 		if kinds[k] == 0 {
 			t.Errorf("no hostile case of kind %s", k)
 		}
