@@ -308,3 +308,34 @@ func validates(t *testing.T, kind string, data []byte) {
 		t.Errorf("%s: %v", kind, err)
 	}
 }
+
+// TestOneKeyForBundlesAndBaselines: a key pair from either keygen signs
+// both a baseline and an evidence bundle, and both name it alike.
+func TestOneKeyForBundlesAndBaselines(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	prefix := filepath.Join(dir, "k")
+	if code, _, errs := runTest(t, "evidence", "keygen", "--out", prefix); code != 0 {
+		t.Fatal(errs)
+	}
+	code, out, errs := runTest(t, "baseline", "save", "--from", repoPath("testdata", "accounts", "compliant.json"), "--baseline", filepath.Join(dir, "b.json"), "--sign-key", prefix+".key")
+	if code != 0 {
+		t.Fatalf("baseline save with an evidence key: %s", errs)
+	}
+	i := strings.Index(out, "signed by sha256:")
+	if i < 0 {
+		t.Fatalf("save output names no key: %s", out)
+	}
+	id := strings.Fields(out[i+len("signed by "):])[0]
+	if code, _, errs := runTest(t, "baseline", "verify", "--baseline", filepath.Join(dir, "b.json"), "--verify-key", prefix+".pub"); code != 0 {
+		t.Errorf("baseline verify with the evidence public key: %s", errs)
+	}
+	bundle := filepath.Join(dir, "e")
+	if code, _, errs := runTest(t, "evidence", "export", "--framework", "hipaa", "--from", repoPath("testdata", "accounts", "compliant.json"), "--out", bundle, "--sign-key", prefix+".key"); code == exitError {
+		t.Fatalf("export: %s", errs)
+	}
+	code, vout, _ := runTest(t, "evidence", "verify", bundle, "--verify-key", prefix+".pub")
+	if code != exitClean || !strings.Contains(vout, "signature valid ("+id+")") {
+		t.Errorf("the bundle names the key otherwise than the baseline (%s):\n%s", id, vout)
+	}
+}

@@ -1,8 +1,8 @@
 // Package signing holds pvaudit's Ed25519 key handling, standard library
 // only: keys are PEM files, the private key PKCS#8 ("PRIVATE KEY") and the
 // public key PKIX ("PUBLIC KEY"), the forms `openssl genpkey -algorithm
-// ed25519` and `openssl pkey -pubout` write. Baselines sign with it; the
-// evidence bundle is meant to use the same functions.
+// ed25519` and `openssl pkey -pubout` write. Baselines and evidence bundles
+// use the same keys, parsed and named (KeyID) the same way.
 package signing
 
 import (
@@ -98,15 +98,16 @@ func ParsePublicKey(data []byte) (ed25519.PublicKey, error) {
 	return pub, nil
 }
 
-// KeyID names a public key: "sha256:" and the first 16 hex digits of the
-// SHA-256 of its PKIX encoding, so a report can say which key signed.
+// KeyID names a public key: "sha256:" and the SHA-256 (hex) of its PKIX
+// (DER) encoding, so a report can say which key signed; `openssl pkey
+// -pubin -in KEY.pub -outform DER | sha256sum` prints the same digest.
 func KeyID(pub ed25519.PublicKey) string {
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return ""
 	}
 	h := sha256.Sum256(der)
-	return "sha256:" + hex.EncodeToString(h[:8])
+	return "sha256:" + hex.EncodeToString(h[:])
 }
 
 // Signature is a detached signature as files carry it.
