@@ -116,3 +116,26 @@ func TestNoDriftOnlyWhenComplete(t *testing.T) {
 		})
 	}
 }
+
+// TestScanNamesItsBaseline: scan --baseline says in every layout for
+// people which baseline the drift findings are against.
+func TestScanNamesItsBaseline(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "approved.json")
+	if _, err := audit.SaveBaseline(context.Background(), testRun(t, "baseline save"), audit.SaveInput{Source: source(t, "compliant.json"), File: file}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.Scan(context.Background(), testRun(t, "scan"), audit.ScanInput{Source: source(t, "compliant-drifted.json"), Baseline: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Baseline == nil || !strings.Contains(strings.Join(rep.RulesEvaluated, " "), "DRIFT-004") {
+		t.Fatalf("baseline %+v, rules %v", rep.Baseline, rep.RulesEvaluated)
+	}
+	for _, f := range []string{"table", "markdown", "html"} {
+		out := string(render(t, rep, f, reports.Options{}))
+		if !strings.Contains(out, file) || !strings.Contains(out, rep.Baseline.ContentSHA256) {
+			t.Errorf("%s does not name the baseline %s (sha256 %s)", f, file, rep.Baseline.ContentSHA256)
+		}
+	}
+}

@@ -67,7 +67,11 @@ Exit codes: 0 saved; 2 usage or runtime error, or an incomplete baseline.`,
 			if err != nil {
 				return err
 			}
-			cfg, err := o.ct.resolve()
+			bundle, err := o.src.bundle()
+			if err != nil {
+				return err
+			}
+			cfg, err := o.ct.resolveFor(bundle) // a bundle's own contract, as scan takes it
 			if err != nil {
 				return err
 			}
@@ -160,7 +164,11 @@ check, or an incomplete new baseline.`,
 			if err != nil {
 				return err
 			}
-			cfg, err := o.ct.resolve()
+			bundle, err := o.src.bundle()
+			if err != nil {
+				return err
+			}
+			cfg, err := o.ct.resolveFor(bundle) // a bundle's own contract, as scan takes it
 			if err != nil {
 				return err
 			}

@@ -52,7 +52,7 @@ NOT_EVALUATED, never "no drift").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			defer lessGC()()
-			o.src.awsWithFile = o.trail.lookup
+			o.src.awsWithFile = o.trail.lookup || o.trail.keysLive
 			if o.file == "" {
 				return usageErr("--baseline FILE is required")
 			}
@@ -63,20 +63,21 @@ NOT_EVALUATED, never "no drift").`,
 			if err != nil {
 				return err
 			}
-			cfg, err := o.ct.resolve()
+			bundle, err := o.src.bundle()
+			if err != nil {
+				return err
+			}
+			cfg, err := o.ct.resolveFor(bundle) // a bundle's own contract, as scan takes it
 			if err != nil {
 				return err
 			}
 			in := audit.DriftInput{Baseline: o.file, VerifyKey: vk,
 				Load: func(ctx context.Context) (audit.Source, error) { return o.src.load(ctx, a) }}
 			if o.trail.given() {
-				if in.Trail, err = o.trail.sources(a, cmd.InOrStdin()); err != nil {
+				// The same CloudTrail sources as scan (LookupEvents, digest keys).
+				s := scanOpts{src: o.src, trail: o.trail}
+				if in.Trail, err = s.trailSources(cmd, a); err != nil {
 					return err
-				}
-				if o.trail.lookup {
-					if in.Trail.Lookup, err = lookupClients(cmd.Context(), a, &o.src.aws, o.trail.regions); err != nil {
-						return err
-					}
 				}
 			}
 			rep, err := audit.Drift(cmd.Context(), a.run("drift", cfg, o.failOn.sev), in)

@@ -75,7 +75,7 @@ but a usage or runtime error.`,
   pvaudit evidence export --framework nist-800-53 --from account.json --baseline approved.json --baseline-verify-key baseline.pub --out evidence.zip`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.src.awsWithFile = o.trail.lookup
+			o.src.awsWithFile = o.trail.lookup || o.trail.keysLive
 			if err := firstErr(o.src.validate(), o.failOn.validate(), o.runs.validate(reports.KindScan)); err != nil {
 				return err
 			}
