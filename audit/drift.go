@@ -222,7 +222,8 @@ func eventsOf(res *trail.Result, expect trail.Expectations) []baseline.Event {
 		ev := baseline.Event{Time: rec.EventTime, EventID: rec.EventID, EventSource: rec.EventSource, EventName: rec.EventName,
 			Principal: rec.Identity.ARN, AccountID: rec.Identity.AccountID, Session: rec.Identity.AccessKeyID, SourceIP: rec.SourceIP,
 			Region: rec.Region, UserAgent: rec.UserAgent, ErrorCode: rec.ErrorCode, Origin: rec.Origin,
-			RoleName: rec.RoleName, UserName: rec.UserName, GroupName: rec.GroupName, PolicyARN: rec.PolicyARN, PolicyName: rec.PolicyName}
+			RoleName: rec.RoleName, UserName: rec.UserName, GroupName: rec.GroupName, PolicyARN: rec.PolicyARN, PolicyName: rec.PolicyName,
+			Conflicting: rec.Conflicting}
 		if ev.UserName == "" && rec.EventName == "CreateAccessKey" && rec.Identity.Type == "IAMUser" {
 			ev.UserName = rec.Identity.UserName // a user creating its own key
 		}

@@ -37,6 +37,9 @@ type Event struct {
 	GroupName  string `json:"group_name,omitempty"`
 	PolicyARN  string `json:"policy_arn,omitempty"`
 	PolicyName string `json:"policy_name,omitempty"`
+	// Conflicting is set when the trail holds copies of this event with
+	// different contents (TRAIL-012): who made the change is in doubt.
+	Conflicting bool `json:"conflicting,omitempty"`
 }
 
 // Attribution says which events explain an item.

@@ -213,6 +213,9 @@ func EventLine(ev Event) string {
 			b.WriteString(" (assumed by account " + ev.ProviderAssumer + ")")
 		}
 	}
+	if ev.Conflicting {
+		b.WriteString(" — CONFLICTING: the trail holds copies of this event with different contents (TRAIL-012, see pvaudit trail), so who made the change is in doubt")
+	}
 	return b.String()
 }
 
