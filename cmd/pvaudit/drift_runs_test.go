@@ -340,3 +340,25 @@ func TestOneKeyForBundlesAndBaselines(t *testing.T) {
 		t.Errorf("the bundle names the key otherwise than the baseline (%s):\n%s", id, vout)
 	}
 }
+
+// TestDriftFilter: --severity and --status list fewer drift items, never
+// change the verdict, and the table does not claim "no drift".
+func TestDriftFilter(t *testing.T) {
+	t.Parallel()
+	_, _, drifted, approved, _ := driftPair(t)
+	code, out, errs := runTest(t, "drift", "--from", drifted, "--baseline", approved, "--severity", "info")
+	if code != exitFindings || strings.Contains(out, "No drift: the account matches") || !strings.Contains(out, "matches the filter") {
+		t.Errorf("filtered drift: exit %d (want 1)\n%s\n%s", code, out, errs)
+	}
+	code, out, _ = runTest(t, "drift", "--from", drifted, "--baseline", approved, "--status", "FAIL", "--severity", "low", "-o", "json")
+	var rep struct {
+		Filter   string
+		Findings []struct{ Severity, Status string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if code != exitFindings || rep.Filter == "" || len(rep.Findings) != 1 || rep.Findings[0].Severity != "low" {
+		t.Errorf("exit %d, filter %q, %d findings %+v: want the one low FAIL (tags) and the filter named", code, rep.Filter, len(rep.Findings), rep.Findings)
+	}
+}
