@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/pvaudit/pvaudit/baseline"
 	"github.com/pvaudit/pvaudit/checks"
 	"github.com/pvaudit/pvaudit/config"
 	"github.com/pvaudit/pvaudit/contract"
@@ -87,7 +88,11 @@ func (r *Run) header(kind reports.Kind, acct *reports.Account) reports.Header {
 
 // suppress marks suppressed findings and warns about expired rules and
 // rules that matched nothing, naming each rule and its line.
-func (r *Run) suppress(fs []finding.Finding) {
+func (r *Run) suppress(fs []finding.Finding) { r.applySuppressions(fs, true) }
+
+// applySuppressions is suppress; warnUnused false leaves out the warnings
+// about rules that matched nothing.
+func (r *Run) applySuppressions(fs []finding.Finding, warnUnused bool) {
 	f := r.Config.Suppressions
 	if f == nil {
 		return
@@ -97,6 +102,9 @@ func (r *Run) suppress(fs []finding.Finding) {
 		r.log().Warn("suppression expired; the finding is reported again", "rule", x.Describe(), "at", f.Where(x), "expired", x.Expires, "reason", x.Reason)
 	}
 	for _, x := range res.Unused {
+		if !warnUnused {
+			break
+		}
 		r.log().Warn("suppression matches no finding that is not a PASS (fixed, or a typo?)", "rule", x.Describe(), "at", f.Where(x))
 	}
 }
@@ -114,10 +122,10 @@ type Source struct {
 func (s Source) account() *reports.Account { return reports.AccountOf(s.Snapshot, s.Input) }
 
 // Registry returns the one rule registry: the check catalogue, the probe
-// checks (with the severities c's scenario rows use; c may be nil) and the
-// CloudTrail session checks.
+// checks (with the severities c's scenario rows use; c may be nil), the
+// CloudTrail session checks and the drift rules.
 func Registry(c *contract.Contract) (*rules.Registry, error) {
-	reg, err := rules.New(checks.Rules(), probes.Rules(c), trail.Rules())
+	reg, err := rules.New(checks.Rules(), probes.Rules(c), trail.Rules(), baseline.Rules())
 	if err != nil {
 		return nil, fmt.Errorf("rule registry: %w", err)
 	}

@@ -35,7 +35,7 @@ func Controls(ctx context.Context, r *Run, framework string, scan *ScanInput) (*
 	if err != nil {
 		return nil, err
 	}
-	out := r.controlsReport(fw, rep, nil)
+	out := r.controlsReport(fw, rep)
 	out.Command = r.Command
 	return out, nil
 }

@@ -78,9 +78,6 @@ func coverageOf(scan *reports.ScanReport, probe *reports.ProbeReport, in ExportI
 	}
 	counts := map[string]int{}
 	all := append(append([]finding.Finding(nil), scan.Findings...), probe.Findings...)
-	if in.Drift != nil {
-		all = append(all, in.Drift.FindingList()...)
-	}
 	for _, f := range all {
 		counts[f.CheckID]++
 	}

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -37,12 +38,15 @@ type ExportInput struct {
 	// Secrets are other secret values to keep out of the bundle (the audit
 	// role's external ID).
 	Secrets []string
-	// Drift is the hook for drift against a baseline (--baseline): when set
-	// (by cmd, once drift exists), its report goes into the bundle as
-	// drift.json and its findings into the control matrix.
-	Drift reports.FindingReport
-	// Baseline names the baseline file for the manifest (with Drift).
-	Baseline *evidence.InputRef
+	// Baseline, when set, is an approved baseline (pvaudit baseline
+	// save): the drift against it joins the scan (findings.json, the
+	// verdict, the control matrix), its full report (attributed to the
+	// CloudTrail sources, when given) goes into the bundle as drift.json,
+	// and the manifest records the file and how it was verified. VerifyKey,
+	// when set, must have signed it. A baseline that cannot be read or
+	// verified fails the export: nothing is written.
+	Baseline  string
+	VerifyKey ed25519.PublicKey
 }
 
 // Exported is a bundle ready to be written.
@@ -51,6 +55,8 @@ type Exported struct {
 	Manifest *evidence.Manifest
 	Scan     *reports.ScanReport
 	Controls *reports.ControlsReport
+	// Drift is the drift report (with a baseline).
+	Drift *reports.DriftReport
 }
 
 // describe says what each bundle file is (in the manifest).
@@ -86,7 +92,25 @@ func Export(ctx context.Context, r *Run, in ExportInput) (*Exported, error) {
 	if err != nil {
 		return nil, err
 	}
-	scan, rp, err := r.scan(ctx, ScanInput{Source: in.Source, Trail: in.Trail})
+	var drift *reports.DriftReport
+	var bref *evidence.BaselineRef
+	sin := ScanInput{Source: in.Source, Trail: in.Trail}
+	if in.Baseline != "" {
+		rep, d, err := r.drift(ctx, DriftInput{Source: in.Source, Baseline: in.Baseline, VerifyKey: in.VerifyKey, Trail: in.Trail}, false)
+		if err != nil {
+			return nil, err
+		}
+		drift = rep
+		fs := make([]finding.Finding, len(rep.Findings))
+		for i, f := range rep.Findings {
+			f.Suppressed = nil // the scan applies the suppressions to every finding
+			fs[i] = f
+		}
+		sin.drift = &scanDrift{findings: fs, gaps: d.baseGaps, info: &rep.Baseline}
+		bref = &evidence.BaselineRef{Name: in.Baseline, SHA256: d.fileSHA256, Size: d.fileSize, ContentSHA256: d.integ.ContentSHA256,
+			Complete: d.base.Complete, Signature: d.integ.Signature, KeyID: d.integ.KeyID}
+	}
+	scan, rp, err := r.scan(ctx, sin)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +122,7 @@ func Export(ctx context.Context, r *Run, in ExportInput) (*Exported, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctlRep := r.controlsReport(fw, scan, in.Drift)
+	ctlRep := r.controlsReport(fw, scan)
 
 	scr := evidence.NewScrubber()
 	scr.Add("external-id", secretValues(r.contract(), snap, in.Secrets)...)
@@ -115,7 +139,7 @@ func Export(ctx context.Context, r *Run, in ExportInput) (*Exported, error) {
 		add(name, b.Bytes())
 		return nil
 	}
-	evidenceFiles(ctlRep, rp != nil, in.Drift != nil)
+	evidenceFiles(ctlRep, rp != nil, drift != nil)
 	for _, x := range []struct {
 		name, format string
 		rep          reports.Report
@@ -133,8 +157,8 @@ func Export(ctx context.Context, r *Run, in ExportInput) (*Exported, error) {
 			return nil, err
 		}
 	}
-	if in.Drift != nil {
-		if err := render("drift.json", in.Drift, "json"); err != nil {
+	if drift != nil {
+		if err := render("drift.json", drift, "json"); err != nil {
 			return nil, err
 		}
 	}
@@ -176,6 +200,7 @@ func Export(ctx context.Context, r *Run, in ExportInput) (*Exported, error) {
 	add("assessment-results.json", ar)
 
 	m := r.manifest(fw, scan, in, scr)
+	m.Baseline = bref
 	m.Contract.SHA256 = evidence.Sum(scr.Bytes(ctrYAML))
 	if in.Source.Input != "" {
 		m.Input = &evidence.InputRef{Name: in.Source.Input, SHA256: evidence.Sum(raw), Size: len(raw), Redacted: !bytes.Equal(raw, scr.Bytes(raw))}
@@ -193,7 +218,7 @@ func Export(ctx context.Context, r *Run, in ExportInput) (*Exported, error) {
 	}
 	files = append(files, evidence.File{Path: evidence.ManifestFile, Data: mb})
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	return &Exported{Files: files, Manifest: m, Scan: scan, Controls: ctlRep}, nil
+	return &Exported{Files: files, Manifest: m, Scan: scan, Controls: ctlRep, Drift: drift}, nil
 }
 
 // secretValues are the ExternalIds the run knows of: the contract's, the
@@ -220,15 +245,10 @@ func secretValues(c *contract.Contract, snap *inventory.Snapshot, extra []string
 	return out
 }
 
-// controlsReport is the control matrix of a scan (and drift findings).
-func (r *Run) controlsReport(fw *controls.Framework, scan *reports.ScanReport, drift reports.FindingReport) *reports.ControlsReport {
+// controlsReport is the control matrix of a scan (with its drift
+// findings when it compared with a baseline).
+func (r *Run) controlsReport(fw *controls.Framework, scan *reports.ScanReport) *reports.ControlsReport {
 	run := reports.ControlRun(scan)
-	if drift != nil {
-		run.Findings = append(append([]finding.Finding(nil), run.Findings...), drift.FindingList()...)
-		for _, f := range drift.FindingList() {
-			run.Ran[f.CheckID] = true
-		}
-	}
 	rows := controls.Matrix(fw, scan.Rules, run)
 	out := &reports.ControlsReport{Header: r.header(reports.KindControls, scan.Account), Outcome: &scan.Outcome,
 		Framework: reports.FrameworkInfo{ID: fw.ID, Key: fw.Key, Title: fw.Title}, Summary: controls.Summary(rows), Controls: rows}
@@ -278,7 +298,6 @@ func (r *Run) manifest(fw *controls.Framework, scan *reports.ScanReport, in Expo
 		Contract:    evidence.ContractRef{Name: scan.Contract, Source: scr.String(src), File: "contract.yaml"},
 		Parameters:  params,
 		TimeWindow:  evidence.TimeWindow{Snapshot: snap.CapturedAt, TrailSince: in.Trail.Since, TrailUntil: in.Trail.Until, TrailSources: in.Trail.Describe()},
-		Baseline:    in.Baseline,
 		Outcome:     evidence.Outcome{Outcome: string(v.Outcome), FailOn: v.FailOn.String(), Summary: s, CoverageGaps: v.CoverageGaps, Reasons: v.Reasons},
 	}
 	if m.CommandLine == nil {
@@ -314,13 +333,14 @@ func reproduce(ctx context.Context, r *Run, files []evidence.File, scan *reports
 	return out
 }
 
-// CompareFindings lists the findings (other than CloudTrail ones, which
-// need the trail) whose fingerprint, status or severity differ.
+// CompareFindings lists the findings (other than CloudTrail and drift
+// ones, which need the trail and the baseline, neither of which the bundle
+// holds) whose fingerprint, status or severity differ.
 func CompareFindings(want, got []finding.Finding) []string {
 	key := func(fs []finding.Finding) map[string]string {
 		m := map[string]string{}
 		for _, f := range fs {
-			if strings.HasPrefix(f.CheckID, "TRAIL-") {
+			if strings.HasPrefix(f.CheckID, "TRAIL-") || strings.HasPrefix(f.CheckID, "DRIFT-") {
 				continue
 			}
 			m[f.Fingerprint] = f.CheckID + " " + string(f.Status) + " " + f.Severity.String()
@@ -373,6 +393,11 @@ func OpenBundle(path string) (*BundleSource, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	bs.Source.Input = path
+	if m := bs.Manifest; m != nil && m.Baseline != nil {
+		bs.Gaps = append(bs.Gaps, inventory.Gap{Operation: "baseline:drift", Code: "NotInBundle",
+			Message: fmt.Sprintf("the bundle was exported with the baseline %s (content sha256 %s), which it does not hold: its drift findings (drift.json) are not re-derived; give --baseline to compare again",
+				m.Baseline.Name, m.Baseline.ContentSHA256)})
+	}
 	if m := bs.Manifest; m != nil && len(m.TimeWindow.TrailSources) > 0 {
 		bs.Gaps = append(bs.Gaps, inventory.Gap{Operation: "cloudtrail:replay", Code: "NotInBundle",
 			Message: fmt.Sprintf("the bundle was exported with CloudTrail (%s), which it does not hold: its session findings (sessions.json) are not re-derived; give --trail-* to replay it",

@@ -150,12 +150,21 @@ type replayed struct {
 // undecodable records are coverage gaps: a CreateRole or a broken promise
 // may be in them.
 func (r *Run) replay(ctx context.Context, src *TrailSources, expect trail.Expectations) (*replayed, error) {
+	return r.replayWith(ctx, src, expect, false)
+}
+
+// replayWith is replay that, with iamChanges, also keeps every IAM write
+// event whoever made it (drift attribution; see trail.Result.Changes).
+func (r *Run) replayWith(ctx context.Context, src *TrailSources, expect trail.Expectations, iamChanges bool) (*replayed, error) {
 	if !src.Given() {
 		return nil, trail.ErrNoInput
 	}
 	start := time.Now()
 	c := trail.NewCollection(expect, src.Since, src.Until)
 	c.SetClock(r.now)
+	if iamChanges {
+		c.KeepIAMChanges()
+	}
 	var inputs []trail.Input
 	if src.Dir != "" {
 		ins, ws, err := trail.WalkDir(src.Dir, src.Since, src.Until)

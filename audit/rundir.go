@@ -70,6 +70,17 @@ func (d RunDir) SinceLastRun(rep *reports.ScanReport) error {
 	return nil
 }
 
+// DriftSinceLastRun fills rep.SinceLastRun from the previous drift run in
+// the folder (nothing on the first run).
+func (d RunDir) DriftSinceLastRun(rep *reports.DriftReport) error {
+	prev, file, at, err := d.previous("drift", "json")
+	if err != nil || file == "" {
+		return err
+	}
+	rep.SinceLastRun = reports.Compare(prev, rep.Findings, filepath.Base(file), at)
+	return nil
+}
+
 // EvidenceSinceLastRun compares with the previous bundle of a framework.
 func (d RunDir) EvidenceSinceLastRun(framework string, cur []finding.Finding) (*reports.Delta, error) {
 	prev, file, at, err := d.previous("evidence-"+framework, "zip")

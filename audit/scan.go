@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"time"
 
@@ -32,6 +33,13 @@ type ScanInput struct {
 	// Gaps are coverage gaps the caller knows of (a bundle exported with
 	// CloudTrail re-analysed without it): the scan is incomplete.
 	Gaps []inventory.Gap
+	// Baseline, when set, is a baseline file: its drift findings (DRIFT-…)
+	// join the report; BaselineKey, when set, must have signed it.
+	Baseline    string
+	BaselineKey ed25519.PublicKey
+
+	// drift is drift already computed against Baseline (evidence export).
+	drift *scanDrift
 }
 
 // Scan runs the check catalogue, the probes (local engine) and, with
@@ -98,12 +106,29 @@ func (r *Run) scan(ctx context.Context, in ScanInput) (*reports.ScanReport, *rep
 			fs = append(fs, f)
 		}
 	}
+	if in.drift != nil || in.Baseline != "" {
+		d := in.drift
+		if d == nil {
+			d = &scanDrift{}
+			if d.findings, d.gaps, d.info, err = r.driftFindings(ctx, in.Baseline, in.BaselineKey, in.Source); err != nil {
+				return nil, nil, err
+			}
+		}
+		dfs, gaps, info := d.findings, d.gaps, d.info
+		for _, f := range dfs {
+			if sel[f.CheckID] {
+				fs = append(fs, f)
+			}
+		}
+		rep.CoverageGaps = append(rep.CoverageGaps, gaps...)
+		rep.Baseline = info
+	}
 	finding.Sort(fs)
 	r.suppress(fs)
 	rep.Findings = fs
 	rep.Summary = finding.Summarize(fs)
 	rep.Outcome = reports.NewOutcome(fs, len(rep.CoverageGaps), r.FailOn)
-	rep.RulesEvaluated = evaluated(reg, sel, in.Trail.Given())
+	rep.RulesEvaluated = evaluated(reg, sel, in.Trail.Given(), in.drift != nil || in.Baseline != "")
 	for _, rc := range env.Roles {
 		rep.Roles = append(rep.Roles, reports.RoleSummary{Name: rc.Role.Name, ARN: rc.Role.ARN, Kind: string(rc.Kind), NodeID: rc.NodeID, Reasons: rc.Reasons})
 	}
@@ -180,10 +205,10 @@ func (r *Run) scanTrail(ctx context.Context, src *TrailSources, snap *inventory.
 }
 
 // evaluated lists the selected rules a scan really ran: the catalogue and
-// the local-engine probe checks, and the CloudTrail checks only with
-// CloudTrail input. PV-PRB-004 (engines disagree) needs two engines, which
-// scan never has.
-func evaluated(reg *rules.Registry, sel map[string]bool, trail bool) []string {
+// the local-engine probe checks, the CloudTrail checks only with CloudTrail
+// input and the drift rules only with a baseline. PV-PRB-004 (engines
+// disagree) needs two engines, which scan never has.
+func evaluated(reg *rules.Registry, sel map[string]bool, trail, drift bool) []string {
 	var out []string
 	for _, x := range reg.All() {
 		if !sel[x.ID] {
@@ -192,7 +217,7 @@ func evaluated(reg *rules.Registry, sel map[string]bool, trail bool) []string {
 		switch {
 		case x.Source == rules.SourceTrail && !trail:
 		case x.ID == probes.CheckDisagree:
-		case x.Source == rules.SourceDrift:
+		case x.Source == rules.SourceDrift && !drift:
 		default:
 			out = append(out, x.ID)
 		}

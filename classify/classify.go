@@ -114,6 +114,11 @@ func Classify(snap *inventory.Snapshot, c *contract.Contract, o Options) *Result
 		}
 	}
 	rules := c.ChildRoles
+	// Lower-cased once: every role name is searched for every node ID.
+	lowerIDs := make([]string, len(res.NodeIDs))
+	for i, id := range res.NodeIDs {
+		lowerIDs[i] = strings.ToLower(id)
+	}
 	res.Roles = make([]Role, 0, len(snap.Roles))
 	for i := range snap.Roles {
 		r := &snap.Roles[i]
@@ -133,7 +138,7 @@ func Classify(snap *inventory.Snapshot, c *contract.Contract, o Options) *Result
 			rc.Reasons = append(rc.Reasons, fmt.Sprintf("name matches %s", c.CrossAccountRole.NamePattern))
 		default:
 			var reasons []string
-			reasons, rc.NodeID = childReasons(r, c, res.NodeIDs)
+			reasons, rc.NodeID = childReasons(r, c, res.NodeIDs, lowerIDs)
 			if created {
 				reasons = append(reasons, "created by the provider: "+evidence)
 			}
@@ -233,7 +238,9 @@ func NodeIDs(snap *inventory.Snapshot, c *contract.Contract) []string {
 	return out
 }
 
-func childReasons(r *inventory.Role, c *contract.Contract, nodeIDs []string) (reasons []string, node string) {
+// childReasons says why a role is a child role; lowerIDs are nodeIDs
+// lower-cased.
+func childReasons(r *inventory.Role, c *contract.Contract, nodeIDs, lowerIDs []string) (reasons []string, node string) {
 	rules := c.ChildRoles
 	if rules.ByBoundary && r.PermissionsBoundary != nil {
 		if id, ok := c.BoundaryNodeID(PolicyName(r.PermissionsBoundary.ARN)); ok {
@@ -243,8 +250,8 @@ func childReasons(r *inventory.Role, c *contract.Contract, nodeIDs []string) (re
 	}
 	if rules.ByNodeID {
 		lower := strings.ToLower(r.Name)
-		for _, id := range nodeIDs {
-			if strings.Contains(lower, strings.ToLower(id)) {
+		for i, id := range nodeIDs {
+			if strings.Contains(lower, lowerIDs[i]) {
 				reasons = append(reasons, fmt.Sprintf("name contains compute node identifier %s", id))
 				if node == "" {
 					node = id

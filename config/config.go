@@ -5,6 +5,8 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -114,6 +116,8 @@ type Resolved struct {
 	Contract *contract.Contract
 	// ContractSource is the built-in name or file the contract came from.
 	ContractSource string
+	// ContractSHA256 is the SHA-256 (hex) of the contract's YAML source.
+	ContractSHA256 string
 	// ConfigFile is the config file that was applied ("" when none).
 	ConfigFile string
 	// Suppressions is nil when no suppression file applies.
@@ -135,15 +139,16 @@ func Resolve(o Options) (*Resolved, error) {
 	default:
 		name = DefaultContract
 	}
-	c, err := contract.Load(name)
+	c, src, err := contract.LoadSource(name)
 	if err != nil {
 		return nil, err
 	}
+	sum := sha256.Sum256(src)
 	if err := o.Params.Validate(); err != nil {
 		return nil, err
 	}
 	c.Parameters = c.Parameters.Merge(f.Parameters).Merge(o.Params)
-	res := &Resolved{Contract: c, ContractSource: name, ConfigFile: f.Path}
+	res := &Resolved{Contract: c, ContractSource: name, ContractSHA256: hex.EncodeToString(sum[:]), ConfigFile: f.Path}
 	supp := o.Suppress
 	if supp == "" {
 		supp = f.Suppress

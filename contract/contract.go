@@ -147,17 +147,26 @@ func Builtin(name string) ([]byte, error) {
 // nameOrFile is not a built-in name. The file is opened without blocking
 // and must be a regular file of at most fsutil.MaxContractBytes.
 func Load(nameOrFile string) (*Contract, error) {
+	c, _, err := LoadSource(nameOrFile)
+	return c, err
+}
+
+// LoadSource is Load that also returns the YAML source the contract was
+// parsed from (a baseline records its hash).
+func LoadSource(nameOrFile string) (*Contract, []byte, error) {
 	if b, err := Builtin(nameOrFile); err == nil {
-		return Parse(b, "builtin:"+nameOrFile)
+		c, err := Parse(b, "builtin:"+nameOrFile)
+		return c, b, err
 	}
 	b, err := fsutil.ReadFile(nameOrFile, fsutil.Contract)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("contract %q is neither a built-in (%s) nor a readable file: %w", nameOrFile, strings.Join(Names(), ", "), err)
+			return nil, nil, fmt.Errorf("contract %q is neither a built-in (%s) nor a readable file: %w", nameOrFile, strings.Join(Names(), ", "), err)
 		}
-		return nil, fmt.Errorf("read contract: %w", err)
+		return nil, nil, fmt.Errorf("read contract: %w", err)
 	}
-	return Parse(b, nameOrFile)
+	c, err := Parse(b, nameOrFile)
+	return c, b, err
 }
 
 // Parse decodes a contract strictly (see yamlstrict.Decode: one document,

@@ -159,25 +159,20 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 	}
 	v := d.validator("")
 	if f, ok := top["RoleDetailList"]; ok {
-		err := d.elements(f, "RoleDetailList", func(i int, el strictjson.Value) error {
+		roles, err := decodeAll(d, f, "RoleDetailList", func(i int, el strictjson.Value) (Role, error) {
 			where := fmt.Sprintf("RoleDetailList[%d]%s", i, nameHint(el, "RoleName"))
 			var c cliRole
 			if err := d.strict(el, where, &c); err != nil {
-				return err
+				return Role{}, err
 			}
-			r, err := d.convertRole(c, el, where)
-			if err != nil {
-				return err
-			}
-			if err := v.role(&r, el, where, cliKeys); err != nil {
-				return err
-			}
-			snap.Roles = append(snap.Roles, r)
-			return nil
+			return d.convertRole(c, el, where)
+		}, func(i int, el strictjson.Value, r *Role) error {
+			return v.role(r, el, fmt.Sprintf("RoleDetailList[%d]%s", i, nameHint(el, "RoleName")), cliKeys)
 		})
 		if err != nil {
 			return nil, err
 		}
+		snap.Roles = roles
 	}
 	if f, ok := top["Roles"]; ok {
 		byName := map[string]int{}
@@ -216,11 +211,11 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 		}
 	}
 	if f, ok := top["Policies"]; ok {
-		err := d.elements(f, "Policies", func(i int, el strictjson.Value) error {
+		pols, err := decodeAll(d, f, "Policies", func(i int, el strictjson.Value) (ManagedPolicy, error) {
 			where := fmt.Sprintf("Policies[%d]%s", i, nameHint(el, "PolicyName"))
 			var c cliPolicy
 			if err := d.strict(el, where, &c); err != nil {
-				return err
+				return ManagedPolicy{}, err
 			}
 			p := ManagedPolicy{
 				Name: c.PolicyName, ARN: c.Arn, ID: c.PolicyId, Path: c.Path, DefaultVersionID: c.DefaultVersionId,
@@ -231,19 +226,18 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 			for j, ver := range c.PolicyVersionList {
 				doc, err := d.docAt(fieldValue(versions[j], "Document"), fmt.Sprintf("%s version %s", where, ver.VersionId))
 				if err != nil {
-					return err
+					return ManagedPolicy{}, err
 				}
 				p.Versions = append(p.Versions, PolicyVersion{VersionID: ver.VersionId, IsDefault: ver.IsDefaultVersion, CreateDate: ver.CreateDate, Document: doc})
 			}
-			if err := v.policy(&p, el, where, cliKeys); err != nil {
-				return err
-			}
-			snap.Policies = append(snap.Policies, p)
-			return nil
+			return p, nil
+		}, func(i int, el strictjson.Value, p *ManagedPolicy) error {
+			return v.policy(p, el, fmt.Sprintf("Policies[%d]%s", i, nameHint(el, "PolicyName")), cliKeys)
 		})
 		if err != nil {
 			return nil, err
 		}
+		snap.Policies = pols
 	}
 	if f, ok := top["UserDetailList"]; ok {
 		err := d.elements(f, "UserDetailList", func(i int, el strictjson.Value) error {

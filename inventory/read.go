@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pvaudit/pvaudit/internal/fsutil"
@@ -215,6 +217,44 @@ func (d *decoder) elements(f field, name string, fn func(i int, el strictjson.Va
 		}
 	}
 	return nil
+}
+
+// decodeAll decodes every element of the list field f (null: none) in two
+// steps: decode, in parallel (one worker per CPU: elements are
+// independent, and decoding their policy documents is most of the time
+// spent reading a large account), then check on each result in file order
+// (the validator learns the account and the names seen as it goes). The
+// results keep the file's order, and the error is the one a sequential
+// read reports: the first element's, its decode error before its check.
+func decodeAll[T any](d *decoder, f field, name string, decode func(i int, el strictjson.Value) (T, error), check func(i int, el strictjson.Value, t *T) error) ([]T, error) {
+	var els []strictjson.Value
+	if err := d.elements(f, name, func(_ int, el strictjson.Value) error { els = append(els, el); return nil }); err != nil {
+		return nil, err
+	}
+	if len(els) == 0 {
+		return nil, nil
+	}
+	out := make([]T, len(els))
+	errs := make([]error, len(els))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(els)/32))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(els); i += workers {
+				out[i], errs[i] = decode(i, els[i])
+			}
+		})
+	}
+	wg.Wait()
+	for i := range els {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		if err := check(i, els[i], &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // strict decodes el into v rejecting unknown fields, also those that name
@@ -468,40 +508,39 @@ func (d *decoder) ownFormat(root strictjson.Value, top objFields) (*Snapshot, er
 		return out, v.inlineNames(out, el, "inline_policies", where)
 	}
 	if f, ok := top["roles"]; ok {
-		err := d.elements(f, "roles", func(i int, el strictjson.Value) error {
+		roles, err := decodeAll(d, f, "roles", func(i int, el strictjson.Value) (Role, error) {
 			where := fmt.Sprintf("roles[%d]%s", i, nameHint(el, "name"))
 			var o ownRole
 			if err := d.strict(el, where, &o); err != nil {
-				return err
+				return Role{}, err
 			}
 			r := o.Role
 			if tp := fieldValue(el, "trust_policy"); tp.Kind() != strictjson.Invalid && tp.Kind() != strictjson.Null {
 				doc, err := d.docAt(tp, where+" trust policy")
 				if err != nil {
-					return err
+					return Role{}, err
 				}
 				r.TrustPolicy = doc
 			}
 			var err error
 			if r.InlinePolicies, err = inline(o.InlinePolicies, el, where); err != nil {
-				return err
+				return Role{}, err
 			}
-			if err := v.role(&r, el, where, ownKeys); err != nil {
-				return err
-			}
-			snap.Roles = append(snap.Roles, r)
-			return nil
+			return r, nil
+		}, func(i int, el strictjson.Value, r *Role) error {
+			return v.role(r, el, fmt.Sprintf("roles[%d]%s", i, nameHint(el, "name")), ownKeys)
 		})
 		if err != nil {
 			return nil, err
 		}
+		snap.Roles = roles
 	}
 	if f, ok := top["policies"]; ok {
-		err := d.elements(f, "policies", func(i int, el strictjson.Value) error {
+		pols, err := decodeAll(d, f, "policies", func(i int, el strictjson.Value) (ManagedPolicy, error) {
 			where := fmt.Sprintf("policies[%d]%s", i, nameHint(el, "arn"))
 			var o ownPolicy
 			if err := d.strict(el, where, &o); err != nil {
-				return err
+				return ManagedPolicy{}, err
 			}
 			p := o.ManagedPolicy
 			p.Versions = nil
@@ -510,20 +549,19 @@ func (d *decoder) ownFormat(root strictjson.Value, top objFields) (*Snapshot, er
 				pv := ov.PolicyVersion
 				doc, err := d.docAt(fieldValue(docs[j], "document"), fmt.Sprintf("%s version %s", where, pv.VersionID))
 				if err != nil {
-					return err
+					return ManagedPolicy{}, err
 				}
 				pv.Document = doc
 				p.Versions = append(p.Versions, pv)
 			}
-			if err := v.policy(&p, el, where, ownKeys); err != nil {
-				return err
-			}
-			snap.Policies = append(snap.Policies, p)
-			return nil
+			return p, nil
+		}, func(i int, el strictjson.Value, p *ManagedPolicy) error {
+			return v.policy(p, el, fmt.Sprintf("policies[%d]%s", i, nameHint(el, "arn")), ownKeys)
 		})
 		if err != nil {
 			return nil, err
 		}
+		snap.Policies = pols
 	}
 	if f, ok := top["users"]; ok {
 		err := d.elements(f, "users", func(i int, el strictjson.Value) error {

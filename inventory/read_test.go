@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -208,4 +209,41 @@ func TestReadFileLimits(t *testing.T) {
 			t.Fatalf("got %v, want a size error naming the file", err)
 		}
 	})
+}
+
+// TestParallelDecodeKeepsOrderAndFirstError: of several bad elements
+// decoded in parallel the first in the file is named, as a sequential read
+// would; and every element comes back.
+func TestParallelDecodeKeepsOrderAndFirstError(t *testing.T) {
+	t.Parallel()
+	role := func(name, doc string) string {
+		return `{"Path":"/","RoleName":"` + name + `","RoleId":"AROA` + strings.ToUpper(name) + `","Arn":"arn:aws:iam::111122223333:role/` + name +
+			`","CreateDate":"2025-01-01T00:00:00Z","AssumeRolePolicyDocument":` + doc + `,"RolePolicyList":[],"AttachedManagedPolicies":[],"InstanceProfileList":[]}`
+	}
+	good := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	bad := `{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Principal":"*","Action":"sts:AssumeRole"}]}`
+	var roles []string
+	for i := range 200 {
+		doc := good
+		if i == 137 || i == 190 {
+			doc = bad
+		}
+		roles = append(roles, role(fmt.Sprintf("r%03d", 199-i), doc))
+	}
+	_, err := Decode([]byte(`{"RoleDetailList":[`+strings.Join(roles, ",")+`]}`), "x.json")
+	if err == nil || !strings.Contains(err.Error(), `RoleDetailList[137] ("r062")`) {
+		t.Errorf("got %v, want the error of element 137 (r062)", err)
+	}
+	// A check error (a second role of one name, found in file order)
+	// before a decode error is the one reported, as a sequential read does.
+	dup := append([]string(nil), roles...)
+	dup[40] = role("r199", good) // element 0 is r199 too
+	if _, err := Decode([]byte(`{"RoleDetailList":[`+strings.Join(dup, ",")+`]}`), "x.json"); err == nil || !strings.Contains(err.Error(), `RoleDetailList[40] ("r199"): a second role named`) {
+		t.Errorf("got %v, want the duplicate name of element 40", err)
+	}
+	roles[137], roles[190] = role("r062", good), role("r009", good)
+	snap, err := Decode([]byte(`{"RoleDetailList":[`+strings.Join(roles, ",")+`]}`), "x.json")
+	if err != nil || len(snap.Roles) != 200 || snap.Roles[0].Name != "r000" || snap.Roles[199].Name != "r199" {
+		t.Fatalf("decode: %v", err)
+	}
 }

@@ -141,8 +141,9 @@ type User struct {
 	PermissionsBoundary *Boundary         `json:"permissions_boundary,omitempty"`
 	Tags                map[string]string `json:"tags,omitempty"`
 	// AccessKeys is nil when the source did not list keys (an AWS CLI file)
-	// and non-nil (possibly empty) when it did.
-	AccessKeys []AccessKey `json:"access_keys,omitempty"`
+	// and non-nil (possibly empty) when it did. The JSON form keeps the
+	// difference: null for "not listed", [] for "none".
+	AccessKeys []AccessKey `json:"access_keys"`
 }
 
 // AccessKey is an IAM user's access key (metadata only, never the secret).

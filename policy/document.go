@@ -290,61 +290,18 @@ func Parse(data []byte) (*Document, error) {
 		data = bytes.TrimSpace([]byte(dec))
 		encoded = true
 	}
+	if doc, ok := parseFast(data); ok {
+		return doc, nil
+	}
 	p := &parser{data: data, encoded: encoded}
-	top, err := strictjson.Parse(data, strictjson.Options{MaxDepth: maxDocumentDepth})
+	doc, stmtOffs, top, err := p.document()
 	if err != nil {
-		var se *strictjson.Error
-		if errors.As(err, &se) {
-			msg := "invalid JSON: " + se.Msg
-			if se.Key != "" {
-				msg = se.Msg
-			}
-			return nil, p.errAt(se.Offset, -1, "", "", msg)
-		}
-		return nil, p.errAt(0, -1, "", "", "invalid JSON: "+err.Error())
-	}
-	switch top.Kind() {
-	case strictjson.Object:
-	case strictjson.Null:
-		return nil, p.errAt(top.Offset(), -1, "", "", "policy document is null")
-	default:
-		return nil, p.errAt(top.Offset(), -1, "", "", "policy document must be a JSON object, got "+top.Kind().String())
-	}
-	var doc Document
-	var stmtOffs []int64
-	haveStatement := false
-	for _, m := range top.Members() {
-		switch m.Key {
-		case "Version":
-			v, ok := m.Value.Str()
-			if !ok {
-				return nil, p.errAt(m.Value.Offset(), -1, "", "Version", "must be a string, got "+m.Value.Kind().String())
-			}
-			doc.Version = v
-		case "Id":
-			v, ok := m.Value.Str()
-			if !ok {
-				return nil, p.errAt(m.Value.Offset(), -1, "", "Id", "must be a string, got "+m.Value.Kind().String())
-			}
-			doc.ID = v
-		case "Statement":
-			haveStatement = true
-			stmts, offs, err := p.statements(m.Value)
-			if err != nil {
-				return nil, err
-			}
-			doc.Statements, stmtOffs = stmts, offs
-		default:
-			return nil, p.errAt(m.KeyOff, -1, "", m.Key, fmt.Sprintf("unknown top-level key %q (want Version, Id, Statement)", m.Key))
-		}
-	}
-	if !haveStatement {
-		return nil, p.errAt(top.Offset(), -1, "", "Statement", "missing Statement")
+		return nil, err
 	}
 	if err := doc.Validate(); err != nil {
 		var ve *ValidationError
 		if errors.As(err, &ve) {
-			off := top.Offset()
+			off := top
 			if ve.Index >= 0 && ve.Index < len(stmtOffs) {
 				off = stmtOffs[ve.Index]
 			}
@@ -354,7 +311,65 @@ func Parse(data []byte) (*Document, error) {
 		}
 		return nil, err
 	}
-	return &doc, nil
+	return doc, nil
+}
+
+// document is the general decoder of Parse, without validation: any
+// input, every error with its position. It returns the offsets of the
+// statements and of the document, for validation errors.
+func (p *parser) document() (*Document, []int64, int64, error) {
+	data := p.data
+	top, err := strictjson.Parse(data, strictjson.Options{MaxDepth: maxDocumentDepth})
+	if err != nil {
+		var se *strictjson.Error
+		if errors.As(err, &se) {
+			msg := "invalid JSON: " + se.Msg
+			if se.Key != "" {
+				msg = se.Msg
+			}
+			return nil, nil, 0, p.errAt(se.Offset, -1, "", "", msg)
+		}
+		return nil, nil, 0, p.errAt(0, -1, "", "", "invalid JSON: "+err.Error())
+	}
+	switch top.Kind() {
+	case strictjson.Object:
+	case strictjson.Null:
+		return nil, nil, 0, p.errAt(top.Offset(), -1, "", "", "policy document is null")
+	default:
+		return nil, nil, 0, p.errAt(top.Offset(), -1, "", "", "policy document must be a JSON object, got "+top.Kind().String())
+	}
+	var doc Document
+	var stmtOffs []int64
+	haveStatement := false
+	for _, m := range top.Members() {
+		switch m.Key {
+		case "Version":
+			v, ok := m.Value.Str()
+			if !ok {
+				return nil, nil, 0, p.errAt(m.Value.Offset(), -1, "", "Version", "must be a string, got "+m.Value.Kind().String())
+			}
+			doc.Version = v
+		case "Id":
+			v, ok := m.Value.Str()
+			if !ok {
+				return nil, nil, 0, p.errAt(m.Value.Offset(), -1, "", "Id", "must be a string, got "+m.Value.Kind().String())
+			}
+			doc.ID = v
+		case "Statement":
+			haveStatement = true
+			stmts, offs, err := p.statements(m.Value)
+			if err != nil {
+				return nil, nil, 0, err
+			}
+			doc.Statements, stmtOffs = stmts, offs
+		default:
+			return nil, nil, 0, p.errAt(m.KeyOff, -1, "", m.Key, fmt.Sprintf("unknown top-level key %q (want Version, Id, Statement)", m.Key))
+		}
+	}
+	if !haveStatement {
+		return nil, nil, 0, p.errAt(top.Offset(), -1, "", "Statement", "missing Statement")
+	}
+	return &doc, stmtOffs, top.Offset(), nil
 }
 
 // ParseString is Parse for a string.

@@ -153,6 +153,7 @@ func buildPage(rep Report) *htmlPage {
 		p.Meta = append(p.Meta, [2]string{"Config file", h.ConfigFile})
 	}
 	p.Meta = append(p.Meta, [2]string{"Generated", h.GeneratedAt.UTC().Format(time.RFC3339) + " by " + h.Tool + " " + h.Version})
+	p.Meta = append(p.Meta, metaRows(rep)...)
 	if j, ok := rep.(Judged); ok {
 		v, s := j.Result()
 		p.Outcome, p.SummaryLine, p.Reasons = string(v.Outcome), v.Line(s), v.Reasons
@@ -184,6 +185,8 @@ func buildPage(rep Report) *htmlPage {
 		for i := range r.Results {
 			p.Probes = append(p.Probes, probeRow(&r.Results[i]))
 		}
+	case *DriftReport:
+		p.Delta = r.SinceLastRun
 	case *TrailReport:
 		for _, s := range r.Sessions {
 			p.Sessions = append(p.Sessions, sessionOf(s))

@@ -29,7 +29,7 @@ func writeMarkdown(w io.Writer, rep Report, o Options) error {
 			fmt.Fprintf(&b, "**INCOMPLETE: %s**\n\n", mdText(strings.Join(v.Reasons, "; ")))
 		}
 	}
-	mdHeader(&b, h)
+	mdHeader(&b, h, metaRows(rep))
 	switch r := rep.(type) {
 	case FindingReport:
 		mdFindings(&b, r, o)
@@ -59,7 +59,7 @@ func writeMarkdown(w io.Writer, rep Report, o Options) error {
 	return err
 }
 
-func mdHeader(b *strings.Builder, h *Header) {
+func mdHeader(b *strings.Builder, h *Header, extra [][2]string) {
 	rows := [][2]string{}
 	if a := h.Account; a != nil {
 		rows = append(rows, [2]string{"Account", a.ID})
@@ -85,6 +85,7 @@ func mdHeader(b *strings.Builder, h *Header) {
 	if h.Filter != "" {
 		rows = append(rows, [2]string{"Filter", h.Filter + " (counts and verdict include every finding)"})
 	}
+	rows = append(rows, extra...)
 	mdTable(b, []string{"", ""}, func(add func(...string)) {
 		for _, r := range rows {
 			add("**"+r[0]+"**", r[1])
@@ -158,8 +159,7 @@ func mdFindings(b *strings.Builder, r FindingReport, o Options) {
 		}
 		b.WriteString("\n")
 	}
-	if sr, ok := r.(*ScanReport); ok && sr.SinceLastRun != nil {
-		d := sr.SinceLastRun
+	if d := sinceLastRun(r); d != nil {
 		fmt.Fprintf(b, "## Since the last run\n\n%d new, %d resolved, %d no longer reported, %d still open %s.\n\n",
 			len(d.New), len(d.Resolved), len(d.Gone), d.StillOpen, mdText(d.describePrevious()))
 		for _, sec := range []struct {

@@ -35,11 +35,12 @@ const (
 	KindChecks        Kind = "checks"
 	KindPlan          Kind = "plan"
 	KindControls      Kind = "controls"
+	KindDrift         Kind = "drift"
 )
 
 // Kinds lists every report kind.
 func Kinds() []Kind {
-	return []Kind{KindScan, KindProbe, KindTrailSessions, KindTrailSession, KindSimulate, KindRoles, KindChecks, KindPlan, KindControls, KindOrg}
+	return []Kind{KindScan, KindProbe, KindTrailSessions, KindTrailSession, KindSimulate, KindRoles, KindChecks, KindPlan, KindControls, KindDrift, KindOrg}
 }
 
 // Header is what every report starts with.
@@ -173,6 +174,7 @@ func writers() map[Kind]map[string]WriteFunc {
 		KindChecks:        listFormats(writeChecksTable, writeChecksCSV),
 		KindControls:      listFormats(writeControlsTable, writeControlsCSV),
 		KindPlan:          {"table": plain(writePlanTable), "json": plain(writeJSON), "yaml": plain(writeYAML)},
+		KindDrift:         findingFormats(plain(writeDriftTable)),
 	}
 }
 

@@ -23,8 +23,11 @@ type ScanReport struct {
 	// given their input: TRAIL-… only with CloudTrail).
 	RulesEvaluated []string `json:"rules_evaluated"`
 	// SinceLastRun compares with the previous run in --output-dir.
-	SinceLastRun *Delta            `json:"since_last_run,omitempty"`
-	Findings     []finding.Finding `json:"findings"`
+	SinceLastRun *Delta `json:"since_last_run,omitempty"`
+	// Baseline is present when the scan compared with one (--baseline):
+	// the drift findings are among Findings.
+	Baseline *DriftBaseline    `json:"baseline,omitempty"`
+	Findings []finding.Finding `json:"findings"`
 }
 
 // Result returns the verdict and the counts.

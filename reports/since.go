@@ -48,6 +48,17 @@ func (d *Delta) describePrevious() string {
 	return "(against " + d.Previous + " of " + d.PreviousAt.UTC().Format(time.RFC3339) + ")"
 }
 
+// sinceLastRun is a report's comparison with the previous run, if any.
+func sinceLastRun(r Report) *Delta {
+	switch x := r.(type) {
+	case *ScanReport:
+		return x.SinceLastRun
+	case *DriftReport:
+		return x.SinceLastRun
+	}
+	return nil
+}
+
 func open(f *finding.Finding) bool { return f.Status != finding.Pass && f.Suppressed == nil }
 
 func itemOf(f *finding.Finding) DeltaItem {

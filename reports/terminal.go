@@ -22,6 +22,13 @@ func writeScanTable(w io.Writer, rep Report, o Options) error {
 	width := o.width()
 	var b strings.Builder
 	writeHeaderBlock(&b, p, r.Header, width)
+	for i, m := range baselineMeta(r.Baseline) {
+		k := "baseline"
+		if i > 0 {
+			k = ""
+		}
+		hanging(&b, "  "+pad(k, 10), 12, m[1], width)
+	}
 	all := allFindings(r)
 	writeCounts(&b, p, all, width)
 	writeRootCauses(&b, p, RootCauses(r.Findings), width)

@@ -34,8 +34,18 @@ func ReadActions() []string {
 // Formats are the formats Render writes.
 func Formats() []string { return []string{"cloudformation", "terraform"} }
 
+// Options choose what the scheduled task does besides the export.
+type Options struct {
+	// Drift also compares every run with an approved, signed baseline kept
+	// in the evidence bucket (under baselines/): a container copies it and
+	// its public key into the task before pvaudit runs evidence export
+	// --baseline … --baseline-verify-key …, and the task role may read
+	// baselines/* of that bucket (s3:GetObject, nothing else).
+	Drift bool
+}
+
 // Render writes the scheduled task's infrastructure in format.
-func Render(format string) ([]byte, error) {
+func Render(format string, opt Options) ([]byte, error) {
 	name := map[string]string{"cloudformation": "cloudformation.yaml.tmpl", "cfn": "cloudformation.yaml.tmpl", "terraform": "terraform.tf.tmpl", "tf": "terraform.tf.tmpl"}[strings.ToLower(format)]
 	if name == "" {
 		return nil, fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats(), " or "))
@@ -47,7 +57,7 @@ func Render(format string) ([]byte, error) {
 	acts := ReadActions()
 	sort.Strings(acts)
 	var b bytes.Buffer
-	if err := t.Execute(&b, map[string]any{"Actions": acts}); err != nil {
+	if err := t.Execute(&b, map[string]any{"Actions": acts, "Drift": opt.Drift}); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

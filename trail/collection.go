@@ -44,6 +44,9 @@ type Collection struct {
 	hashes map[string]fileHash
 	// digest verification results.
 	digest *digestReport
+	// iamChanges keeps every IAM write event, whoever made it (drift
+	// attribution); set before reading, read-only after.
+	iamChanges bool
 }
 
 // eventGroup is every kept version of one eventID.
@@ -86,6 +89,9 @@ func (c *Collection) SetClock(now func() time.Time) {
 // relevant reports whether a decoded record concerns a selected role: an
 // AssumeRole on it, or a call made under it.
 func (c *Collection) relevant(r *Record) bool {
+	if c.iamChanges && IsIAMChange(r) {
+		return true
+	}
 	if isAssume(r.EventName) && c.expect.MatchRole(RoleNameFromARN(r.RoleARN)) {
 		return true
 	}

@@ -114,6 +114,16 @@ func LookupRegions(ctx context.Context, regions []RegionalAPI, c *Collection, op
 	if err != nil {
 		return err
 	}
+	if c.iamChanges {
+		// Every IAM write, whoever made it (drift attribution).
+		err := eachRegion(ctx, ls, func(ctx context.Context, l *lookup) error {
+			attr := types.LookupAttribute{AttributeKey: types.LookupAttributeKeyEventSource, AttributeValue: aws.String(iamSource)}
+			return l.all(ctx, attr, since, until)
+		})
+		if err != nil {
+			return err
+		}
+	}
 	// Each session's calls, by the access key its AssumeRole returned, in
 	// every region.
 	type session struct {

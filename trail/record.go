@@ -58,6 +58,8 @@ type Record struct {
 	UserName            string // IAM: userName
 	PolicyARN           string // IAM: policyArn
 	PermissionsBoundary string // IAM CreateRole/PutRolePermissionsBoundary
+	PolicyName          string // IAM PutRolePolicy, CreatePolicy …: policyName
+	GroupName           string // IAM: groupName
 
 	// Fields of responseElements.
 	CredAccessKeyID string
@@ -159,6 +161,8 @@ type rawRequest struct {
 	UserName            lstr            `json:"userName"`
 	PolicyARN           lstr            `json:"policyArn"`
 	PermissionsBoundary lstr            `json:"permissionsBoundary"`
+	PolicyName          lstr            `json:"policyName"`
+	GroupName           lstr            `json:"groupName"`
 }
 
 type rawResponse struct {
@@ -243,6 +247,8 @@ func DecodeRecord(b []byte) (Record, error) {
 			r.UserName = string(q.UserName)
 			r.PolicyARN = string(q.PolicyARN)
 			r.PermissionsBoundary = string(q.PermissionsBoundary)
+			r.PolicyName = string(q.PolicyName)
+			r.GroupName = string(q.GroupName)
 		}
 	}
 	if isObject(raw.ResponseElements) {

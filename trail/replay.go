@@ -158,6 +158,9 @@ func ReadFiles(ctx context.Context, c *Collection, inputs []Input, opts Options)
 		}
 	}
 	lits := opts.Expect.literals()
+	if lits != nil && c.iamChanges {
+		lits = append(lits, []byte(iamSource))
+	}
 	if opts.FullDecode {
 		lits = nil
 	}

@@ -15,6 +15,9 @@ type Result struct {
 	Stats    Stats             `json:"stats"`
 	// Conflicts are events recorded with different contents (TRAIL-012).
 	Conflicts []Conflict `json:"conflicts,omitempty"`
+	// Changes are the IAM write events kept when the collection keeps
+	// them (Collection.KeepIAMChanges), in time order.
+	Changes []*Record `json:"-"`
 }
 
 // Finish builds sessions and findings from a collection: the session
@@ -54,7 +57,15 @@ func Finish(c *Collection, e Expectations, elapsed time.Duration) *Result {
 	if fs == nil {
 		fs = []finding.Finding{}
 	}
-	return &Result{Sessions: sessions, Findings: fs, Stats: st, Conflicts: conflicts}
+	res := &Result{Sessions: sessions, Findings: fs, Stats: st, Conflicts: conflicts}
+	if c.iamChanges {
+		for _, r := range recs {
+			if IsIAMChange(r) {
+				res.Changes = append(res.Changes, r)
+			}
+		}
+	}
+	return res
 }
 
 // ReplayFiles decodes inputs and reconstructs sessions: the whole pipeline

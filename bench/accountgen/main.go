@@ -4,6 +4,7 @@
 // customer roles.
 //
 //	go run ./bench/accountgen -from testdata/accounts/compliant.json -nodes 300 -other-roles 1500 -o bench/out/large.json
+//	go run ./bench/accountgen -nodes 900 -other-roles 484 -widen-boundary 10000000 -o bench/out/drift-5000-changed.json
 package main
 
 import (
@@ -34,6 +35,7 @@ func run(args []string) error {
 	nodes := fs.Int("nodes", 100, "compute nodes to add")
 	otherRole := fs.String("other-role", "github-actions-deploy", "customer role copied for -other-roles")
 	others := fs.Int("other-roles", 0, "unrelated customer roles to add")
+	widen := fs.String("widen-boundary", "", "node whose boundary policy's default document is widened: the Deny statements dropped, iam:* allowed (drift benchmarks)")
 	out := fs.String("o", "", "output file (required)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -70,6 +72,11 @@ func run(args []string) error {
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return err
+	}
+	if *widen != "" {
+		if b, err = testaccount.WidenBoundary(b, *widen); err != nil {
+			return err
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pvaudit/pvaudit/baseline"
 	"github.com/pvaudit/pvaudit/checks"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/probes"
@@ -307,7 +308,7 @@ func TestContractCommands(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := len(out.Checks), len(checks.Catalogue())+len(probes.CheckIDs())+len(trail.CheckIDs()); got != want {
+		if got, want := len(out.Checks), len(checks.Catalogue())+len(probes.CheckIDs())+len(trail.CheckIDs())+len(baseline.Rules()); got != want {
 			t.Errorf("got %d checks, want %d", got, want)
 		}
 		if out.Kind != "checks" {

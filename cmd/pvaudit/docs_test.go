@@ -32,7 +32,7 @@ func codeBlocks(t *testing.T, file string) []codeBlock {
 // sources replaced by the sample account and paths by a temporary folder.
 func pvauditCommands(text, dir string) [][]string {
 	var out [][]string
-	re := regexp.MustCompile(`pvaudit ((?:scan|evidence export|schedule render|controls list)[^|>\n]*)`)
+	re := regexp.MustCompile(`pvaudit ((?:scan|evidence export|schedule render|controls list|drift|baseline save)[^|>\n]*)`)
 	for _, line := range strings.Split(text, "\n") {
 		if strings.HasPrefix(line, "Description=") || strings.HasPrefix(strings.TrimSpace(line), "#") {
 			continue
@@ -51,6 +51,9 @@ func pvauditCommands(text, dir string) [][]string {
 			case a == "--trail-lookup":
 			case a == "--output-dir":
 				args = append(args, a, filepath.Join(dir, "runs"))
+				i++
+			case a == "--baseline":
+				args = append(args, a, filepath.Join(dir, filepath.Base(f[i+1])))
 				i++
 			case a == "--from":
 				hasFrom = true
@@ -84,6 +87,13 @@ func TestSchedulingDocExamples(t *testing.T) {
 		for _, args := range pvauditCommands(b.text, dir) {
 			ran++
 			code, _, stderr := runTest(t, args...)
+			// Drift of the bundled AWS CLI exports is incomplete (they list
+			// no access keys): exit 2 without an error is what the document
+			// says.
+			drift := strings.Contains(strings.Join(args, " "), "--baseline") && args[0] != "baseline"
+			if drift && code == exitError && !strings.Contains(stderr, "pvaudit:") {
+				continue
+			}
 			if code != exitClean && code != exitFindings {
 				t.Errorf("block %d: pvaudit %s: exit %d\n%s", i, strings.Join(args, " "), code, stderr)
 			}

@@ -42,14 +42,14 @@ type exportOpts struct {
 	framework string
 	out       string
 	signKey   string
-	// baseline is the hook for drift: --baseline is registered by the lead
-	// once package baseline lands; it fills audit.ExportInput.Drift and
-	// .Baseline (see audit.ExportInput).
-	baseline string
 	// org runs the export in many accounts (--org, --accounts); orgOut is
 	// the consolidated report's output.
 	org    orgFlags
 	orgOut outputFlags
+	// baseline is --baseline and baselineKey --baseline-verify-key (see
+	// audit.ExportInput.Baseline).
+	baseline    string
+	baselineKey string
 }
 
 func newEvidenceExportCmd(a *app) *cobra.Command {
@@ -63,17 +63,23 @@ control matrix of --framework and writes the bundle to --out: a folder (new or
 empty), FILE.zip or FILE.tar.gz. With --output-dir it writes
 evidence-FRAMEWORK-STAMP.zip and evidence-FRAMEWORK-latest.zip instead and
 says what changed since the previous bundle there. --sign-key signs the
-manifest (make a key with pvaudit evidence keygen).
+manifest (make a key with pvaudit evidence keygen). With --baseline FILE the
+drift against that approved baseline joins the findings, the verdict and the
+control matrix (CM-2, CM-3, CM-6 …), drift.json holds the full drift report,
+and manifest.json records the baseline file and how its signature was checked
+(--baseline-verify-key: refused unless that key signed it). A baseline that
+cannot be read or verified fails the export.
 
 Exit codes: as scan (0 clean, 1 a FAIL at or above --fail-on, 2 usage or
 runtime error or an incomplete scan); the bundle is written in every case
 but a usage or runtime error.`,
 		Example: `  pvaudit evidence export --framework hipaa --from testdata/accounts/sample.json --out evidence.zip
   pvaudit evidence export --framework nist-800-53 --profile audit --trail-lookup --out bundle/ --sign-key pvaudit.key
-  pvaudit evidence export --framework nist-800-171 --profile audit --output-dir /var/lib/pvaudit --keep 12`,
+  pvaudit evidence export --framework nist-800-171 --profile audit --output-dir /var/lib/pvaudit --keep 12
+  pvaudit evidence export --framework nist-800-53 --from account.json --baseline approved.json --baseline-verify-key baseline.pub --out evidence.zip`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.src.awsWithFile = o.trail.lookup
+			o.src.awsWithFile = o.trail.lookup || o.trail.keysLive
 			if err := firstErr(o.src.validate(), o.failOn.validate(), o.runs.validate(reports.KindScan)); err != nil {
 				return err
 			}
@@ -103,7 +109,15 @@ but a usage or runtime error.`,
 				return err
 			}
 			in := audit.ExportInput{Framework: o.framework, CommandLine: append([]string{"pvaudit"}, a.args...),
-				SecretFlags: []string{"external-id", "required-external-id"}, Secrets: []string{o.src.aws.externalID}}
+				SecretFlags: []string{"external-id", "required-external-id"}, Secrets: []string{o.src.aws.externalID}, Baseline: o.baseline}
+			if o.baselineKey != "" {
+				if o.baseline == "" {
+					return usageErr("--baseline-verify-key needs --baseline")
+				}
+				if in.VerifyKey, err = audit.ReadVerifyKey(o.baselineKey); err != nil {
+					return usageErr("--baseline-verify-key: %w", err)
+				}
+			}
 			if o.trail.given() {
 				s := scanOpts{src: o.src, trail: o.trail}
 				if in.Trail, err = s.trailSources(cmd, a); err != nil {
@@ -132,6 +146,8 @@ but a usage or runtime error.`,
 	f.StringVar(&o.signKey, "sign-key", "", "sign manifest.json with this Ed25519 private key (PEM; pvaudit evidence keygen)")
 	o.org.register(f)
 	o.orgOut.register(f, reports.KindOrg, "table")
+	f.StringVar(&o.baseline, "baseline", "", "also compare with this approved baseline `FILE` (pvaudit baseline save): drift.json, drift in the findings and the control matrix")
+	f.StringVar(&o.baselineKey, "baseline-verify-key", "", "refuse the baseline unless this Ed25519 public key (PEM) signed it")
 	_ = cmd.MarkFlagRequired("framework")
 	return cmd
 }
@@ -140,7 +156,7 @@ func (o *exportOpts) loadKey() ([]byte, error) {
 	if o.signKey == "" {
 		return nil, nil
 	}
-	b, err := os.ReadFile(o.signKey)
+	b, err := fsutil.ReadFile(o.signKey, fsutil.Key)
 	if err != nil {
 		return nil, usageErr("--sign-key: %w", err)
 	}
@@ -224,7 +240,7 @@ error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var pub []byte
 			if key != "" {
-				b, err := os.ReadFile(key)
+				b, err := fsutil.ReadFile(key, fsutil.Key)
 				if err != nil {
 					return usageErr("--verify-key: %w", err)
 				}

@@ -35,6 +35,7 @@ type hostileCase struct {
 	Position    bool        `yaml:"position"`
 	MaxAllocMiB int         `yaml:"max_alloc_mib,omitempty"`
 	Pending     string      `yaml:"pending,omitempty"`
+	Device      bool        `yaml:"device,omitempty"`
 }
 
 type hostileGen struct {
@@ -86,6 +87,9 @@ func TestHostileInputs(t *testing.T) {
 			if tc.Pending != "" {
 				t.Skipf("pending: %s", tc.Pending)
 			}
+			if st, err := os.Stat(tc.File); tc.Device && (err != nil || st.Mode()&os.ModeCharDevice == 0) {
+				t.Skipf("%s is not a character device on this machine", tc.File)
+			}
 			path := tc.File
 			if tc.Generate != nil {
 				path = filepath.Join(tmp, tc.ID, tc.File)
@@ -101,6 +105,7 @@ func TestHostileInputs(t *testing.T) {
 				a = strings.ReplaceAll(a, "{file}", path)
 				a = strings.ReplaceAll(a, "{compliant}", "../../testdata/accounts/compliant.json")
 				a = strings.ReplaceAll(a, "{okpolicy}", filepath.Join(hostileDir, "policy", "ok.json"))
+				a = strings.ReplaceAll(a, "{hostile}", hostileDir)
 				args[i] = a
 			}
 			code, stdout, stderr, alloc := runHostile(t, path, args)
@@ -277,8 +282,13 @@ func TestHostileCatalogueCoversEveryKind(t *testing.T) {
 		if c.Generate == nil {
 			used[c.File] = true
 		}
+		for _, a := range c.Args {
+			if rest, ok := strings.CutPrefix(a, "{hostile}/"); ok {
+				used[rest] = true
+			}
+		}
 	}
-	for _, k := range []string{"snapshot-cli", "snapshot-own", "policy", "batch", "contract", "suppress", "config"} {
+	for _, k := range []string{"snapshot-cli", "snapshot-own", "policy", "batch", "contract", "suppress", "config", "baseline"} {
 		if kinds[k] == 0 {
 			t.Errorf("no hostile case of kind %s", k)
 		}

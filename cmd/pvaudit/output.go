@@ -48,7 +48,7 @@ func (o *outputFlags) register(fs *pflag.FlagSet, kind reports.Kind, def string)
 	fs.StringArrayVarP(&o.specs, "output", "o", nil,
 		fmt.Sprintf("output FORMAT, or FORMAT=FILE to write a file (repeatable); formats: %s (default %s)", strings.Join(reports.Formats(kind), ", "), def))
 	switch kind {
-	case reports.KindScan, reports.KindProbe, reports.KindTrailSessions, reports.KindTrailSession:
+	case reports.KindScan, reports.KindProbe, reports.KindTrailSessions, reports.KindTrailSession, reports.KindDrift:
 		o.findings = true
 		fs.StringSliceVar(&o.severities, "severity", nil, "list only findings of these severities, e.g. critical,high (the verdict and exit code still count every finding)")
 		fs.StringSliceVar(&o.statuses, "status", nil, "list only findings of these statuses, e.g. FAIL,ERROR (PASS lists the passes; the verdict still counts every finding)")

@@ -145,6 +145,7 @@ runtime error or incomplete scan.`,
 		newEvidenceCmd(a),
 		newControlsCmd(a),
 		newScheduleCmd(a),
+		newBaselineCmd(a), newDriftCmd(a),
 	)
 	return root
 }

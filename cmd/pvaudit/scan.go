@@ -17,6 +17,8 @@ type scanOpts struct {
 	checks     []string
 	skipChecks []string
 	org        orgFlags
+	baseline   string
+	keys       keyFlags
 }
 
 func newScanCmd(a *app) *cobra.Command {
@@ -32,7 +34,8 @@ A check that could not look reports ERROR, never PASS.
 With --trail-dir, --trail-file or --trail-lookup, scan also replays CloudTrail:
 every role created under a provider session on the cross-account role is a
 child role whatever its name (and must carry the boundary), and the session
-findings (TRAIL-…) join the report.
+findings (TRAIL-…) join the report. With --baseline FILE the drift findings
+(DRIFT-…) against that approved state join it too (pvaudit drift attributes them).
 
 Exit codes: 0 clean; 1 a FAIL at or above --fail-on; 2 usage or runtime error,
 or an incomplete scan (coverage gaps, ERROR or NOT_EVALUATED findings — also
@@ -54,7 +57,7 @@ when a suppression accepts them).`,
 			if err := firstErr(o.src.validate(), o.failOn.validate(), o.out.validate(), o.runs.validate(reports.KindScan)); err != nil {
 				return err
 			}
-			in := audit.ScanInput{Checks: o.checks, SkipChecks: o.skipChecks}
+			in := audit.ScanInput{Checks: o.checks, SkipChecks: o.skipChecks, Baseline: o.baseline}
 			bundle, err := o.src.bundle()
 			if err != nil {
 				return err
@@ -68,6 +71,9 @@ when a suppression accepts them).`,
 				if !o.trail.given() {
 					in.Gaps = bundle.Gaps
 				}
+			}
+			if in.BaselineKey, err = o.keys.verifyKey(); err != nil {
+				return err
 			}
 			if o.trail.given() {
 				if in.Trail, err = o.trailSources(cmd, a); err != nil {
@@ -103,6 +109,8 @@ when a suppression accepts them).`,
 	f.StringSliceVar(&o.checks, "checks", nil, "run only these check IDs (comma-separated; see pvaudit checks list)")
 	f.StringSliceVar(&o.skipChecks, "skip-checks", nil, "skip these check IDs (comma-separated)")
 	o.org.register(f)
+	f.StringVar(&o.baseline, "baseline", "", "also report drift (DRIFT-…) against this baseline `FILE` (see pvaudit baseline save)")
+	o.keys.register(f, false, true)
 	return cmd
 }
 

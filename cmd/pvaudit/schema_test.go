@@ -17,7 +17,8 @@ var schemaFor = map[string]string{
 	"trail-session": "trail.schema.json", "simulate": "simulate.schema.json", "roles": "roles.schema.json", "checks": "checks.schema.json",
 	"plan":     "plan.schema.json",
 	"controls": "controls.schema.json", "evidence-manifest": "evidence-manifest.schema.json",
-	"org": "org.schema.json",
+	"org":   "org.schema.json",
+	"drift": "drift.schema.json",
 }
 
 func compileSchemas(t *testing.T) map[string]*jsonschema.Schema {
@@ -66,6 +67,10 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 	accounts := writeFile(t, t.TempDir(), "accounts.yaml", "accounts:\n  - {id: '481516234201', name: sample, from: '"+sample+"'}\n"+
 		"  - {id: '481516234202', name: compliant, from: '"+repoPath("testdata", "accounts", "compliant.json")+"'}\n"+
 		"  - {id: '481516234203', name: missing, from: '"+repoPath("testdata", "accounts", "no-such.json")+"'}\n")
+	approved := filepath.Join(t.TempDir(), "approved.json")
+	if code, _, stderr := runTest(t, "baseline", "save", "--from", repoPath("testdata", "accounts", "compliant.json"), "--baseline", approved); code != 0 {
+		t.Fatalf("baseline save: exit %d: %s", code, stderr)
+	}
 	runs := []struct {
 		name string
 		kind string
@@ -88,12 +93,16 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 		{"controls of the sample", "controls", []string{"controls", "list", "--framework", "hipaa", "--from", sample}},
 		{"scan filtered", "scan", []string{"scan", "--from", sample, "--severity", "critical", "--status", "FAIL"}},
 		{"scan over accounts with the fleet view", "org", []string{"scan", "--accounts", accounts, "--fleet"}},
+		{"drift with trail", "drift", []string{"drift", "--from", repoPath("testdata", "accounts", "compliant-drifted.json"), "--baseline", approved,
+			"--trail-file", repoPath("testdata", "accounts", "drift-trail.ndjson"), "--provisioner-account", "941377122013"}},
+		{"scan with a baseline", "scan", []string{"scan", "--from", repoPath("testdata", "accounts", "compliant-drifted.json"), "--baseline", approved}},
+		{"drift clean", "drift", []string{"drift", "--from", repoPath("testdata", "accounts", "compliant.json"), "--baseline", approved}},
 	}
 	for _, tc := range runs {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			code, stdout, stderr := runTest(t, append(tc.args, "-o", "json")...)
-			if code == exitError && tc.kind != "scan" && tc.kind != "plan" && tc.kind != "org" {
+			if code == exitError && tc.kind != "scan" && tc.kind != "plan" && tc.kind != "org" && tc.kind != "drift" {
 				t.Fatalf("exit 2: %s", stderr)
 			}
 			doc, err := jsonschema.UnmarshalJSON(strings.NewReader(stdout))

@@ -28,6 +28,10 @@ const (
 	Suppressions
 	// Config is pvaudit.yaml.
 	Config
+	// Baseline is a baseline file (pvaudit baseline save).
+	Baseline
+	// Key is a PEM key file (Ed25519, for baselines and bundles).
+	Key
 )
 
 // Size limits per kind. They come from AWS's own limits with headroom, so
@@ -50,6 +54,10 @@ const (
 //     MaxPolicyBytes document at most, is well under it).
 //   - Contract, Suppressions, Config: written by people; the built-in
 //     pennsieve contract is 19 KB.
+//   - Baseline: the snapshot's content in canonical form (compact, without
+//     the volatile facts) plus each role's classification: under the
+//     snapshot's limit for any account IAM's quotas allow, with room.
+//   - Key: a PEM Ed25519 key is about 120 bytes.
 const (
 	MaxSnapshotBytes     = 512 << 20
 	MaxPolicyBytes       = 512 << 10
@@ -57,6 +65,8 @@ const (
 	MaxContractBytes     = 1 << 20
 	MaxSuppressionsBytes = 4 << 20
 	MaxConfigBytes       = 1 << 20
+	MaxBaselineBytes     = 1 << 30
+	MaxKeyBytes          = 64 << 10
 )
 
 // String names the kind in messages ("a snapshot").
@@ -74,6 +84,10 @@ func (k Kind) String() string {
 		return "a suppression file"
 	case Config:
 		return "a config file"
+	case Baseline:
+		return "a baseline"
+	case Key:
+		return "a key file"
 	default:
 		return "an input file"
 	}
@@ -95,6 +109,10 @@ func (k Kind) Limit() int64 {
 		return MaxSuppressionsBytes
 	case Config:
 		return MaxConfigBytes
+	case Baseline:
+		return MaxBaselineBytes
+	case Key:
+		return MaxKeyBytes
 	default:
 		return MaxPolicyBytes
 	}

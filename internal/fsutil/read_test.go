@@ -150,7 +150,7 @@ func TestHumanSize(t *testing.T) {
 
 func TestKindsHaveNamesAndLimits(t *testing.T) {
 	t.Parallel()
-	for k := Snapshot; k <= Config; k++ {
+	for k := Snapshot; k <= Key; k++ {
 		if k.String() == "an input file" {
 			t.Errorf("kind %d has no name", k)
 		}

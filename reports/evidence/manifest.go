@@ -33,7 +33,7 @@ type Manifest struct {
 	// Input is the snapshot file the run read, when it read one.
 	Input *InputRef `json:"input,omitempty"`
 	// Baseline is the drift baseline, when one was given (--baseline).
-	Baseline *InputRef `json:"baseline,omitempty"`
+	Baseline *BaselineRef `json:"baseline,omitempty"`
 	// Outcome is the run's verdict and counts.
 	Outcome Outcome `json:"outcome"`
 	// Reproduction says whether re-analysing the bundle (pvaudit scan
@@ -87,6 +87,20 @@ type InputRef struct {
 	// Redacted says that the copy in the bundle differs from the original
 	// because secrets were replaced.
 	Redacted bool `json:"redacted"`
+}
+
+// BaselineRef is the baseline a bundle's drift compared with: the file as
+// read, its content hash, whether it was complete, and how its signature
+// was checked ("verified" with the key, "unsigned", or "not verified":
+// signed, but no key was given).
+type BaselineRef struct {
+	Name          string `json:"name"`
+	SHA256        string `json:"sha256"`
+	Size          int    `json:"size"`
+	ContentSHA256 string `json:"content_sha256"`
+	Complete      bool   `json:"complete"`
+	Signature     string `json:"signature"`
+	KeyID         string `json:"key_id,omitempty"`
 }
 
 // Outcome is the verdict in the manifest.

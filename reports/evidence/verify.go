@@ -2,16 +2,13 @@ package evidence
 
 import (
 	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"sort"
+
+	"github.com/pvaudit/pvaudit/internal/signing"
 )
 
 // Signature is manifest.sig: an Ed25519 signature of manifest.json's exact
@@ -22,11 +19,9 @@ type Signature struct {
 	Signature string `json:"signature"`
 }
 
-// KeyID identifies a public key: sha256: and the hash of its raw bytes.
-func KeyID(pub ed25519.PublicKey) string {
-	h := sha256.Sum256(pub)
-	return "sha256:" + hex.EncodeToString(h[:])
-}
+// KeyID identifies a public key (see signing.KeyID): a bundle and a
+// baseline signed with one key name it alike.
+func KeyID(pub ed25519.PublicKey) string { return signing.KeyID(pub) }
 
 // Sign signs a manifest and returns manifest.sig's bytes.
 func Sign(manifest []byte, key ed25519.PrivateKey) ([]byte, error) {
@@ -43,55 +38,22 @@ func Sign(manifest []byte, key ed25519.PrivateKey) ([]byte, error) {
 }
 
 // GenerateKey makes a key pair and returns them PEM-encoded (PKCS #8
-// private key, PKIX public key).
-func GenerateKey() (private, public []byte, err error) {
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	p8, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return nil, nil, err
-	}
-	pk, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pk}), nil
-}
+// private key, PKIX public key), as signing.GenerateKey.
+func GenerateKey() (private, public []byte, err error) { return signing.GenerateKey(nil) }
 
-// ParsePrivateKey reads a PEM PKCS #8 Ed25519 private key.
+// ParsePrivateKey reads a PEM PKCS #8 Ed25519 private key (see
+// signing.ParsePrivateKey: one PEM block, nothing else).
 func ParsePrivateKey(data []byte) (ed25519.PrivateKey, error) {
-	blk, _ := pem.Decode(data)
-	if blk == nil || blk.Type != "PRIVATE KEY" {
-		return nil, errors.New("not a PEM \"PRIVATE KEY\" (make one with pvaudit evidence keygen)")
-	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	k, err := signing.ParsePrivateKey(data)
 	if err != nil {
-		return nil, fmt.Errorf("private key: %w", err)
+		return nil, fmt.Errorf("%w (make one with pvaudit evidence keygen)", err)
 	}
-	ek, ok := k.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("private key is %T, want Ed25519", k)
-	}
-	return ek, nil
+	return k, nil
 }
 
 // ParsePublicKey reads a PEM PKIX Ed25519 public key.
 func ParsePublicKey(data []byte) (ed25519.PublicKey, error) {
-	blk, _ := pem.Decode(data)
-	if blk == nil || blk.Type != "PUBLIC KEY" {
-		return nil, errors.New("not a PEM \"PUBLIC KEY\" (pvaudit evidence keygen writes one)")
-	}
-	k, err := x509.ParsePKIXPublicKey(blk.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("public key: %w", err)
-	}
-	ek, ok := k.(ed25519.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("public key is %T, want Ed25519", k)
-	}
-	return ek, nil
+	return signing.ParsePublicKey(data)
 }
 
 // SignatureState says what became of the signature check.

@@ -6,7 +6,20 @@ json.dumps cannot express (duplicate keys, invalid UTF-8, truncation) is
 made by editing the text. Big and special files (FIFOs, sparse files, deep
 nesting, a million statements) are not here: cmd/pvaudit/hostile_test.go
 makes them, as cases.yaml says. Run from this folder: python3 gen.py
+
+Baselines carry a content hash and a signature that only pvaudit makes, so
+baseline/ok.json, baseline/signed.json and the two public keys come from
+pvaudit itself (after gen.py has written baseline/account.json; the private
+keys are not kept):
+
+    pvaudit baseline keygen --private-key /tmp/signer.key --public-key baseline/signer.pub
+    pvaudit baseline keygen --private-key /tmp/other.key --public-key baseline/other.pub
+    pvaudit baseline save --from baseline/account.json --baseline baseline/ok.json
+    pvaudit baseline save --from baseline/account.json --baseline baseline/signed.json --sign-key /tmp/signer.key
+
+and gen.py, run again, derives the hostile baselines from them.
 """
+import hashlib
 import json
 import os
 import urllib.parse
@@ -147,6 +160,41 @@ write(C + "wrong-type.yaml", "name: mine\ncross_account_role:\n  max_session_dur
 write(C + "alias-bomb.yaml", "name: mine\nservice_probes: &a [x, x, x, x, x, x, x, x, x, x]\n"
       + "".join(f"x{i}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(7)))
 write(C + "tab-indent.yaml", "name: mine\ncross_account_role:\n\tname_pattern: ^x$\n")
+
+K = "baseline/"
+acct = json.loads(obase); acct["roles"][0]["max_session_duration"] = 3600
+write(K + "account.json", dump(acct))
+
+
+def rehash(text, old, new):
+    """Edits the content of a baseline file and recomputes content_sha256."""
+    head, content = text.split(',"content":', 1)
+    content = sub(content[:-2], old, new)
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    head = head[: head.index('"content_sha256":"') + len('"content_sha256":"')] + digest + head[head.index('"content_sha256":"') + 82:]
+    return head + ',"content":' + content + "}\n"
+
+
+if os.path.exists(K + "ok.json") and os.path.exists(K + "signed.json"):
+    with open(K + "ok.json") as f:
+        bok = f.read()
+    with open(K + "signed.json") as f:
+        bsigned = f.read()
+    write(K + "not-json.json", "<html>not a baseline</html>\n")
+    write(K + "truncated.json", bok[: len(bok) // 2])
+    write(K + "dup-schema.json", sub(bok, '{"schema":"pvaudit.baseline/v1",', '{"schema":"pvaudit.baseline/v1","schema":"pvaudit.baseline/v1",'))
+    write(K + "dup-nested-rehashed.json", rehash(bok, '"Effect":"Allow"', '"Effect":"Allow","Effect":"Deny"'))
+    write(K + "wrong-schema.json", sub(bok, '"schema":"pvaudit.baseline/v1"', '"schema":"pvaudit.baseline/v0"'))
+    write(K + "edited.json", sub(bok, "941377122013", "444455556666"))
+    write(K + "noncanonical-rehashed.json", rehash(bok, '{"name":"app"', '{ "name":"app"'))
+    write(K + "wrong-type-rehashed.json", rehash(bok, '"max_session_duration":3600', '"max_session_duration":"3600"'))
+    write(K + "case-variant-rehashed.json", rehash(bok, '"tool":"pvaudit"', '"tool":"pvaudit","TOOL":"x"'))
+    write(K + "unknown-top-key.json", sub(bok, '{"schema"', '{"comment":"approved by me","schema"'))
+    write(K + "signed-rehashed.json", rehash(bsigned, "941377122013", "444455556666"))
+    sig = json.loads(bsigned)["signature"]["value"]
+    flipped = ("B" if sig[0] != "B" else "C") + sig[1:]
+    write(K + "signature-tampered.json", sub(bsigned, sig, flipped))
+    write(K + "signature-wrong-type.json", sub(bsigned, '"value":"' + sig + '"', '"value":7'))
 
 U = "suppress/"
 write(U + "second-document.yaml", "suppressions:\n  - {check: PV-XAR-001, resource: r, reason: ok, expires: 2027-01-01}\n---\nsuppressions:\n  - {check: PV-BND-001, resource: '*', reason: all of it, expires: 2099-01-01}\n")
