@@ -390,7 +390,9 @@ func grantBreaks(action string) func(string, *policy.Witness) bool {
 			return !ok || !isServicePrincipal(p)
 		}
 	case "kms:creategrant":
-		return func(_ string, w *policy.Witness) bool { return !strings.EqualFold(chosen(w, "kms:GrantIsForAWSResource"), "true") }
+		return func(_ string, w *policy.Witness) bool {
+			return !strings.EqualFold(chosen(w, "kms:GrantIsForAWSResource"), "true")
+		}
 	case "lambda:createfunctionurlconfig", "lambda:updatefunctionurlconfig":
 		return func(_ string, w *policy.Witness) bool { return chosen(w, "lambda:FunctionUrlAuthType") != "AWS_IAM" }
 	}
