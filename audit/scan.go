@@ -98,6 +98,7 @@ func (r *Run) scan(ctx context.Context, in ScanInput) (*reports.ScanReport, *rep
 			fs = append(fs, f)
 		}
 	}
+	failClosedOnGaps(fs, snap.Gaps, reg)
 	finding.Sort(fs)
 	r.suppress(fs)
 	rep.Findings = fs
