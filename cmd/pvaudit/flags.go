@@ -178,11 +178,11 @@ func (s *trailFlags) sources(a *app, stdin interface{ Read([]byte) (int, error) 
 
 // liveDigestKeys adds the digest public keys of the replay window, read
 // with cloudtrail:ListPublicKeys in each region, when --digest-keys-live.
-func (s *trailFlags) liveDigestKeys(ctx context.Context, ao *awsOpts, src *audit.TrailSources) error {
+func (s *trailFlags) liveDigestKeys(ctx context.Context, a *app, ao *awsOpts, src *audit.TrailSources) error {
 	if !s.keysLive {
 		return nil
 	}
-	cfg, err := ao.config(ctx)
+	cfg, err := ao.config(ctx, a)
 	if err != nil {
 		return err
 	}
