@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -20,6 +24,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/pvaudit/pvaudit/inventory/live"
 )
@@ -54,15 +59,17 @@ func (o *awsOpts) config(ctx context.Context, a *app) (aws.Config, error) {
 		config.WithLogger(sdkLog),
 		config.WithClientLogMode(0),
 		config.WithLogConfigurationWarnings(false),
+		// Standard retries (throttling, 5xx, dropped connections) with the
+		// backoff scaled to --timeout, so that a burst is ridden out within
+		// it; the adaptive mode's client-side pacing spent the time budget
+		// waiting instead of retrying.
 		config.WithRetryer(func() aws.Retryer {
-			return retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
-				ao.StandardOptions = append(ao.StandardOptions, func(so *retry.StandardOptions) {
-					so.MaxAttempts = maxAttempts
-					so.MaxBackoff = max(100*time.Millisecond, min(20*time.Second, timeout/4))
-				})
+			return retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = maxAttempts
+				so.MaxBackoff = max(100*time.Millisecond, min(20*time.Second, timeout/4))
 			})
 		}),
-		config.WithAPIOptions([]func(*middleware.Stack) error{a.callBound(timeout)}),
+		config.WithAPIOptions([]func(*middleware.Stack) error{a.callBound(timeout), wellFormed}),
 		config.WithEC2RoleCredentialOptions(func(eo *ec2rolecreds.Options) {
 			eo.Client = imds.New(imds.Options{Retryer: aws.NopRetryer{}, Logger: sdkLogger{log: a.log, quiet: true}}, func(io *imds.Options) {
 				io.APIOptions = append(io.APIOptions, boundEach("pvauditIMDSTimeout", imdsTimeout))
@@ -189,6 +196,77 @@ func (a *app) callBound(timeout time.Duration) func(*middleware.Stack) error {
 				return out, md, err
 			}), middleware.After)
 	}
+}
+
+// maxResponse bounds one response body read by wellFormed.
+const maxResponse = 256 << 20
+
+// wellFormed refuses a successful answer whose body is not the protocol's:
+// an HTML page (a proxy or a captive portal in the way), or XML / JSON cut
+// short or broken. The SDK ignores the body of calls that return nothing
+// (PutRolePolicy, AttachRolePolicy, …), so without this a write answered by
+// an error page would pass for done. It runs closest to the wire and hands
+// the SDK the same bytes.
+func wellFormed(st *middleware.Stack) error {
+	return st.Deserialize.Add(middleware.DeserializeMiddlewareFunc("pvauditWellFormed",
+		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+			out, md, err := next.HandleDeserialize(ctx, in)
+			if err != nil {
+				return out, md, err
+			}
+			resp, ok := out.RawResponse.(*smithyhttp.Response)
+			if !ok || resp.StatusCode < 200 || resp.StatusCode > 299 || resp.Body == nil {
+				return out, md, err
+			}
+			body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+			resp.Body.Close()
+			resp.Body = io.NopCloser(bytes.NewReader(body))
+			if rerr != nil {
+				return out, md, &smithy.DeserializationError{Err: fmt.Errorf("reading the answer: %w", rerr)}
+			}
+			if why := malformed(resp.Header.Get("Content-Type"), body); why != "" {
+				return out, md, &smithy.DeserializationError{Err: errors.New(why)}
+			}
+			return out, md, nil
+		}), middleware.After)
+}
+
+// malformed says why a successful answer's body is not the protocol's ("" when it is).
+func malformed(contentType string, body []byte) string {
+	ct := strings.ToLower(contentType)
+	switch {
+	case len(body) > maxResponse:
+		return fmt.Sprintf("the answer is larger than %d MiB", maxResponse>>20)
+	case strings.Contains(ct, "html"):
+		return "the answer is an HTML page, not the API's response (is a proxy in the way?)"
+	case strings.Contains(ct, "json"):
+		if len(bytes.TrimSpace(body)) > 0 && !json.Valid(body) {
+			return "the answer is not valid JSON (cut short?)"
+		}
+	case strings.Contains(ct, "xml"):
+		d := xml.NewDecoder(bytes.NewReader(body))
+		depth, seen := 0, false
+		for {
+			tok, err := d.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return "the answer is not well-formed XML (cut short?): " + err.Error()
+			}
+			switch tok.(type) {
+			case xml.StartElement:
+				depth++
+				seen = true
+			case xml.EndElement:
+				depth--
+			}
+		}
+		if !seen || depth != 0 {
+			return "the answer is not a complete XML document (cut short?)"
+		}
+	}
+	return ""
 }
 
 // boundEach bounds each call of a client by d.

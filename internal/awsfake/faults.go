@@ -52,8 +52,10 @@ type Faults struct {
 	// Hang makes the endpoint accept these actions and never answer, until
 	// the client gives up or the server closes.
 	Hang []string
-	// Latency is added to every call before it is answered.
-	Latency time.Duration
+	// Latency is added to every call before it is answered, or only to
+	// the LatencyActions when that is not empty.
+	Latency        time.Duration
+	LatencyActions []string
 	// PageSize, when positive, caps every page of the paged list actions
 	// (GetAccountAuthorizationDetails, List*, LookupEvents): the page is cut
 	// short but stays valid, with IsTruncated/Marker or NextToken.
@@ -86,6 +88,7 @@ func (f Faults) clone() Faults {
 	out.MalformedBody = append([]string(nil), f.MalformedBody...)
 	out.DropMarker = append([]string(nil), f.DropMarker...)
 	out.Hang = append([]string(nil), f.Hang...)
+	out.LatencyActions = append([]string(nil), f.LatencyActions...)
 	return out
 }
 

@@ -112,6 +112,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	latency := s.faults.Latency
+	if len(s.faults.LatencyActions) > 0 && !s.faults.names(s.faults.LatencyActions, ex) {
+		latency = 0
+	}
 	hang := s.faults.names(s.faults.Hang, ex)
 	if hang {
 		ex.now = s.now()

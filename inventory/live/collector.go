@@ -291,10 +291,25 @@ func (p *pager) gap(op, resource string, err error) inventory.Gap {
 	return g
 }
 
-// gap turns a failed call into a coverage gap with the AWS error code.
+// GapOf is the coverage gap of a call that failed, as the collector
+// records it (see gap); other live readers use it too.
+func GapOf(op, resource string, err error) inventory.Gap { return gap(op, resource, err) }
+
+// gap turns a failed call into a coverage gap with the AWS error code,
+// or for a failure below the API what it was: NoAnswer (the call's time
+// ran out), Undecodable (a body that is not the protocol's), Transport.
 func gap(op, resource string, err error) inventory.Gap {
-	g := inventory.Gap{Operation: op, Resource: resource, Message: err.Error()}
+	g := inventory.Gap{Operation: op, Resource: resource, Message: lastCause(err)}
 	var ae smithy.APIError
+	var de *smithy.DeserializationError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		g.Code = "NoAnswer"
+	case errors.As(err, &de):
+		g.Code = "Undecodable"
+	case !errors.As(err, &ae):
+		g.Code = "Transport"
+	}
 	if errors.As(err, &ae) {
 		g.Code = ae.ErrorCode()
 		g.Message = ae.ErrorMessage()
@@ -413,4 +428,13 @@ func tags(ts []iamtypes.Tag) map[string]string {
 		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
 	return m
+}
+
+// lastCause is an SDK error without its "operation error …" chain.
+func lastCause(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ", "); i >= 0 && strings.HasPrefix(msg, "operation error") {
+		return msg[i+2:]
+	}
+	return msg
 }
