@@ -35,11 +35,22 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	binary = filepath.Join(dir, "pvaudit")
-	build := exec.Command("go", "build", "-o", binary, "github.com/pvaudit/pvaudit/cmd/pvaudit")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build pvaudit:", err)
-		os.Exit(2)
+	// PVAUDIT_E2E_BINARY runs the tests against another build (an older
+	// revision, to show that a test fails there); PVAUDIT_E2E_RACE builds
+	// with the race detector (.ci/run).
+	if b := os.Getenv("PVAUDIT_E2E_BINARY"); b != "" {
+		binary = b
+	} else {
+		args := []string{"build", "-o", binary}
+		if os.Getenv("PVAUDIT_E2E_RACE") != "" {
+			args = append(args, "-race")
+		}
+		build := exec.Command("go", append(args, "github.com/pvaudit/pvaudit/cmd/pvaudit")...)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build pvaudit:", err)
+			os.Exit(2)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
