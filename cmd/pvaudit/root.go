@@ -156,6 +156,7 @@ runtime error or incomplete scan.`,
 		newEvidenceCmd(a),
 		newControlsCmd(a),
 		newScheduleCmd(a),
+		newIAMPolicyCmd(a),
 	)
 	return root
 }
