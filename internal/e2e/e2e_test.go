@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -29,6 +30,15 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// The tests mostly wait (on the binary, on timeouts the fault cases
+	// provoke), not compute: run more of them at once than there are
+	// CPUs, unless -parallel says otherwise.
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		_ = flag.Set("test.parallel", "8")
+	}
 	dir, err := os.MkdirTemp("", "pvaudit-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
