@@ -59,7 +59,13 @@ func Probe(ctx context.Context, r *Run, in ProbeInput) (*reports.ProbeReport, er
 	if err != nil {
 		return nil, err
 	}
+	failClosedProbeRows(rs, snap.Gaps)
 	fs := probes.Findings(rs)
+	if reg, err := Registry(c); err == nil {
+		failClosedOnGaps(fs, snap.Gaps, reg)
+	} else {
+		return nil, err
+	}
 	r.suppress(fs)
 	return &reports.ProbeReport{
 		Header:         r.header(reports.KindProbe, in.Source.account()),

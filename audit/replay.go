@@ -29,6 +29,9 @@ type TrailSources struct {
 	// Lookup reads LookupEvents from these regions (nil: no lookup).
 	Lookup     []trail.RegionalAPI
 	LookupRate float64
+	// LookupRetryFor bounds in time the retries of one LookupEvents page
+	// (see trail.LookupOptions.RetryFor).
+	LookupRetryFor time.Duration
 	// Since and Until bound the events kept (zero: unbounded).
 	Since, Until time.Time
 	// Workers decode files in parallel (0: one per CPU).
@@ -206,7 +209,7 @@ func (r *Run) replayWith(ctx context.Context, src *TrailSources, expect trail.Ex
 			r.log().Warn("us-east-1 is not among the lookup regions; IAM events (CreateRole …) of the commercial partition are recorded there", "regions", regions)
 		}
 		r.log().Info("looking up CloudTrail events", "regions", regions, "rate_per_region", src.LookupRate)
-		err := trail.LookupRegions(ctx, src.Lookup, c, trail.LookupOptions{Since: src.Since, Until: src.Until, Rate: src.LookupRate, Now: r.now})
+		err := trail.LookupRegions(ctx, src.Lookup, c, trail.LookupOptions{Since: src.Since, Until: src.Until, Rate: src.LookupRate, RetryFor: src.LookupRetryFor, Now: r.now})
 		if err != nil {
 			return nil, err
 		}

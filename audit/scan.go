@@ -123,6 +123,7 @@ func (r *Run) scan(ctx context.Context, in ScanInput) (*reports.ScanReport, *rep
 		rep.CoverageGaps = append(rep.CoverageGaps, gaps...)
 		rep.Baseline = info
 	}
+	failClosedOnGaps(fs, snap.Gaps, reg)
 	finding.Sort(fs)
 	r.suppress(fs)
 	rep.Findings = fs

@@ -38,6 +38,14 @@ type AWS struct {
 	// Backoff, doubled each time (default 500ms).
 	Retries int
 	Backoff time.Duration
+	// RetryFor bounds in time how long one call is retried when throttled
+	// (default 1 min): persistent throttling gives up after RetryFor.
+	RetryFor time.Duration
+	// GiveUpAfter is how many calls in a row may fail (throttling that
+	// outlasts the retries, 5xx, no answer) before the engine stops asking:
+	// every query not yet decided is then NotEvaluated with the last
+	// reason, instead of one timeout per remaining batch (default 3).
+	GiveUpAfter int
 
 	// base is the Limiter's configured rate, learnt on the first call:
 	// throttling halves the pace (down to base/16), successes restore it
@@ -79,10 +87,22 @@ func (e *AWS) Decide(ctx context.Context, qs []Query) ([]Answer, error) {
 		}
 		return keys[i].ctx < keys[j].ctx
 	})
-	// A principal the simulator refused once is not asked again.
+	// A principal the simulator refused once is not asked again; after
+	// GiveUpAfter failed calls in a row nobody is.
 	refused := map[string]string{}
+	giveUp := e.GiveUpAfter
+	if giveUp <= 0 {
+		giveUp = 3
+	}
+	failures, stopped := 0, ""
 	for _, k := range keys {
 		idx := groups[k]
+		if stopped != "" {
+			for _, i := range idx {
+				out[i] = Answer{NotEvaluated: stopped}
+			}
+			continue
+		}
 		if why, ok := refused[k.principal]; ok {
 			for _, i := range idx {
 				out[i] = Answer{NotEvaluated: why}
@@ -99,10 +119,17 @@ func (e *AWS) Decide(ctx context.Context, qs []Query) ([]Answer, error) {
 				if err != nil {
 					return nil, err
 				}
+				if why == "" || fatal {
+					failures = 0
+				}
 				if why != "" {
 					failed = why
 					if fatal {
 						refused[k.principal] = why
+						break batches
+					}
+					if failures++; failures >= giveUp {
+						stopped = fmt.Sprintf("not asked: iam:SimulatePrincipalPolicy failed %d times in a row (last: %s)", failures, why)
 						break batches
 					}
 				}
@@ -199,6 +226,11 @@ func (e *AWS) call(ctx context.Context, in *iam.SimulatePrincipalPolicyInput) (*
 	if e.Limiter != nil && e.base == 0 {
 		e.base = e.Limiter.Limit()
 	}
+	retryFor := e.RetryFor
+	if retryFor <= 0 {
+		retryFor = time.Minute
+	}
+	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		if e.Limiter != nil {
 			if err := e.Limiter.Wait(ctx); err != nil {
@@ -217,13 +249,13 @@ func (e *AWS) call(ctx context.Context, in *iam.SimulatePrincipalPolicyInput) (*
 		}
 		var ae smithy.APIError
 		if !errors.As(err, &ae) {
-			return nil, "iam:SimulatePrincipalPolicy failed: " + err.Error(), false, nil
+			return nil, "iam:SimulatePrincipalPolicy failed: " + lastCause(err), false, nil
 		}
 		code := ae.ErrorCode()
 		switch {
 		case isThrottle(code):
-			if attempt >= retries {
-				return nil, fmt.Sprintf("iam:SimulatePrincipalPolicy throttled (%s) %d times; lower --aws-rate", code, attempt+1), false, nil
+			if attempt >= retries || time.Since(start)+backoff<<attempt > retryFor {
+				return nil, fmt.Sprintf("iam:SimulatePrincipalPolicy throttled (%s) %d times in %s; lower --aws-rate", code, attempt+1, time.Since(start).Round(100*time.Millisecond)), false, nil
 			}
 			if e.Limiter != nil && e.Limiter.Limit() != rate.Inf {
 				e.Limiter.SetLimit(max(e.Limiter.Limit()/2, e.base/16))
@@ -296,4 +328,15 @@ func statements(ms []types.Statement) []string {
 		out = append(out, b.String())
 	}
 	return out
+}
+
+// lastCause is an SDK error without its "operation error …" chain: the
+// innermost message, which says what happened (no answer, a connection
+// refused, a body that could not be decoded).
+func lastCause(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ", "); i >= 0 && strings.HasPrefix(msg, "operation error") {
+		return msg[i+2:]
+	}
+	return msg
 }

@@ -2,11 +2,14 @@ package probes
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
 )
 
 // pagedSim answers one result per action, one page at a time, with the
@@ -86,5 +89,40 @@ func TestAWSEnginePagesAndTopLevelResults(t *testing.T) {
 				t.Errorf("statements %v, want %q", a.Statements, tc.wantStatemnt)
 			}
 		})
+	}
+}
+
+// failingSim answers every call with a server error.
+type failingSim struct{ calls int }
+
+func (f *failingSim) SimulatePrincipalPolicy(context.Context, *iam.SimulatePrincipalPolicyInput, ...func(*iam.Options)) (*iam.SimulatePrincipalPolicyOutput, error) {
+	f.calls++
+	return nil, &smithy.GenericAPIError{Code: "ServiceFailure", Message: "down"}
+}
+
+// TestAWSEngineGivesUp: after GiveUpAfter failed calls in a row the engine
+// stops asking; every query is NotEvaluated with the reason, none decided.
+func TestAWSEngineGivesUp(t *testing.T) {
+	t.Parallel()
+	sim := &failingSim{}
+	eng := &AWS{API: sim, GiveUpAfter: 2, MaxActions: 1}
+	var qs []Query
+	for i := range 10 {
+		qs = append(qs, Query{fmt.Sprintf("arn:aws:iam::111122223333:role/r%d", i), Request{Action: "s3:GetObject", Resource: "*"}})
+	}
+	as, err := eng.Decide(context.Background(), qs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sim.calls != 2 {
+		t.Errorf("%d calls, want 2 before giving up", sim.calls)
+	}
+	for i, a := range as {
+		if a.NotEvaluated == "" || a.Decision != "" {
+			t.Errorf("query %d: %+v, want NotEvaluated", i, a)
+		}
+	}
+	if !strings.Contains(as[9].NotEvaluated, "failed 2 times in a row") {
+		t.Errorf("reason %q", as[9].NotEvaluated)
 	}
 }

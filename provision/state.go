@@ -2,16 +2,15 @@ package provision
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/smithy-go"
 
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/inventory"
+	"github.com/pvaudit/pvaudit/inventory/live"
 )
 
 // State is the account as the plan sees it: a snapshot (read-only
@@ -46,26 +45,31 @@ func ReadPolicyTags(ctx context.Context, r PolicyTagReader, snap *inventory.Snap
 			continue
 		}
 		tags := map[string]string{}
-		pg := iam.NewListPolicyTagsPaginator(r, &iam.ListPolicyTagsInput{PolicyArn: aws.String(p.ARN)})
+		in := &iam.ListPolicyTagsInput{PolicyArn: aws.String(p.ARN)}
 		failed := false
-		for pg.HasMorePages() {
-			page, err := pg.NextPage(ctx)
+		for {
+			page, err := r.ListPolicyTags(ctx, in)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil, nil, ctx.Err()
 				}
-				g := inventory.Gap{Operation: "iam:ListPolicyTags", Resource: p.ARN, Message: err.Error()}
-				var ae smithy.APIError
-				if errors.As(err, &ae) {
-					g.Code, g.Message = ae.ErrorCode(), ae.ErrorMessage()
-				}
-				gaps = append(gaps, g)
+				gaps = append(gaps, live.GapOf("iam:ListPolicyTags", p.ARN, err))
 				failed = true
 				break
 			}
 			for _, t := range page.Tags {
 				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 			}
+			if !page.IsTruncated {
+				break
+			}
+			if aws.ToString(page.Marker) == "" || aws.ToString(page.Marker) == aws.ToString(in.Marker) {
+				gaps = append(gaps, inventory.Gap{Operation: "iam:ListPolicyTags", Resource: p.ARN, Code: "BrokenPagination",
+					Message: "a page says more tags follow but gives no new Marker: the tags are incomplete"})
+				failed = true
+				break
+			}
+			in.Marker = page.Marker
 		}
 		if !failed {
 			out[p.ARN] = tags

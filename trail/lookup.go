@@ -31,6 +31,10 @@ type LookupOptions struct {
 	// below the API, e.g. a dropped connection) is retried after the SDK's
 	// own retries gave up; 0 means 8.
 	ThrottleRetries int
+	// RetryFor bounds in time how long one page may be retried (throttled
+	// or failed below the API), whatever ThrottleRetries says: persistent
+	// throttling gives up after RetryFor, not after minutes; 0 means 1 min.
+	RetryFor time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Origin names the source in evidence ("lookup:us-east-1").
@@ -94,7 +98,11 @@ func LookupRegions(ctx context.Context, regions []RegionalAPI, c *Collection, op
 		case origin == "":
 			origin = "lookup"
 		}
-		ls[i] = &lookup{api: reg.API, c: c, lim: rate.NewLimiter(rate.Limit(r), 1), retries: retries, origin: origin}
+		retryFor := opts.RetryFor
+		if retryFor <= 0 {
+			retryFor = time.Minute
+		}
+		ls[i] = &lookup{api: reg.API, c: c, lim: rate.NewLimiter(rate.Limit(r), 1), retries: retries, retryFor: retryFor, origin: origin}
 	}
 	defer func() {
 		for _, l := range ls {
@@ -212,6 +220,7 @@ type lookup struct {
 	c         *Collection
 	lim       *rate.Limiter
 	retries   int
+	retryFor  time.Duration
 	origin    string
 	requests  int
 	throttled int
@@ -252,6 +261,7 @@ func (l *lookup) all(ctx context.Context, attr types.LookupAttribute, since, unt
 
 // page makes one request within the rate, retrying when throttled.
 func (l *lookup) page(ctx context.Context, in *cloudtrail.LookupEventsInput) (*cloudtrail.LookupEventsOutput, error) {
+	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		if err := l.lim.Wait(ctx); err != nil {
 			return nil, err
@@ -261,8 +271,11 @@ func (l *lookup) page(ctx context.Context, in *cloudtrail.LookupEventsInput) (*c
 		if err == nil {
 			return out, nil
 		}
-		if attempt >= l.retries || ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return nil, err
+		}
+		if attempt >= l.retries || time.Since(start) >= l.retryFor {
+			return nil, fmt.Errorf("gave up after %d attempt(s) in %s: %w", attempt+1, time.Since(start).Round(100*time.Millisecond), err)
 		}
 		switch {
 		case isThrottle(err):

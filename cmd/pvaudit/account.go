@@ -95,13 +95,13 @@ func (o *provisionFlags) loadState(cmd *cobra.Command, a *app, cfg *config.Resol
 		in.Source = audit.Source{Snapshot: snap, Input: o.from, Raw: raw}
 		return nil, nil
 	}
-	awsCfg, err := o.aws.config(ctx)
+	awsCfg, err := o.aws.config(ctx, a)
 	if err != nil {
 		return nil, err
 	}
 	client := iam.NewFromConfig(awsCfg)
 	a.log.Info("reading account live (read-only)", "region", awsCfg.Region)
-	col := &live.Collector{IAM: client, STS: sts.NewFromConfig(awsCfg), Now: a.now, Log: a.log}
+	col := &live.Collector{IAM: client, STS: sts.NewFromConfig(awsCfg), Caller: o.aws.caller, Now: a.now, Log: a.log}
 	snap, err := col.Collect(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("collect account: %w", err)

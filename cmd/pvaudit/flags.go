@@ -187,14 +187,14 @@ func (s *trailFlags) sources(a *app, stdin interface{ Read([]byte) (int, error) 
 // and Athena engines (--lake, --athena) and the digest public keys of the
 // replay window, read with cloudtrail:ListPublicKeys in each region, when
 // --digest-keys-live.
-func (s *trailFlags) liveDigestKeys(ctx context.Context, ao *awsOpts, src *audit.TrailSources) error {
-	if err := s.query.engines(ctx, ao, src); err != nil {
+func (s *trailFlags) liveDigestKeys(ctx context.Context, a *app, ao *awsOpts, src *audit.TrailSources) error {
+	if err := s.query.engines(ctx, a, ao, src); err != nil {
 		return err
 	}
 	if !s.keysLive {
 		return nil
 	}
-	cfg, err := ao.config(ctx)
+	cfg, err := ao.config(ctx, a)
 	if err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ func (o *orgFlags) accountList(ctx context.Context, a *app, ao *awsOpts) ([]org.
 			return nil, nil, "", usageErr("--accounts: %w", err)
 		}
 	} else {
-		cfg, err := ao.config(ctx)
+		cfg, err := ao.config(ctx, a)
 		if err != nil {
 			return nil, nil, "", err
 		}
@@ -147,7 +147,7 @@ func (o *orgFlags) run(cmd *cobra.Command, a *app, src *sourceOpts, ct *contract
 		if o.roleName == "" {
 			return usageErr("accounts without from: need --audit-role-name")
 		}
-		base, err := src.aws.config(ctx)
+		base, err := src.aws.config(ctx, a)
 		if err != nil {
 			return err
 		}

@@ -117,13 +117,14 @@ runtime error, or a probe that could not be evaluated.`,
 
 // awsEngine builds the simulator engine from the AWS flags.
 func (o *probeOpts) awsEngine(ctx context.Context, a *app) (*probes.AWS, error) {
-	cfg, err := o.src.aws.config(ctx)
+	cfg, err := o.src.aws.config(ctx, a)
 	if err != nil {
 		return nil, err
 	}
 	return &probes.AWS{
-		API:     iam.NewFromConfig(cfg),
-		Limiter: rate.NewLimiter(rate.Limit(o.awsRate), 1),
-		Log:     a.log,
+		API:      iam.NewFromConfig(cfg),
+		Limiter:  rate.NewLimiter(rate.Limit(o.awsRate), 1),
+		Log:      a.log,
+		RetryFor: a.callTimeout(),
 	}, nil
 }

@@ -72,6 +72,8 @@ type app struct {
 	args []string
 	// revision, revisionTime and goVersion come from the build info.
 	revision, revisionTime, goVersion string
+	// rt bounds and watches AWS calls (runtime.go).
+	rt awsRuntime
 }
 
 // run is main without the process: it parses args, runs the command and
@@ -89,18 +91,18 @@ func runApp(ctx context.Context, a *app, args []string) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	err := a.deadlineError(root.ExecuteContext(ctx))
 	if err == nil {
 		return exitClean
 	}
 	var ee *exitErr
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintf(stderr, "pvaudit: %v\n", ee.err)
+			fmt.Fprintf(stderr, "pvaudit: %s\n", a.redact(ee.err.Error()))
 		}
 		return ee.code
 	}
-	fmt.Fprintf(stderr, "pvaudit: %v\n", err)
+	fmt.Fprintf(stderr, "pvaudit: %s\n", a.redact(err.Error()))
 	return exitError
 }
 
@@ -122,11 +124,20 @@ runtime error or incomplete scan.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if a.rt.timeout <= 0 {
+				return usageErr("--timeout %s: want a positive duration, e.g. 30s", a.rt.timeout)
+			}
+			if a.rt.deadline < 0 {
+				return usageErr("--deadline %s: want a duration, e.g. 15m (0: none)", a.rt.deadline)
+			}
+			cmd.SetContext(a.startDeadline(cmd.Context()))
 			return a.setupLogging()
 		},
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
+	root.PersistentFlags().DurationVar(&a.rt.timeout, "timeout", defaultCallTimeout, "longest one AWS call may take, retries included; a call that does not finish is a coverage gap")
+	root.PersistentFlags().DurationVar(&a.rt.deadline, "deadline", 0, "longest the whole command may take (e.g. 15m; 0: no limit); past it the command stops, exit 2")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitErr{code: exitError, err: err}
 	})
@@ -146,6 +157,7 @@ runtime error or incomplete scan.`,
 		newControlsCmd(a),
 		newScheduleCmd(a),
 		newBaselineCmd(a), newDriftCmd(a),
+		newIAMPolicyCmd(a),
 	)
 	return root
 }
@@ -169,7 +181,10 @@ func (a *app) setupLogging() error {
 	default:
 		return usageErr("--log-level %q: want debug, info, warn or error", a.logLevel)
 	}
-	a.log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: lvl}))
+	if a.rt.secrets == nil {
+		a.rt.secrets = &secretSet{}
+	}
+	a.log = slog.New(redactHandler{inner: slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: lvl}), secrets: a.rt.secrets})
 	return nil
 }
 

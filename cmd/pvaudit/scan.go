@@ -125,8 +125,9 @@ func (o *scanOpts) trailSources(cmd *cobra.Command, a *app) (audit.TrailSources,
 		if src.Lookup, err = lookupClients(cmd.Context(), a, &o.src.aws, o.trail.regions); err != nil {
 			return src, err
 		}
+		src.LookupRetryFor = a.callTimeout()
 	}
-	return src, o.trail.liveDigestKeys(cmd.Context(), &o.src.aws, &src)
+	return src, o.trail.liveDigestKeys(cmd.Context(), a, &o.src.aws, &src)
 }
 
 // firstErr returns the first non-nil error.

@@ -6,9 +6,6 @@ import (
 	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/pflag"
@@ -30,6 +27,10 @@ type awsOpts struct {
 	// audit: an organisation run, where --external-id goes with the audit
 	// role assumed in each account (--audit-role-name), not --role-arn.
 	audit bool
+
+	// Loaded once per command (see awsconfig.go).
+	cfg    *aws.Config
+	caller *live.Identity
 }
 
 func (o *awsOpts) register(fs *pflag.FlagSet) {
@@ -51,45 +52,6 @@ func (o *awsOpts) validate() error {
 		}
 	}
 	return nil
-}
-
-// config loads AWS configuration the way the AWS CLI does (environment,
-// shared config and credentials files, SSO, IMDS), with adaptive retries
-// for throttling, and assumes --role-arn when given.
-func (o *awsOpts) config(ctx context.Context) (aws.Config, error) {
-	opts := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
-				ao.StandardOptions = append(ao.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = 8 })
-			})
-		}),
-	}
-	if o.profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(o.profile))
-	}
-	if o.region != "" {
-		opts = append(opts, config.WithRegion(o.region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	if o.endpointURL != "" {
-		cfg.BaseEndpoint = aws.String(o.endpointURL)
-	}
-	if o.roleARN != "" {
-		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), o.roleARN, func(ao *stscreds.AssumeRoleOptions) {
-			ao.RoleSessionName = "pvaudit"
-			if o.externalID != "" && !o.audit {
-				ao.ExternalID = aws.String(o.externalID)
-			}
-		})
-		cfg.Credentials = aws.NewCredentialsCache(provider)
-	}
-	return cfg, nil
 }
 
 // sourceOpts choose where a snapshot comes from: --from FILE or live.
@@ -148,12 +110,12 @@ func (o *sourceOpts) load(ctx context.Context, a *app) (audit.Source, error) {
 		}
 		return audit.Source{Snapshot: snap, Input: o.from, Raw: raw}, nil
 	}
-	cfg, err := o.aws.config(ctx)
+	cfg, err := o.aws.config(ctx, a)
 	if err != nil {
 		return audit.Source{}, err
 	}
 	a.log.Info("reading account live (read-only)", "region", cfg.Region)
-	col := &live.Collector{IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Now: a.now, Log: a.log}
+	col := &live.Collector{IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Caller: o.aws.caller, Now: a.now, Log: a.log}
 	stop := a.spinner("reading the account (read-only)…")
 	snap, err := col.Collect(ctx)
 	stop()

@@ -82,8 +82,9 @@ func (o *trailOpts) inputs(cmd *cobra.Command, a *app) (*audit.Run, audit.Replay
 		if in.Sources.Lookup, err = lookupClients(cmd.Context(), a, &o.aws, o.src.regions); err != nil {
 			return nil, in, err
 		}
+		in.Sources.LookupRetryFor = a.callTimeout()
 	}
-	if err := o.src.liveDigestKeys(cmd.Context(), &o.aws, &in.Sources); err != nil {
+	if err := o.src.liveDigestKeys(cmd.Context(), a, &o.aws, &in.Sources); err != nil {
 		return nil, in, err
 	}
 	in.Overrides = o.exp.overrides()
@@ -93,7 +94,7 @@ func (o *trailOpts) inputs(cmd *cobra.Command, a *app) (*audit.Run, audit.Replay
 // lookupClients builds a LookupEvents client per region: the given ones,
 // else --region, else us-east-1 (where IAM and global STS events live).
 func lookupClients(ctx context.Context, a *app, ao *awsOpts, regions []string) ([]trail.RegionalAPI, error) {
-	cfg, err := ao.config(ctx)
+	cfg, err := ao.config(ctx, a)
 	if err != nil {
 		return nil, err
 	}

@@ -62,14 +62,14 @@ func (q *queryFlags) validate() error {
 }
 
 // engines adds the query sources, with clients from the AWS flags.
-func (q *queryFlags) engines(ctx context.Context, ao *awsOpts, src *audit.TrailSources) error {
+func (q *queryFlags) engines(ctx context.Context, a *app, ao *awsOpts, src *audit.TrailSources) error {
 	if !q.given() {
 		return nil
 	}
 	if err := q.validate(); err != nil {
 		return err
 	}
-	cfg, err := ao.config(ctx)
+	cfg, err := ao.config(ctx, a)
 	if err != nil {
 		return err
 	}

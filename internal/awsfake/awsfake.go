@@ -111,10 +111,16 @@ type Server struct {
 	faultRNG  *rand.Rand
 	// writes counts the mutating IAM calls since the faults were set
 	// (Faults.FailWrite).
-	writes  int
-	calls   []Call
-	records []record
-	admin   Credentials
+	writes int
+	// throttleSeen counts the calls Faults.ThrottleFirst may throttle;
+	// actionCalls counts each action's calls (Faults.FailAfter). Both
+	// restart when the faults are set.
+	throttleSeen int
+	actionCalls  map[string]int
+	calls        []Call
+	digestKeys   []digestKey
+	records      []record
+	admin        Credentials
 	// queries are the Lake and Athena queries started, by ID; queryResults
 	// the canned result of each engine; org the organisation.
 	queries      map[string]*runningQuery

@@ -281,7 +281,7 @@ func (s *Server) SeedRecords(records ...json.RawMessage) error {
 type ctHandler func(s *Server, ex *exchange) ([]byte, *apiError)
 
 func cloudTrailHandlers() map[string]ctHandler {
-	return map[string]ctHandler{"LookupEvents": (*Server).ctLookupEvents}
+	return map[string]ctHandler{"LookupEvents": (*Server).ctLookupEvents, "ListPublicKeys": (*Server).ctListPublicKeys}
 }
 
 type lookupEventsInput struct {

@@ -18,6 +18,9 @@ const (
 	FaultServiceFailure FaultKind = "ServiceFailure"
 	// FaultUnavailable answers ServiceUnavailable (503).
 	FaultUnavailable FaultKind = "ServiceUnavailable"
+	// FaultThrottle answers Throttling (ThrottlingException for
+	// CloudTrail), every time: throttling that never lets up.
+	FaultThrottle FaultKind = "Throttling"
 )
 
 // Faults describe injected misbehaviour. Actions are named as in the API
@@ -30,10 +33,29 @@ type Faults struct {
 	ThrottleRate float64
 	// ThrottleActions limits throttling to these actions; all when empty.
 	ThrottleActions []string
+	// ThrottleFirst, when positive, throttles the first ThrottleFirst calls
+	// of the ThrottleActions (all when empty) since the faults were set, and
+	// none after: a burst that a client's retries ride out.
+	ThrottleFirst int
 	// Fail makes every call of an action fail with the given kind.
 	Fail map[string]FaultKind
-	// Latency is added to every call before it is answered.
-	Latency time.Duration
+	// FailAfter lets the first n calls of an action named in Fail succeed
+	// before Fail applies (counted from the moment the faults were set):
+	// with PageSize it fails a listing in the middle.
+	FailAfter map[string]int
+	// MalformedBody answers these actions with a success status and a body
+	// that is not the protocol's (an HTML error page, as a proxy returns).
+	MalformedBody []string
+	// DropMarker answers pages of these actions that say more follow
+	// (IsTruncated true) but carry no Marker / NextToken: a broken page.
+	DropMarker []string
+	// Hang makes the endpoint accept these actions and never answer, until
+	// the client gives up or the server closes.
+	Hang []string
+	// Latency is added to every call before it is answered, or only to
+	// the LatencyActions when that is not empty.
+	Latency        time.Duration
+	LatencyActions []string
 	// PageSize, when positive, caps every page of the paged list actions
 	// (GetAccountAuthorizationDetails, List*, LookupEvents): the page is cut
 	// short but stays valid, with IsTruncated/Marker or NextToken.
@@ -62,6 +84,11 @@ func (f Faults) clone() Faults {
 	out.ThrottleActions = append([]string(nil), f.ThrottleActions...)
 	out.Fail = maps.Clone(f.Fail)
 	out.TruncateBody = append([]string(nil), f.TruncateBody...)
+	out.FailAfter = maps.Clone(f.FailAfter)
+	out.MalformedBody = append([]string(nil), f.MalformedBody...)
+	out.DropMarker = append([]string(nil), f.DropMarker...)
+	out.Hang = append([]string(nil), f.Hang...)
+	out.LatencyActions = append([]string(nil), f.LatencyActions...)
 	return out
 }
 
@@ -85,6 +112,8 @@ func (s *Server) SetFaults(f Faults) {
 	defer s.mu.Unlock()
 	s.faults = f.clone()
 	s.writes = 0
+	s.throttleSeen = 0
+	s.actionCalls = nil
 }
 
 // Faults returns the faults in effect.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -110,7 +111,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	latency := s.faults.Latency
+	if len(s.faults.LatencyActions) > 0 && !s.faults.names(s.faults.LatencyActions, ex) {
+		latency = 0
+	}
+	hang := s.faults.names(s.faults.Hang, ex)
+	if hang {
+		ex.now = s.now()
+		s.logCall(ex, &apiError{Code: "NoResponse"})
+	}
 	s.mu.Unlock()
+	if hang {
+		// Accept the request and say nothing until the client gives up.
+		<-r.Context().Done()
+		return
+	}
 	if latency > 0 {
 		t := time.NewTimer(latency)
 		select {
@@ -126,6 +140,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex.now = s.now()
 	ex.requestID = s.newRequestID()
 	truncate := s.faults.names(s.faults.TruncateBody, ex)
+	malformed := s.faults.names(s.faults.MalformedBody, ex)
+	dropMarker := s.faults.names(s.faults.DropMarker, ex)
 
 	status, out, aerr := s.serveLocked(ex, key, r)
 	s.logCall(ex, aerr)
@@ -133,6 +149,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.appendRecord(ex, aerr)
 	}
 
+	if aerr == nil && malformed {
+		writeMalformed(w, ex.requestID)
+		return
+	}
+	if aerr == nil && dropMarker {
+		out = dropPageMarker(out)
+	}
 	if isJSON(ex.service) {
 		if aerr != nil {
 			writeJSONError(w, aerr, ex.requestID)
@@ -248,13 +271,14 @@ func (s *Server) authenticate(ex *exchange, key, token string) (*principal, stri
 // injectFault answers the configured throttling and action failures.
 func (s *Server) injectFault(ex *exchange) *apiError {
 	f := s.faults
-	if f.ThrottleRate > 0 && (len(f.ThrottleActions) == 0 || f.names(f.ThrottleActions, ex)) {
-		if s.faultRNG.Float64() < f.ThrottleRate {
-			ex.skipTrail = true
-			if isJSON(ex.service) {
-				return newErr(http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
-			}
-			return newErr(http.StatusBadRequest, "Throttling", "Rate exceeded")
+	if len(f.ThrottleActions) == 0 || f.names(f.ThrottleActions, ex) {
+		burst := false
+		if f.ThrottleFirst > 0 {
+			s.throttleSeen++
+			burst = s.throttleSeen <= f.ThrottleFirst
+		}
+		if burst || (f.ThrottleRate > 0 && s.faultRNG.Float64() < f.ThrottleRate) {
+			return s.throttle(ex)
 		}
 	}
 	if ex.service == "iam" && !isReadOnly(ex.action) {
@@ -274,7 +298,29 @@ func (s *Server) injectFault(ex *exchange) *apiError {
 	if !ok {
 		return nil
 	}
+	after, counted := f.FailAfter[ex.action]
+	if !counted {
+		after, counted = f.FailAfter[ex.service+":"+ex.action]
+	}
+	if counted {
+		if s.actionCalls == nil {
+			s.actionCalls = map[string]int{}
+		}
+		s.actionCalls[ex.action]++
+		if s.actionCalls[ex.action] <= after {
+			return nil
+		}
+	}
 	return s.failWith(ex, kind)
+}
+
+// throttle answers Throttling as the service spells it.
+func (s *Server) throttle(ex *exchange) *apiError {
+	ex.skipTrail = true
+	if isJSON(ex.service) {
+		return newErr(http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
+	}
+	return newErr(http.StatusBadRequest, "Throttling", "Rate exceeded")
 }
 
 // failWith answers an injected failure of the given kind.
@@ -282,6 +328,8 @@ func (s *Server) failWith(ex *exchange, kind FaultKind) *apiError {
 	switch kind {
 	case FaultAccessDenied:
 		return s.accessDenied(ex, ex.service+":"+ex.action, "*", "")
+	case FaultThrottle:
+		return s.throttle(ex)
 	case FaultUnavailable:
 		ex.skipTrail = true
 		return newErr(http.StatusServiceUnavailable, "ServiceUnavailable", "Service is unavailable. Please try again later.")
@@ -339,6 +387,29 @@ func writeBody(w http.ResponseWriter, status int, contentType, requestID string,
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
+
+// writeMalformed answers 200 with what a misconfigured proxy returns
+// instead of the service's response.
+func writeMalformed(w http.ResponseWriter, requestID string) {
+	body := []byte("<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>\n")
+	w.Header().Set("Content-Type", "text/html")
+	w.Header().Set("X-Amzn-RequestId", requestID)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// dropPageMarker removes the Marker (IAM) or NextToken (CloudTrail) of a
+// page and leaves IsTruncated as it was.
+func dropPageMarker(body []byte) []byte {
+	b := markerXML.ReplaceAll(body, nil)
+	return nextTokenJSON.ReplaceAll(b, nil)
+}
+
+var (
+	markerXML     = regexp.MustCompile(`\s*<Marker>[^<]*</Marker>`)
+	nextTokenJSON = regexp.MustCompile(`,?"NextToken":"[^"]*"`)
+)
 
 func writeQueryError(w http.ResponseWriter, ns string, e *apiError, requestID string, truncate bool) {
 	writeBody(w, e.Status, "text/xml", requestID, queryError(ns, e, requestID), truncate)

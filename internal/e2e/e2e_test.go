@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -29,17 +30,37 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// The tests mostly wait (on the binary, on timeouts the fault cases
+	// provoke), not compute: run more of them at once than there are
+	// CPUs, unless -parallel says otherwise.
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		_ = flag.Set("test.parallel", "8")
+	}
 	dir, err := os.MkdirTemp("", "pvaudit-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
 	binary = filepath.Join(dir, "pvaudit")
-	build := exec.Command("go", "build", "-o", binary, "github.com/pvaudit/pvaudit/cmd/pvaudit")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build pvaudit:", err)
-		os.Exit(2)
+	// PVAUDIT_E2E_BINARY runs the tests against another build (an older
+	// revision, to show that a test fails there); PVAUDIT_E2E_RACE builds
+	// with the race detector (.ci/run).
+	if b := os.Getenv("PVAUDIT_E2E_BINARY"); b != "" {
+		binary = b
+	} else {
+		args := []string{"build", "-o", binary}
+		if os.Getenv("PVAUDIT_E2E_RACE") != "" {
+			args = append(args, "-race")
+		}
+		build := exec.Command("go", append(args, "github.com/pvaudit/pvaudit/cmd/pvaudit")...)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build pvaudit:", err)
+			os.Exit(2)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)

@@ -126,3 +126,34 @@ func TestWriteFileAtomicSpecialTargets(t *testing.T) {
 		}
 	})
 }
+
+func TestWriteDirAtomic(t *testing.T) {
+	parent := t.TempDir()
+	dst := filepath.Join(parent, "bundle")
+	// A failing write leaves nothing, not even the temporary folder.
+	err := WriteDirAtomic(dst, func(dir string) error {
+		if err := WriteFileIn(dir, "a/b.json", 0o644, []byte("{}")); err != nil {
+			return err
+		}
+		return errors.New("disk full")
+	})
+	if err == nil {
+		t.Fatal("the failure was lost")
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Fatalf("left behind: %v", entries)
+	}
+	if err := WriteDirAtomic(dst, func(dir string) error { return WriteFileIn(dir, "a/b.json", 0o644, []byte("{}")) }); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dst, "a", "b.json")); err != nil || string(b) != "{}" {
+		t.Fatalf("got %q, %v", b, err)
+	}
+	// A folder with files is never replaced.
+	if err := WriteDirAtomic(dst, func(string) error { return nil }); err == nil {
+		t.Error("a non-empty folder was replaced")
+	}
+	if err := WriteDirAtomic(filepath.Join(parent, "x"), func(dir string) error { return WriteFileIn(dir, "../escape", 0o644, nil) }); err == nil {
+		t.Error("a file outside the folder was written")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,12 +32,20 @@ type STSAPI interface {
 	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
 }
 
+// Identity is the caller as sts:GetCallerIdentity names it.
+type Identity struct {
+	Account, ARN string
+}
+
 // Collector reads an account into a snapshot.
 type Collector struct {
 	IAM IAMAPI
 	STS STSAPI
-	Now func() time.Time
-	Log *slog.Logger
+	// Caller, when set, is the identity already checked (the command asks
+	// STS before anything else); the collector then does not ask again.
+	Caller *Identity
+	Now    func() time.Time
+	Log    *slog.Logger
 	// PageSize is MaxItems for paged calls (IAM allows up to 1000).
 	PageSize int32
 }
@@ -59,8 +68,9 @@ func (c *Collector) Collect(ctx context.Context) (*inventory.Snapshot, error) {
 	}
 	snap := &inventory.Snapshot{Schema: inventory.SchemaVersion, Source: "live", CapturedAt: now().UTC().Truncate(time.Second)}
 
-	id, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
+	if c.Caller != nil {
+		snap.AccountID, snap.CallerARN = c.Caller.Account, c.Caller.ARN
+	} else if id, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -94,29 +104,25 @@ func (c *Collector) Collect(ctx context.Context) (*inventory.Snapshot, error) {
 }
 
 func (c *Collector) authDetails(ctx context.Context, snap *inventory.Snapshot, pageSize int32, log *slog.Logger) error {
-	p := iam.NewGetAccountAuthorizationDetailsPaginator(c.IAM, &iam.GetAccountAuthorizationDetailsInput{
+	in := &iam.GetAccountAuthorizationDetailsInput{
 		Filter: []iamtypes.EntityType{
 			iamtypes.EntityTypeRole, iamtypes.EntityTypeUser, iamtypes.EntityTypeGroup,
 			iamtypes.EntityTypeLocalManagedPolicy, iamtypes.EntityTypeAWSManagedPolicy,
 		},
 		MaxItems: aws.Int32(pageSize),
-	})
-	pages := 0
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
+	}
+	const op = "iam:GetAccountAuthorizationDetails"
+	var pages pager
+	for {
+		out, err := c.IAM.GetAccountAuthorizationDetails(ctx, in)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			g := gap("iam:GetAccountAuthorizationDetails", "", err)
-			if pages > 0 {
-				g.Message = fmt.Sprintf("listing stopped after %d page(s): %s", pages, g.Message)
-			}
-			snap.Gaps = append(snap.Gaps, g)
+			snap.Gaps = append(snap.Gaps, pages.gap(op, "", err))
 			return nil
 		}
-		pages++
-		log.Debug("authorization details page", "page", pages, "roles", len(out.RoleDetailList), "policies", len(out.Policies), "truncated", out.IsTruncated)
+		log.Debug("authorization details page", "page", pages.n+1, "roles", len(out.RoleDetailList), "policies", len(out.Policies), "truncated", out.IsTruncated)
 		for _, r := range out.RoleDetailList {
 			snap.Roles = append(snap.Roles, convertRole(snap, r))
 		}
@@ -129,66 +135,181 @@ func (c *Collector) authDetails(ctx context.Context, snap *inventory.Snapshot, p
 		for _, mp := range out.Policies {
 			snap.Policies = append(snap.Policies, convertPolicy(snap, mp))
 		}
+		next, g := pages.next(op, "", out.IsTruncated, out.Marker)
+		if g != nil {
+			snap.Gaps = append(snap.Gaps, *g)
+			return nil
+		}
+		if next == nil {
+			return nil
+		}
+		in.Marker = next
 	}
-	return nil
 }
 
 // sessionDurations fills MaxSessionDuration, which GetAccountAuthorizationDetails lacks.
+// A role the listing does not name keeps an unknown duration: a gap.
 func (c *Collector) sessionDurations(ctx context.Context, snap *inventory.Snapshot, pageSize int32) error {
 	byName := make(map[string]*inventory.Role, len(snap.Roles))
 	for i := range snap.Roles {
 		byName[snap.Roles[i].Name] = &snap.Roles[i]
 	}
-	p := iam.NewListRolesPaginator(c.IAM, &iam.ListRolesInput{MaxItems: aws.Int32(pageSize)})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
+	const op, what = "iam:ListRoles", "MaxSessionDuration of roles"
+	in := &iam.ListRolesInput{MaxItems: aws.Int32(pageSize)}
+	seen := map[string]bool{}
+	var pages pager
+	for {
+		out, err := c.IAM.ListRoles(ctx, in)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			snap.Gaps = append(snap.Gaps, gap("iam:ListRoles", "MaxSessionDuration of roles", err))
+			snap.Gaps = append(snap.Gaps, pages.gap(op, what, err))
 			return nil
 		}
 		for _, r := range out.Roles {
-			if role, ok := byName[aws.ToString(r.RoleName)]; ok {
+			name := aws.ToString(r.RoleName)
+			if role, ok := byName[name]; ok && r.MaxSessionDuration != nil {
 				role.MaxSessionDuration = int(aws.ToInt32(r.MaxSessionDuration))
+				seen[name] = true
 			}
+		}
+		next, g := pages.next(op, what, out.IsTruncated, out.Marker)
+		if g != nil {
+			snap.Gaps = append(snap.Gaps, *g)
+			return nil
+		}
+		if next == nil {
+			break
+		}
+		in.Marker = next
+	}
+	for i := range snap.Roles {
+		if r := &snap.Roles[i]; !seen[r.Name] {
+			snap.Gaps = append(snap.Gaps, inventory.Gap{Operation: op, Resource: r.ARN, Code: "NotListed",
+				Message: "the role list did not name this role: its MaxSessionDuration is unknown"})
 		}
 	}
 	return nil
 }
 
+// maxConsecutiveFailures is how many per-user ListAccessKeys calls in a
+// row may fail before the collector stops asking (throttling or an outage
+// that outlasts the retries would otherwise cost one timeout per user);
+// the users not asked are one gap.
+const maxConsecutiveFailures = 3
+
 func (c *Collector) accessKeys(ctx context.Context, snap *inventory.Snapshot, pageSize int32) error {
+	const op = "iam:ListAccessKeys"
+	failures := 0
 	for i := range snap.Users {
 		u := &snap.Users[i]
+		if failures >= maxConsecutiveFailures {
+			var names []string
+			for _, v := range snap.Users[i:] {
+				names = append(names, v.Name)
+			}
+			snap.Gaps = append(snap.Gaps, inventory.Gap{Operation: op, Resource: "users: " + strings.Join(names, ", "), Code: "NotAttempted",
+				Message: fmt.Sprintf("not asked after %d consecutive failures: the access keys of %d user(s) are unknown", failures, len(names))})
+			return nil
+		}
 		keys := []inventory.AccessKey{}
-		p := iam.NewListAccessKeysPaginator(c.IAM, &iam.ListAccessKeysInput{UserName: aws.String(u.Name), MaxItems: aws.Int32(pageSize)})
-		failed := false
-		for p.HasMorePages() {
-			out, err := p.NextPage(ctx)
+		in := &iam.ListAccessKeysInput{UserName: aws.String(u.Name), MaxItems: aws.Int32(pageSize)}
+		var pages pager
+		var failed *inventory.Gap
+		for {
+			out, err := c.IAM.ListAccessKeys(ctx, in)
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				snap.Gaps = append(snap.Gaps, gap("iam:ListAccessKeys", u.ARN, err))
-				failed = true
+				g := pages.gap(op, u.ARN, err)
+				failed = &g
 				break
 			}
 			for _, k := range out.AccessKeyMetadata {
 				keys = append(keys, inventory.AccessKey{ID: aws.ToString(k.AccessKeyId), Status: string(k.Status), CreateDate: aws.ToTime(k.CreateDate)})
 			}
+			next, g := pages.next(op, u.ARN, out.IsTruncated, out.Marker)
+			if g != nil {
+				failed = g
+				break
+			}
+			if next == nil {
+				break
+			}
+			in.Marker = next
 		}
-		if !failed {
-			u.AccessKeys = keys
+		if failed != nil {
+			snap.Gaps = append(snap.Gaps, *failed)
+			failures++
+			continue
 		}
+		failures = 0
+		u.AccessKeys = keys
 	}
 	return nil
 }
 
-// gap turns a failed call into a coverage gap with the AWS error code.
+// pager follows IAM's Marker paging and refuses a listing it cannot trust:
+// a page that says more follow but gives no marker, or a marker seen
+// before (a loop), ends the listing with a gap, never silently.
+type pager struct {
+	n    int
+	seen map[string]bool
+}
+
+// next counts a page and returns the marker of the next one (nil at the
+// end), or the gap that ends the listing.
+func (p *pager) next(op, resource string, truncated bool, marker *string) (*string, *inventory.Gap) {
+	p.n++
+	if !truncated {
+		return nil, nil
+	}
+	m := aws.ToString(marker)
+	switch {
+	case m == "":
+		return nil, &inventory.Gap{Operation: op, Resource: resource, Code: "BrokenPagination",
+			Message: fmt.Sprintf("page %d says more follow (IsTruncated) but gives no Marker: the listing is incomplete", p.n)}
+	case p.seen[m]:
+		return nil, &inventory.Gap{Operation: op, Resource: resource, Code: "BrokenPagination",
+			Message: fmt.Sprintf("page %d repeats an earlier Marker: the listing loops and is incomplete", p.n)}
+	}
+	if p.seen == nil {
+		p.seen = map[string]bool{}
+	}
+	p.seen[m] = true
+	return marker, nil
+}
+
+// gap is the coverage gap of a failed page, saying how far the listing got.
+func (p *pager) gap(op, resource string, err error) inventory.Gap {
+	g := gap(op, resource, err)
+	if p.n > 0 {
+		g.Message = fmt.Sprintf("listing stopped after %d page(s): %s", p.n, g.Message)
+	}
+	return g
+}
+
+// GapOf is the coverage gap of a call that failed, as the collector
+// records it (see gap); other live readers use it too.
+func GapOf(op, resource string, err error) inventory.Gap { return gap(op, resource, err) }
+
+// gap turns a failed call into a coverage gap with the AWS error code,
+// or for a failure below the API what it was: NoAnswer (the call's time
+// ran out), Undecodable (a body that is not the protocol's), Transport.
 func gap(op, resource string, err error) inventory.Gap {
-	g := inventory.Gap{Operation: op, Resource: resource, Message: err.Error()}
+	g := inventory.Gap{Operation: op, Resource: resource, Message: lastCause(err)}
 	var ae smithy.APIError
+	var de *smithy.DeserializationError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		g.Code = "NoAnswer"
+	case errors.As(err, &de):
+		g.Code = "Undecodable"
+	case !errors.As(err, &ae):
+		g.Code = "Transport"
+	}
 	if errors.As(err, &ae) {
 		g.Code = ae.ErrorCode()
 		g.Message = ae.ErrorMessage()
@@ -307,4 +428,13 @@ func tags(ts []iamtypes.Tag) map[string]string {
 		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
 	return m
+}
+
+// lastCause is an SDK error without its "operation error …" chain.
+func lastCause(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ", "); i >= 0 && strings.HasPrefix(msg, "operation error") {
+		return msg[i+2:]
+	}
+	return msg
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -299,5 +301,80 @@ func TestCollectStopsMidListing(t *testing.T) {
 	}
 	if n := len(got.Roles) + len(got.Users) + len(got.Groups) + len(got.Policies); n != 3 {
 		t.Errorf("kept %d entities from the first page (MaxItems 3), want 3", n)
+	}
+}
+
+// TestCollectRefusesALoopingListing: a page that hands back a marker seen
+// before would page forever (or, with the SDK's paginator, stop quietly);
+// the collector stops with a gap instead.
+func TestCollectRefusesALoopingListing(t *testing.T) {
+	t.Parallel()
+	srv, _, _ := seeded(t)
+	var first atomic.Value
+	markerRE := regexp.MustCompile(`<Marker>([^<]*)</Marker>`)
+	wrapper := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, r)
+		out := rec.Body.Bytes()
+		if form.Get("Action") == "GetAccountAuthorizationDetails" {
+			if m := markerRE.FindSubmatch(out); m != nil {
+				if f, ok := first.Load().(string); ok {
+					out = markerRE.ReplaceAll(out, []byte("<Marker>"+f+"</Marker>"))
+				} else {
+					first.Store(string(m[1]))
+				}
+			}
+		}
+		for k, v := range rec.Header() {
+			if k != "Content-Length" {
+				w.Header()[k] = v
+			}
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(out)
+	})
+	hs := httptest.NewServer(wrapper)
+	defer hs.Close()
+	got := collect(t, hs.URL, srv, 2)
+	var codes []string
+	for _, g := range got.Gaps {
+		codes = append(codes, g.Operation+" "+g.Code)
+	}
+	if len(got.Gaps) != 1 || got.Gaps[0].Code != "BrokenPagination" || !strings.Contains(got.Gaps[0].Message, "repeats") {
+		t.Fatalf("gaps %v, want one BrokenPagination of the authorization details", codes)
+	}
+}
+
+// TestCollectStopsAskingAfterFailures: ListAccessKeys failing for every
+// user costs three failures, then one gap for the users not asked.
+func TestCollectStopsAskingAfterFailures(t *testing.T) {
+	t.Parallel()
+	srv, want, _ := seeded(t)
+	if len(want.Users) <= maxConsecutiveFailures {
+		for i := range 4 {
+			if _, err := srv.AddUser(awsfake.UserSpec{Name: fmt.Sprintf("extra-%d", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	srv.SetFaults(awsfake.Faults{Fail: map[string]awsfake.FaultKind{"ListAccessKeys": awsfake.FaultAccessDenied}})
+	got := collect(t, srv.URL(), srv, 100)
+	calls := len(srv.CallsTo("ListAccessKeys"))
+	var notAsked int
+	for _, g := range got.Gaps {
+		if g.Code == "NotAttempted" {
+			notAsked++
+		}
+	}
+	if calls != maxConsecutiveFailures || notAsked != 1 {
+		t.Errorf("%d ListAccessKeys calls and %d NotAttempted gaps for %d users, want %d and 1", calls, notAsked, len(got.Users), maxConsecutiveFailures)
+	}
+	for _, u := range got.Users {
+		if u.AccessKeys != nil {
+			t.Errorf("user %s has access keys %v although none could be listed", u.Name, u.AccessKeys)
+		}
 	}
 }

@@ -204,47 +204,20 @@ func writeTarGz(w io.Writer, files []File, mtime time.Time) error {
 	return gz.Close()
 }
 
-// writeDir writes the files into a new folder: first into a temporary
-// sibling, then renamed, so a failed export leaves no half bundle.
+// writeDir writes the files into a new folder, atomically (see
+// fsutil.WriteDirAtomic), so a failed export leaves no half bundle.
 func writeDir(dst string, files []File) error {
-	if entries, err := os.ReadDir(dst); err == nil {
-		if len(entries) > 0 {
-			return fmt.Errorf("bundle folder %s exists and is not empty: give a new folder (evidence verify would count its files as added)", dst)
-		}
-		if err := os.Remove(dst); err != nil {
-			return fmt.Errorf("bundle folder %s: %w", dst, err)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("bundle folder %s: %w", dst, err)
+	if entries, err := os.ReadDir(dst); err == nil && len(entries) > 0 {
+		return fmt.Errorf("bundle folder %s exists and is not empty: give a new folder (evidence verify would count its files as added)", dst)
 	}
-	parent := filepath.Dir(filepath.Clean(dst))
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dst)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("bundle folder %s: %w", dst, err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			os.RemoveAll(tmp)
+	return fsutil.WriteDirAtomic(dst, func(dir string) error {
+		for _, f := range files {
+			if err := fsutil.WriteFileIn(dir, f.Path, 0o644, f.Data); err != nil {
+				return err
+			}
 		}
-	}()
-	for _, f := range files {
-		p := filepath.Join(tmp, filepath.FromSlash(f.Path))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			return err
-		}
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		return fmt.Errorf("bundle folder %s: %w", dst, err)
-	}
-	ok = true
-	return nil
+		return nil
+	})
 }
 
 // IsBundle reports whether p looks like a bundle: a folder with a
