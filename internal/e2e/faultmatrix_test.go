@@ -178,7 +178,7 @@ func TestFaultMatrix(t *testing.T) {
 	}
 	got, err := os.ReadFile(path)
 	if err != nil || string(got) != doc {
-		t.Errorf("docs/reliability.md is stale (or missing: %v); run go test ./internal/e2e -run TestFaultMatrix -update", err)
+		t.Errorf("docs/reliability.md is stale (or missing: %v); run go test ./internal/e2e -run TestFaultMatrix -update\n%s", err, lineDiff(string(got), doc))
 	}
 }
 
@@ -546,4 +546,33 @@ func faultNames() []string {
 		out = append(out, f.name)
 	}
 	return out
+}
+
+// lineDiff names the lines of want that got lacks and the reverse (at most
+// ten of each), so that a stale table says which cells moved.
+func lineDiff(got, want string) string {
+	have := map[string]bool{}
+	for _, l := range strings.Split(got, "\n") {
+		have[l] = true
+	}
+	need := map[string]bool{}
+	for _, l := range strings.Split(want, "\n") {
+		need[l] = true
+	}
+	var b strings.Builder
+	n := 0
+	for _, l := range strings.Split(want, "\n") {
+		if !have[l] && n < 10 {
+			fmt.Fprintf(&b, "+ %s\n", l)
+			n++
+		}
+	}
+	n = 0
+	for _, l := range strings.Split(got, "\n") {
+		if !need[l] && n < 10 {
+			fmt.Fprintf(&b, "- %s\n", l)
+			n++
+		}
+	}
+	return b.String()
 }
