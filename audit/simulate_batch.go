@@ -167,7 +167,7 @@ func (c *batchChunk) answer(w *batchWorker) {
 		} else {
 			rest = nil
 		}
-		if wsAt(line, 0) == len(line) {
+		if len(bytes.TrimSpace(line)) == 0 { // blank, as bytes.TrimSpace sees it
 			continue
 		}
 		var bad bool

@@ -548,7 +548,7 @@ func TestSimulateBatchOrder(t *testing.T) {
 // lines counted.
 func TestSimulateBatchLineNumbers(t *testing.T) {
 	t.Parallel()
-	in := "\n" + `{"request":{"action":"s3:GetObject"}}` + "\n\n   \nnot json\r\n" + `{"request":{}}`
+	in := "\n" + `{"request":{"action":"s3:GetObject"}}` + "\n\n \t\v\f\u00a0\nnot json\r\n" + `{"request":{}}`
 	for _, bo := range batchOptions {
 		out, _, err := runBatch(t, in, bo.opt)
 		if err != nil {
