@@ -46,17 +46,18 @@ D=$OUT/sim-distinct-$DISTINCT.jsonl
 [ -f "$D" ] || "$BIN/simgen" -mode distinct -lines "$DISTINCT" -o "$D"
 cat "$R" "$D" > /dev/null # into the page cache
 
-# median SECONDS of RUNS runs of CMD… (stdout to $OUT/last.out)
+# median RUNS CMD…: the median wall seconds and the median CPU seconds
+# (user + system) of RUNS runs of CMD (stdout to $OUT/last.out).
 median() {
-  local ts=()
+  local walls=() cpus=()
   for _ in $(seq "$RUNS"); do
-    local t0 t1
-    t0=$(date +%s%N)
-    "$@" > "$OUT/last.out"
-    t1=$(date +%s%N)
-    ts+=("$(( t1 - t0 ))")
+    /usr/bin/time -f "%e %U %S" -o "$OUT/t" "$@" > "$OUT/last.out"
+    read -r e u s < <(tail -1 "$OUT/t")
+    walls+=("$e")
+    cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}')")
   done
-  printf '%s\n' "${ts[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]/1e9}'
+  local mid=$(( (RUNS + 1) / 2 ))
+  echo "$(printf '%s\n' "${walls[@]}" | sort -g | sed -n "${mid}p") $(printf '%s\n' "${cpus[@]}" | sort -g | sed -n "${mid}p")"
 }
 decisions() { # the decisions of a pvaudit answer file, as the peer names them
   python3 -c 'import json,sys
@@ -71,14 +72,22 @@ for shape in repeated distinct; do
   echo
   echo "== $shape policy sets: $f ($n lines, $(du -h "$f" | cut -f1))"
   peer=$(NODE_PATH="$OUT/peer/node_modules" node bench/peer/run.js "$f" "$OUT/peer.out")
-  ps=$(echo "$peer" | python3 -c 'import json,sys; print(json.load(sys.stdin)["loop_seconds"])')
+  ps=$(echo "$peer" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["loop_seconds"], d["loop_cpu_seconds"])')
   new=$(median "$BIN/pvaudit" simulate --batch "$f"); cp "$OUT/last.out" "$OUT/new.out"
   one=$(median "$BIN/pvaudit" simulate --batch "$f" --workers 1)
   prev=$(median "$old/pvaudit" simulate --batch "$f"); cp "$OUT/last.out" "$OUT/old.out"
-  row() { awk -v name="$1" -v s="$2" -v n="$n" -v ps="$ps" 'BEGIN {printf "  %-58s %8.3f s %10.0f decisions/s %7.1fx the peer\n", name, s, n/s, ps/s}'; }
-  row "peer runUnsafeSimulation loop (in-process, JIT warm)" "$ps"
+  # row NAME "WALL CPU": decisions per wall second and per CPU second, and
+  # the ratio of decisions per wall second to the peer's.
+  row() {
+    awk -v name="$1" -v t="$2" -v n="$n" -v p="$ps" 'BEGIN {
+      split(t, a, " "); split(p, b, " ")
+      printf "  %-52s %8.2f s %9.0f /s %7.1fx | CPU %7.2f s %9.0f /CPU-s\n", name, a[1], n/a[1], b[1]/a[1], a[2], n/a[2]
+    }'
+  }
+  printf "  %-52s %10s %11s %8s | %-24s\n" "contender" "wall" "decisions" "vs peer" "CPU (user+sys)"
+  row "peer runUnsafeSimulation loop (in-process, warm)" "$ps"
   pp=$(echo "$peer" | python3 -c 'import json,sys; v=json.load(sys.stdin)["parse_loop_seconds"]; print(v if v is not None else "")')
-  [ -n "$pp" ] && row "peer loop with JSON.parse of each line" "$pp"
+  [ -n "$pp" ] && row "peer loop with JSON.parse of each line" "$pp $pp"
   row "pvaudit simulate --batch (process, 2 workers)" "$new"
   row "pvaudit simulate --batch --workers 1 (process)" "$one"
   row "pvaudit $(git rev-parse --short "$REV") simulate --batch (process)" "$prev"

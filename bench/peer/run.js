@@ -5,7 +5,7 @@
 //
 //   node bench/peer/run.js FILE [OUT]
 //
-// Prints one JSON object: lines, seconds for the loop over pre-built
+// Prints one JSON object: lines, seconds (wall and CPU) for the loop over pre-built
 // simulations (JSON.parse of the lines not counted, the figure most
 // favourable to the peer; the first min(500, lines) simulations are run once
 // before, to warm up the JIT), seconds when each line is also JSON.parse'd in
@@ -76,10 +76,13 @@ async function main() {
   for (let i = 0; i < Math.min(500, sims.length); i++) runUnsafeSimulation(sims[i], {});
   const results = new Array(sims.length);
   let t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < sims.length; i++) {
     results[i] = runUnsafeSimulation(sims[i], {});
   }
   const loopSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const loopCPUSeconds = (cpu.user + cpu.system) / 1e6;
 
   let parseLoopSeconds = null;
   if (process.env.PEER_PARSE_LOOP === '1') {
@@ -93,7 +96,7 @@ async function main() {
   const decisions = {};
   for (const r of results) decisions[r] = (decisions[r] || 0) + 1;
   if (out) fs.writeFileSync(out, results.join('\n') + '\n');
-  console.log(JSON.stringify({ lines: sims.length, loop_seconds: loopSeconds, parse_loop_seconds: parseLoopSeconds, decisions }));
+  console.log(JSON.stringify({ lines: sims.length, loop_seconds: loopSeconds, loop_cpu_seconds: loopCPUSeconds, parse_loop_seconds: parseLoopSeconds, decisions }));
 }
 
 main();
