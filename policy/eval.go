@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -296,42 +297,48 @@ func (x *stmtIndex) slowCandidates(action string) []cand {
 // buildIndex indexes the statements of one effect.
 func buildIndex(stmts []cStmt, deny bool) stmtIndex {
 	var x stmtIndex
+	// For each statement of the effect: whether it can match any service,
+	// the services of its wildcard patterns and its lower-cased literal
+	// actions (short lists, searched linearly, kept in two shared slices).
 	type info struct {
-		any      bool
-		services map[string]bool // services of wildcard patterns
-		literals map[string]bool // lower-cased literal actions
+		any          bool
+		svcLo, svcHi int // range of svcs
+		litLo, litHi int // range of lits
 	}
 	infos := make([]info, len(stmts))
-	keys := map[string]bool{}
+	var keys, svcs, lits []string
 	for i := range stmts {
 		s := &stmts[i]
 		if s.deny != deny {
 			continue
 		}
-		in := info{services: map[string]bool{}, literals: map[string]bool{}}
+		in := &infos[i]
+		in.svcLo, in.litLo = len(svcs), len(lits)
 		if s.notAction {
 			in.any = true
+		} else {
+			for _, a := range s.rawActions {
+				svc, _, found := strings.Cut(a, ":")
+				if !found || strings.ContainsAny(svc, "*?") {
+					in.any = true
+					break
+				}
+				svc = strings.ToLower(svc)
+				if !slices.Contains(keys, svc) {
+					keys = append(keys, svc)
+				}
+				if strings.ContainsAny(a, "*?") {
+					svcs = append(svcs, svc)
+				} else {
+					l := strings.ToLower(a)
+					lits = append(lits, l)
+					if !slices.Contains(keys, l) {
+						keys = append(keys, l)
+					}
+				}
+			}
 		}
-		for _, a := range s.rawActions {
-			if in.any {
-				break
-			}
-			svc, _, found := strings.Cut(a, ":")
-			if !found || strings.ContainsAny(svc, "*?") {
-				in.any = true
-				break
-			}
-			svc = strings.ToLower(svc)
-			keys[svc] = true
-			if strings.ContainsAny(a, "*?") {
-				in.services[svc] = true
-			} else {
-				l := strings.ToLower(a)
-				in.literals[l] = true
-				keys[l] = true
-			}
-		}
-		infos[i] = in
+		in.svcHi, in.litHi = len(svcs), len(lits)
 	}
 	for i := range stmts {
 		if stmts[i].deny == deny && infos[i].any {
@@ -342,24 +349,32 @@ func buildIndex(stmts []cStmt, deny bool) stmtIndex {
 		return x
 	}
 	x.by = make(map[string][]cand, len(keys))
-	for key := range keys {
+	// The lists share one backing array (a list is capped, so appending
+	// to one copies).
+	var all []cand
+	for _, key := range keys {
 		svc, _, isAction := strings.Cut(key, ":")
-		var list []cand
+		start := len(all)
 		for i := range stmts {
 			in := &infos[i]
 			if stmts[i].deny != deny {
 				continue
 			}
+			literals := lits[in.litLo:in.litHi]
 			switch {
 			case in.any:
-				list = append(list, cand{stmt: int32(i)})
-			case isAction && in.literals[key]:
-				list = append(list, cand{stmt: int32(i), actionOK: true})
-			case in.services[svc]:
-				list = append(list, cand{stmt: int32(i)})
-			case !isAction && hasService(in.literals, svc):
-				list = append(list, cand{stmt: int32(i)})
+				all = append(all, cand{stmt: int32(i)})
+			case isAction && slices.Contains(literals, key):
+				all = append(all, cand{stmt: int32(i), actionOK: true})
+			case slices.Contains(svcs[in.svcLo:in.svcHi], svc):
+				all = append(all, cand{stmt: int32(i)})
+			case !isAction && hasService(literals, svc):
+				all = append(all, cand{stmt: int32(i)})
 			}
+		}
+		var list []cand
+		if len(all) > start {
+			list = all[start:len(all):len(all)]
 		}
 		x.by[key] = list
 	}
@@ -367,9 +382,9 @@ func buildIndex(stmts []cStmt, deny bool) stmtIndex {
 }
 
 // hasService reports whether some literal action belongs to svc.
-func hasService(literals map[string]bool, svc string) bool {
-	for a := range literals {
-		if strings.HasPrefix(a, svc+":") {
+func hasService(literals []string, svc string) bool {
+	for _, a := range literals {
+		if len(a) > len(svc) && a[len(svc)] == ':' && strings.HasPrefix(a, svc) {
 			return true
 		}
 	}
@@ -448,12 +463,21 @@ func Compile(set PolicySet) (*Compiled, error) {
 
 func (c *Compiled) addLayer(layer Layer, level int, pols []NamedPolicy) error {
 	l := cLayer{layer: layer, level: level}
+	n := 0
 	for _, np := range pols {
-		stmts, err := compileDocument(layer, level, np)
-		if err != nil {
+		if np.Doc != nil {
+			n += len(np.Doc.Statements)
+		}
+	}
+	// The layer's statements and their one-element explanations are each
+	// allocated once.
+	l.stmts = make([]cStmt, 0, n)
+	ms := make([]MatchedStatement, n)
+	for _, np := range pols {
+		var err error
+		if l.stmts, ms, err = compileDocumentInto(l.stmts, ms, layer, level, np); err != nil {
 			return err
 		}
-		l.stmts = append(l.stmts, stmts...)
 	}
 	l.allow = buildIndex(l.stmts, false)
 	l.deny = buildIndex(l.stmts, true)
@@ -462,45 +486,57 @@ func (c *Compiled) addLayer(layer Layer, level int, pols []NamedPolicy) error {
 }
 
 func compileDocument(layer Layer, level int, np NamedPolicy) ([]cStmt, error) {
+	var n int
+	if np.Doc != nil {
+		n = len(np.Doc.Statements)
+	}
+	out, _, err := compileDocumentInto(make([]cStmt, 0, n), make([]MatchedStatement, n), layer, level, np)
+	return out, err
+}
+
+// compileDocumentInto appends the document's statements to out, taking
+// their explanations from ms (one element each); it returns what is left of
+// ms.
+func compileDocumentInto(out []cStmt, ms []MatchedStatement, layer Layer, level int, np NamedPolicy) ([]cStmt, []MatchedStatement, error) {
 	cerr := func(idx int, sid string, err error) error {
 		return &CompileError{Layer: layer, Level: level, Policy: np.Name, Index: idx, Sid: sid, Err: err}
 	}
 	if np.Doc == nil {
-		return nil, cerr(-1, "", errors.New("no policy document"))
+		return nil, nil, cerr(-1, "", errors.New("no policy document"))
 	}
 	if err := np.Doc.Validate(); err != nil {
-		return nil, cerr(-1, "", err)
+		return nil, nil, cerr(-1, "", err)
 	}
 	vars := np.Doc.Version == "2012-10-17"
-	out := make([]cStmt, 0, len(np.Doc.Statements))
 	for i := range np.Doc.Statements {
 		st := &np.Doc.Statements[i]
 		if layer != LayerResource {
 			if st.Principal != nil || st.NotPrincipal != nil {
-				return nil, cerr(i, st.Sid, ErrPrincipalInIdentityPolicy)
+				return nil, nil, cerr(i, st.Sid, ErrPrincipalInIdentityPolicy)
 			}
 			if st.Resource == nil && st.NotResource == nil {
-				return nil, cerr(i, st.Sid, ErrNoResource)
+				return nil, nil, cerr(i, st.Sid, ErrNoResource)
 			}
 		}
-		out = append(out, compileStatement(layer, level, np.Name, i, st, vars))
+		ms[0] = MatchedStatement{Layer: layer, Level: level, Policy: np.Name, Index: i, Sid: st.Sid, Effect: st.Effect}
+		out = append(out, compileStatement(ms[0:1:1], st, vars))
+		ms = ms[1:]
 	}
-	return out, nil
+	return out, ms, nil
 }
 
-func compileStatement(layer Layer, level int, name string, i int, st *Statement, vars bool) cStmt {
-	cs := cStmt{
-		ms:   []MatchedStatement{{Layer: layer, Level: level, Policy: name, Index: i, Sid: st.Sid, Effect: st.Effect}},
-		deny: st.Effect == EffectDeny,
-	}
+// compileStatement compiles st; ms is its explanation (one element,
+// capacity one).
+func compileStatement(ms []MatchedStatement, st *Statement, vars bool) cStmt {
+	cs := cStmt{ms: ms, deny: st.Effect == EffectDeny}
 	actions := st.Action
 	if st.NotAction != nil {
 		cs.notAction, actions = true, st.NotAction
 	}
 	cs.rawActions = actions
+	cs.actions = make([]actionPattern, 0, len(actions))
 	for _, a := range actions {
-		p := compilePattern(a, patternOpts{wild: true})
-		cs.actions = append(cs.actions, actionPattern{any: p.any, toks: staticToks(p.toks)})
+		cs.actions = append(cs.actions, compileActionPattern(a))
 	}
 	res := st.Resource
 	switch {
@@ -508,6 +544,9 @@ func compileStatement(layer Layer, level int, name string, i int, st *Statement,
 		cs.resKind, res = resNotList, st.NotResource
 	case st.Resource != nil:
 		cs.resKind = resList
+	}
+	if len(res) > 0 {
+		cs.resources = make([]arnPattern, 0, len(res))
 	}
 	for _, r := range res {
 		cs.resources = append(cs.resources, compileARNPattern(r, patternOpts{wild: true, vars: vars}))

@@ -51,6 +51,14 @@ type patternOpts struct {
 // compilePattern tokenizes s. The ${*}, ${?} and ${$} escapes always yield
 // literal characters when variables are enabled.
 func compilePattern(s string, o patternOpts) pattern {
+	if !o.vars || !strings.Contains(s, "${") {
+		return compilePlainPattern(s, o.wild)
+	}
+	return compileGeneralPattern(s, o)
+}
+
+// compileGeneralPattern is compilePattern for any string.
+func compileGeneralPattern(s string, o patternOpts) pattern {
 	p := pattern{raw: s}
 	var lit strings.Builder
 	flush := func() {
@@ -99,6 +107,86 @@ func compilePattern(s string, o patternOpts) pattern {
 	flush()
 	p.any = len(p.toks) == 1 && p.toks[0].kind == tokStar
 	return p
+}
+
+// compilePlainPattern is compilePattern for a string without policy
+// variables: the same tokens, with literal text taken as substrings of s
+// and the token list allocated once.
+func compilePlainPattern(s string, wild bool) pattern {
+	p := pattern{raw: s}
+	if !wild || !strings.ContainsAny(s, "*?") {
+		if s != "" {
+			p.toks = []token{{kind: tokLit, text: s}}
+		}
+		return p
+	}
+	n := 1
+	for i := 0; i < len(s); i++ {
+		if s[i] == '*' || s[i] == '?' {
+			n += 2
+		}
+	}
+	p.toks = make([]token, 0, n)
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '*' && c != '?' {
+			continue
+		}
+		if i > start {
+			p.toks = append(p.toks, token{kind: tokLit, text: s[start:i]})
+		}
+		start = i + 1
+		if c == '?' {
+			p.toks = append(p.toks, token{kind: tokQuest})
+		} else if k := len(p.toks); k == 0 || p.toks[k-1].kind != tokStar {
+			// Collapse consecutive stars: they mean the same thing.
+			p.toks = append(p.toks, token{kind: tokStar})
+		}
+	}
+	if start < len(s) {
+		p.toks = append(p.toks, token{kind: tokLit, text: s[start:]})
+	}
+	p.any = len(p.toks) == 1 && p.toks[0].kind == tokStar
+	return p
+}
+
+// compileActionPattern is an Action or NotAction entry: the tokens of
+// compilePattern(a, patternOpts{wild: true}), made rtoks directly.
+func compileActionPattern(a string) actionPattern {
+	if !strings.ContainsAny(a, "*?") {
+		if a == "" {
+			return actionPattern{toks: []rtok{}}
+		}
+		return actionPattern{toks: []rtok{{kind: tokLit, text: a}}}
+	}
+	n := 1
+	for i := 0; i < len(a); i++ {
+		if a[i] == '*' || a[i] == '?' {
+			n += 2
+		}
+	}
+	toks := make([]rtok, 0, n)
+	start := 0
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if c != '*' && c != '?' {
+			continue
+		}
+		if i > start {
+			toks = append(toks, rtok{kind: tokLit, text: a[start:i]})
+		}
+		start = i + 1
+		if c == '?' {
+			toks = append(toks, rtok{kind: tokQuest})
+		} else if k := len(toks); k == 0 || toks[k-1].kind != tokStar {
+			toks = append(toks, rtok{kind: tokStar})
+		}
+	}
+	if start < len(a) {
+		toks = append(toks, rtok{kind: tokLit, text: a[start:]})
+	}
+	return actionPattern{any: len(toks) == 1 && toks[0].kind == tokStar, toks: toks}
 }
 
 // parseVariable parses "${…}" at the start of s and returns the token, the
@@ -514,12 +602,24 @@ func compileARNPattern(s string, o patternOpts) arnPattern {
 	if !strings.HasPrefix(s, "arn:") {
 		return ap
 	}
-	// Split the token list at literal colons, at most five times.
-	var cur []token
+	// Split the token list at literal colons, at most five times. The
+	// fields share one backing array (splitting adds at most one token
+	// per colon); an empty field is nil, as appending to nothing leaves it.
+	backing := make([]token, 0, len(ap.toks)+5)
+	ap.fields = make([][]token, 0, 6)
+	start := 0
+	field := func() {
+		var f []token
+		if len(backing) > start {
+			f = backing[start:len(backing):len(backing)]
+		}
+		ap.fields = append(ap.fields, f)
+		start = len(backing)
+	}
 	splits := 0
 	for _, t := range ap.toks {
 		if t.kind != tokLit || splits == 5 {
-			cur = append(cur, t)
+			backing = append(backing, t)
 			continue
 		}
 		text := t.text
@@ -529,22 +629,28 @@ func compileARNPattern(s string, o patternOpts) arnPattern {
 				break
 			}
 			if k > 0 {
-				cur = append(cur, token{kind: tokLit, text: text[:k]})
+				backing = append(backing, token{kind: tokLit, text: text[:k]})
 			}
-			ap.fields = append(ap.fields, cur)
-			cur = nil
+			field()
 			splits++
 			text = text[k+1:]
 		}
 		if text != "" {
-			cur = append(cur, token{kind: tokLit, text: text})
+			backing = append(backing, token{kind: tokLit, text: text})
 		}
 	}
-	ap.fields = append(ap.fields, cur)
+	field()
 	if !ap.hasVar {
+		all := staticToks(backing)
 		ap.static = make([][]rtok, len(ap.fields))
+		off := 0
 		for i, f := range ap.fields {
-			ap.static[i] = staticToks(f)
+			if f == nil {
+				ap.static[i] = []rtok{}
+				continue
+			}
+			ap.static[i] = all[off : off+len(f) : off+len(f)]
+			off += len(f)
 		}
 	}
 	return ap

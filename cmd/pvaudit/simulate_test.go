@@ -69,6 +69,9 @@ func TestSimulate(t *testing.T) {
 		{"batch with flags", []string{"simulate", "--batch", simPath("batch.jsonl"), "--action", "s3:GetObject"}, 2, "", "", "cannot be combined"},
 		{"batch with table", []string{"simulate", "--batch", simPath("batch.jsonl"), "-o", "table"}, 2, "", "", "JSON Lines"},
 		{"batch missing file", []string{"simulate", "--batch", simPath("nope.jsonl")}, 2, "", "", "--batch"},
+		{"batch one worker", []string{"simulate", "--batch", simPath("batch.jsonl"), "--workers", "1"}, 0, "simulate-batch.jsonl", "", ""},
+		{"batch negative workers", []string{"simulate", "--batch", simPath("batch.jsonl"), "--workers", "-1"}, 2, "", "", "--workers -1"},
+		{"workers without batch", []string{"simulate", "--policy", simPath("inline.json"), "--action", "s3:GetObject", "--workers", "2"}, 2, "", "", "--workers goes with --batch"},
 		{"batch file", []string{"simulate", "--batch", simPath("batch.jsonl")}, 0, "simulate-batch.jsonl", "", ""},
 	}
 	for _, tt := range tests {
