@@ -81,19 +81,6 @@ type answer struct {
 	actions, asked int
 }
 
-// complete reports whether the answer decides the question: a hit was
-// found, or nothing was left undecided.
-func (a *answer) complete() bool { return len(a.hits) > 0 || len(a.unknown) == 0 }
-
-// actionNames lists the hit actions, with how many their classes hold.
-func (a *answer) actionNames() []string {
-	var out []string
-	for _, h := range a.hits {
-		out = append(out, h.action.String())
-	}
-	return out
-}
-
 // allHitActions counts every action of the hits' classes.
 func (a *answer) allHitActions() []string {
 	var out []string

@@ -2,12 +2,10 @@ package checks
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/pvaudit/pvaudit/classify"
 	"github.com/pvaudit/pvaudit/contract"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
@@ -155,152 +153,6 @@ func (e *Env) decide(r *inventory.Role, action, resource string, ctx map[string]
 	return c.Evaluate(&policy.Request{Principal: r.ARN, Action: action, Resource: resource, Context: ctx}), nil
 }
 
-// probe is a concrete request derived from a policy statement or from the
-// contract's service probes.
-type probe struct {
-	Action   string
-	Resource string
-	Context  map[string][]string
-	// Pattern and ResourcePattern are what the statement wrote (for
-	// service probes: the probe action and "*").
-	Pattern         string
-	ResourcePattern string
-	// Source names the statement ("policy[2] Sid") or "service probe".
-	Source string
-}
-
-func (p probe) service() string {
-	svc, _, _ := strings.Cut(p.Action, ":")
-	return strings.ToLower(svc)
-}
-
-var policyVarRE = regexp.MustCompile(`\$\{[^}]*\}`)
-
-// concreteResource turns an ARN pattern into one ARN it matches.
-func concreteResource(p string) string {
-	if p == "*" {
-		return "*"
-	}
-	p = policyVarRE.ReplaceAllString(p, "pvaudit")
-	p = strings.ReplaceAll(p, "*", "pvaudit-probe")
-	return strings.ReplaceAll(p, "?", "x")
-}
-
-// concreteActions turns an action pattern into concrete actions it covers:
-// the contract's service probes for "*" and "svc:*", else the pattern with
-// its wildcards filled in.
-func concreteActions(pattern string, probes []string) []string {
-	if pattern == "*" {
-		return probes
-	}
-	svc, name, _ := strings.Cut(pattern, ":")
-	if !strings.ContainsAny(name, "*?") {
-		return []string{pattern}
-	}
-	var out []string
-	for _, p := range probes {
-		if contract.Glob(strings.ToLower(pattern), strings.ToLower(p)) {
-			out = append(out, p)
-		}
-	}
-	if name == "*" && len(out) > 0 {
-		return out
-	}
-	filled := strings.ReplaceAll(strings.ReplaceAll(name, "*", "Pvaudit"), "?", "X")
-	return append(out, svc+":"+filled)
-}
-
-// favourableContext returns request context that satisfies the positive
-// conditions of a statement, so that the probe asks "can the statement's
-// grant be used at all?". Negated operators and Null:true hold when the key
-// is absent, so those keys are left out.
-func favourableContext(c policy.Condition) map[string][]string {
-	if len(c) == 0 {
-		return nil
-	}
-	ctx := map[string][]string{}
-	for op, kv := range c {
-		base := strings.ToLower(op)
-		if i := strings.Index(base, ":"); i >= 0 {
-			base = base[i+1:]
-		}
-		base = strings.TrimSuffix(base, "ifexists")
-		for k, vals := range kv {
-			if len(vals) == 0 {
-				continue
-			}
-			switch {
-			case base == "null":
-				if strings.EqualFold(vals[0], "false") {
-					ctx[k] = []string{"pvaudit"}
-				}
-			case strings.Contains(base, "not"):
-			default:
-				ctx[k] = []string{concreteResource(vals[0])}
-			}
-		}
-	}
-	return ctx
-}
-
-// statementProbes derives probes from every Allow statement of docs.
-func statementProbes(docs []policy.NamedPolicy, serviceProbes []string) []probe {
-	var out []probe
-	for _, np := range docs {
-		if np.Doc == nil {
-			continue
-		}
-		for i, st := range np.Doc.Statements {
-			if st.Effect != policy.EffectAllow {
-				continue
-			}
-			src := fmt.Sprintf("%s[%d]", shortPolicy(np.Name), i)
-			if st.Sid != "" {
-				src += " " + st.Sid
-			}
-			ctx := favourableContext(st.Condition)
-			var actions [][2]string // concrete, pattern
-			if st.NotAction != nil {
-				for _, a := range serviceProbes {
-					actions = append(actions, [2]string{a, "NotAction " + strings.Join(st.NotAction, ",")})
-				}
-			}
-			for _, pat := range st.Action {
-				for _, a := range concreteActions(pat, serviceProbes) {
-					actions = append(actions, [2]string{a, pat})
-				}
-			}
-			resources := []string(st.Resource)
-			if st.NotResource != nil || len(resources) == 0 {
-				resources = []string{"*"}
-			}
-			for _, a := range actions {
-				for _, rp := range resources {
-					out = append(out, probe{Action: a[0], Resource: concreteResource(rp), Context: ctx,
-						Pattern: a[1], ResourcePattern: rp, Source: src})
-				}
-			}
-		}
-	}
-	return out
-}
-
-// serviceProbeRequests asks every service probe on "*".
-func serviceProbeRequests(serviceProbes []string) []probe {
-	out := make([]probe, 0, len(serviceProbes))
-	for _, a := range serviceProbes {
-		out = append(out, probe{Action: a, Resource: "*", Pattern: a, ResourcePattern: "*", Source: "service probe"})
-	}
-	return out
-}
-
-func shortPolicy(name string) string {
-	if strings.HasPrefix(name, "arn:") {
-		return classify.PolicyName(name)
-	}
-	return name
-}
-
 // matchedStrings renders the statements that decided.
 func matchedStrings(r policy.Result) []string {
 	out := make([]string, 0, len(r.Matched))
@@ -341,42 +193,6 @@ func grantCovers(grants []contract.Grant, vars map[string]string, action, resour
 		}
 	}
 	return contract.Grant{}, false
-}
-
-// excess is one allowed request outside an allow-list.
-type excess struct {
-	probe  probe
-	result policy.Result
-}
-
-// allowedOutside evaluates every probe as the role and returns those that
-// are allowed but not covered by keep, plus the unevaluable ones. Probes are
-// deduplicated by (action pattern, resource pattern).
-func (e *Env) allowedOutside(r *inventory.Role, probes []probe, keep func(probe) bool) (out, unknown []excess, err error) {
-	c, err := e.Evaluator(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	seen := map[string]bool{}
-	for _, p := range probes {
-		if keep(p) {
-			continue
-		}
-		res := c.Evaluate(&policy.Request{Principal: r.ARN, Action: p.Action, Resource: p.Resource, Context: p.Context})
-		k := p.Action + " " + p.Resource
-		if seen[k] {
-			continue
-		}
-		switch {
-		case !res.Evaluable():
-			seen[k] = true
-			unknown = append(unknown, excess{p, res})
-		case res.Decision == policy.Allow:
-			seen[k] = true
-			out = append(out, excess{p, res})
-		}
-	}
-	return out, unknown, nil
 }
 
 // sortedKeys returns a map's keys, sorted.

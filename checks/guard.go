@@ -172,22 +172,6 @@ func policyARN(account, name string) string { return "arn:aws:iam::" + account +
 
 const adminPolicy = "arn:aws:iam::aws:policy/AdministratorAccess"
 
-// boundaryProbeName is a boundary policy name that matches the contract's
-// pattern but is not one the account has: a policy the role could write.
-func (e *Env) boundaryProbeName() string {
-	return strings.Replace(e.Contract.Boundary.NamePattern, "*", "pvaudit-probe", 1)
-}
-
-// probeRoleNames are role names the cross-account role might be allowed to
-// create: one per known compute node, in the child naming, plus a generic one.
-func (e *Env) probeRoleNames() []string {
-	out := []string{"pvaudit-probe-role"}
-	for _, id := range e.NodeIDs {
-		out = append(out, "pennsieve-"+id+"-pvaudit-probe")
-	}
-	return out
-}
-
 // boundedRole reports whether r carries a contract boundary that lives in
 // the scanned account and exists in the snapshot.
 func (e *Env) boundedRole(r *inventory.Role) bool {

@@ -103,14 +103,6 @@ func principalAccount(v string) string {
 	return inventory.AccountFromARN(v)
 }
 
-// principalCaller turns an AWS principal value into a caller ARN.
-func principalCaller(v string) string {
-	if len(v) == 12 && strings.Trim(v, "0123456789") == "" {
-		return "arn:aws:iam::" + v + ":root"
-	}
-	return v
-}
-
 // expectedProvisioners expands the contract's trusted principals; entries
 // whose parameters are unset are dropped.
 func (e *Env) expectedProvisioners(r *inventory.Role) []string {
@@ -252,24 +244,6 @@ func trustPrincipals() *Check {
 		return out
 	}
 	return c
-}
-
-// externalIDGuess returns the configured external ID or the first value the
-// trust policy compares sts:ExternalId with.
-func externalIDGuess(env *Env, doc *policy.Document) string {
-	if env.Contract.Parameters.ExternalID != "" {
-		return env.Contract.Parameters.ExternalID
-	}
-	for _, st := range doc.Statements {
-		for _, kv := range st.Condition {
-			for k, vals := range kv {
-				if strings.EqualFold(k, "sts:ExternalId") && len(vals) > 0 {
-					return concreteResource(vals[0])
-				}
-			}
-		}
-	}
-	return "pvaudit-external-id"
 }
 
 func trustExternalID() *Check {
@@ -446,7 +420,7 @@ func managedPolicies() *Check {
 					out = append(out, c.finding(finding.Error, r.ARN, a.ARN, "cannot read attached policy: "+err.Error(), ev))
 					continue
 				}
-				extra, unknown, err := docServicesOutside(env, a.ARN, doc)
+				extra, unknown, err := docServicesOutside(env, r, a.ARN, doc)
 				switch {
 				case err != nil:
 					out = append(out, c.finding(finding.Error, r.ARN, a.ARN, err.Error(), ev))
@@ -466,27 +440,29 @@ func managedPolicies() *Check {
 	return c
 }
 
-// docServicesOutside evaluates one document on its own and returns the
-// services outside the contract it allows.
-func docServicesOutside(env *Env, name string, doc *policy.Document) (extra, unknown []string, err error) {
+// docServicesOutside evaluates one document on its own, as role r's only
+// policy, and returns the services outside the contract it allows: every
+// action of the catalogue its patterns can match is asked, with the
+// caller's context open (a time window or a tag the caller sets does not
+// hide a grant).
+func docServicesOutside(env *Env, r *inventory.Role, name string, doc *policy.Document) (extra, unknown []string, err error) {
 	comp, err := policy.Compile(policy.PolicySet{Identity: []policy.NamedPolicy{{Name: name, Doc: doc}}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("compile %s: %w", name, err)
 	}
-	probes := append(statementProbes([]policy.NamedPolicy{{Name: name, Doc: doc}}, env.Contract.ServiceProbes), serviceProbeRequests(env.Contract.ServiceProbes)...)
+	ans, err := env.askWith(r, &RoleEvaluator{c: comp, account: env.Account(r), now: env.Now}, question{actions: []string{"*"}, keep: func(a *catalog.Action) bool {
+		_, ok := env.Contract.AllowsService(a.Service())
+		return !ok
+	}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
 	set := map[string]bool{}
-	for _, p := range probes {
-		if _, ok := env.Contract.AllowsService(p.service()); ok {
-			continue
-		}
-		res := comp.Evaluate(&policy.Request{Principal: "arn:aws:iam::" + env.Account(nil) + ":role/pvaudit-probe", Action: p.Action, Resource: p.Resource, Context: p.Context})
-		if !res.Evaluable() {
-			unknown = append(unknown, p.Action+": "+strings.Join(res.Unevaluable, "; "))
-			continue
-		}
-		if res.Decision == policy.Allow {
-			set[p.service()] = true
-		}
+	for _, h := range ans.hits {
+		set[serviceOf(h)] = true
+	}
+	if len(set) == 0 {
+		unknown = ans.unknown
 	}
 	return sortedKeys(set), unknown, nil
 }
