@@ -2,6 +2,7 @@ package probes
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 
@@ -135,9 +136,30 @@ func (x *expander) selfMadeBoundaries() []string {
 	out := []string{"arn:aws:iam::" + acct + ":policy/" + probeName}
 	if pat := x.c.Boundary.NamePattern; pat != "" {
 		out = append(out, "arn:aws:iam::"+acct+":policy/"+strings.Replace(pat, "*", "pvauditescalation", 1))
+		// A name that extends a node's boundary name (a pin written as a
+		// prefix matches it), and the node's own boundary when it does not
+		// exist yet (a pin on it lets the role create it as it likes).
+		for _, node := range x.env.NodeIDs {
+			name := strings.Replace(pat, "*", node, 1)
+			out = append(out, "arn:aws:iam::"+acct+":policy/"+name+"-pvauditescalation")
+			if !x.policyNamed(name) {
+				out = append(out, "arn:aws:iam::"+acct+":policy/"+name)
+			}
+		}
 	}
 	sort.Strings(out)
-	return out
+	return slices.Compact(out)
+}
+
+// policyNamed reports whether the account has a customer managed policy of
+// this name (under any path: IAM names are unique in an account).
+func (x *expander) policyNamed(name string) bool {
+	for i := range x.env.Snap.Policies {
+		if p := &x.env.Snap.Policies[i]; p.Name == name && !p.AWSManaged() {
+			return true
+		}
+	}
+	return false
 }
 
 // isolation generates, for every ordered pair of compute nodes (A, B), a

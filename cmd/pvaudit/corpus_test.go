@@ -33,7 +33,6 @@ type corpusCase struct {
 // shrinks.
 var corpusKnownMisses = map[string]string{
 
-	"esc002-pin-written-as-prefix":         "PV-PRB-002's generated probe asks the literal boundary names only (PV-ESC-002 fires)",
 	"bnd001-child-named-to-dodge-rules":    "a child role named outside every pattern is classified as a customer role (PV-ESC-006/PV-CHD fire elsewhere)",
 	"chd005-log-groups-of-any-node":        "PV-PRB-003's sampled probes miss the log groups (PV-CHD-005 fires)",
 	"chd005-efs-by-resource-tag":           "PV-CHD-005 decides an EFS grant by resource tag as FAIL, the corpus wants NOT_EVALUATED (the tags of other nodes' file systems are unknown)",
