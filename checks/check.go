@@ -121,6 +121,7 @@ func Catalogue() []*Check {
 		escOutsideTrust(),
 		escUpdateChildTrust(),
 		escCodeOutsideBoundary(),
+		escChain(),
 		boundaryScope(),
 		boundaryVersions(),
 		boundaryOrphans(),

@@ -280,7 +280,7 @@ func escPassRoleUnbounded() *Check {
 				}
 				svcs := t.services
 				reqs = append(reqs, request{Action: "iam:PassRole", Resource: t.role.ARN, Key: "pass " + t.role.Name,
-					Keys: map[string]policy.KeyInfo{"iam:PassedToService": {Partition: svcs}},
+					Keys: map[string]policy.KeyInfo{"iam:PassedToService": {Partition: svcs, Present: true}},
 					Breaks: func(_ string, w *policy.Witness) bool {
 						return slices.Contains(svcs, chosen(w, "iam:PassedToService"))
 					},

@@ -100,3 +100,44 @@ func TestExistsSingleValuedKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestExistsPartitionedKeyNoStatementTests: a key the question partitions
+// is varied even when no statement tests it. An unconditioned Allow of
+// iam:PassRole lets the caller pass the role to any service; a search that
+// left the key out found only witnesses without it, and a want about the
+// service never held.
+func TestExistsPartitionedKeyNoStatementTests(t *testing.T) {
+	t.Parallel()
+	const svc = "lambda.amazonaws.com"
+	passedTo := func(w Witness) bool {
+		if w.Result.Decision != Allow {
+			return false
+		}
+		for _, v := range w.Context["iam:PassedToService"] {
+			if v == svc {
+				return true
+			}
+		}
+		return false
+	}
+	for _, tc := range []struct {
+		name   string
+		policy string
+		want   Outcome
+	}{
+		{"unconditioned allow", `[{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"}]`, Exists},
+		{"allow to ecs only", `[{"Effect":"Allow","Action":"iam:PassRole","Resource":"*","Condition":{"StringEquals":{"iam:PassedToService":"ecs-tasks.amazonaws.com"}}}]`, NoneExists},
+		{"allow, deny to lambda", `[{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"},{"Effect":"Deny","Action":"iam:PassRole","Resource":"*","Condition":{"StringEquals":{"iam:PassedToService":"lambda.amazonaws.com"}}}]`, NoneExists},
+		{"no allow", `[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]`, NoneExists},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			q := &Question{Principal: testRole, Action: "iam:PassRole", Resource: "arn:aws:iam::111122223333:role/admin",
+				Keys: map[string]KeyInfo{"iam:PassedToService": {Partition: []string{svc}, Present: true}}}
+			a := mustIdentity(t, tc.policy).Exists(q, passedTo)
+			if a.Outcome() != tc.want {
+				t.Errorf("got %s (%v, %q), want %s", a.Outcome(), a.Found, a.Reason, tc.want)
+			}
+		})
+	}
+}

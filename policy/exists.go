@@ -581,6 +581,17 @@ func runSearch(t target, q *Question, want func(Witness) bool) Answer {
 	for _, st := range stmts {
 		s.addStatement(st, &ev)
 	}
+	// A key the question partitions is varied even when no statement
+	// tests it: want may ask about it (which service a role is passed to,
+	// under an Allow that does not care).
+	for k, ki := range q.Keys {
+		if len(ki.Partition) == 0 || strings.HasSuffix(k, "*") {
+			continue
+		}
+		if r, m := s.role(k); r == roleCaller {
+			s.group(m)
+		}
+	}
 	dims := s.dimensions()
 	return s.enumerate(dims, want)
 }

@@ -1358,6 +1358,31 @@ def _(a):
          "Resource": ["arn:aws:s3:::example-lab-data", "arn:aws:s3:::example-lab-data/*"]})}))
 
 
+@fail("esc004-passrole-unconditioned", ["PV-ESC-004"], cls="escalation", spec=S_MUST_ATTACH, resource=XA_ARN,
+      change="PassNodeRoles loses its iam:PassedToService condition and covers role/*; the customer has lab-admin (trusts lambda, AdministratorAccess, no boundary)",
+      proofs=[prove(XA, "iam:PassRole", role_arn("lab-admin"), C(("iam:PassedToService", "lambda.amazonaws.com")))])
+def _(a):
+    """An Allow that tests no key leaves the service to the caller: a
+    search that only varied keys some statement tests never chose one."""
+    s = st(a, "PassNodeRoles")
+    s.pop("Condition", None)
+    s["Resource"] = "*"
+    a["RoleDetailList"].append(new_role("lab-admin", service_trust("lambda.amazonaws.com"), attached=["arn:aws:iam::aws:policy/AdministratorAccess"]))
+    policy(a, "AdministratorAccess")["AttachmentCount"] += 1
+
+
+@fail("esc009-assume-account-trusting-admin", ["PV-ESC-009"], cls="escalation", spec=S_MUST_ATTACH, resource=XA_ARN,
+      change="the customer has ops-admin (trusts the account root, AdministratorAccess); the cross-account role may sts:AssumeRole on role/*",
+      proofs=[prove(XA, "sts:AssumeRole", role_arn("ops-admin"))])
+def _(a):
+    """Two steps each harmless alone: a customer role any principal of the
+    account may assume, and a cross-account role allowed to assume roles."""
+    a["RoleDetailList"].append(new_role("ops-admin", doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"}, "Action": "sts:AssumeRole"}),
+                                        attached=["arn:aws:iam::aws:policy/AdministratorAccess"]))
+    policy(a, "AdministratorAccess")["AttachmentCount"] += 1
+    add_xa(a, {"Sid": "AssumeRoles", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{ACCT}:role/*"})
+
+
 # ==============================================================================
 # MUST-FAIL — class escalation: paths outside the probed list
 # ==============================================================================

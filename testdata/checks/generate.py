@@ -394,6 +394,11 @@ def main():
     # A role no service can assume: passing it gains nothing (no false FAIL).
     Q("PV-ESC-004", "pass-role-no-service-trusts", lambda a: (unbounded_admin_role(a), sid(a, "PassNodeRoles").update(
         {"Resource": "*"})))
+    # PassRole allowed with no condition at all: the service the role goes
+    # to is still the caller's choice (a search that only varied keys some
+    # statement tests missed it).
+    F("PV-ESC-004", "pass-anything-unconditioned", lambda a: (unbounded_lambda_role(a), sid(a, "PassNodeRoles").update(
+        {"Resource": "*"}), sid(a, "PassNodeRoles").pop("Condition")))
     F("PV-ESC-004", "child-role-lost-boundary", lost_boundary)
     Q("PV-ESC-004")
     Q("PV-ESC-004", "admin-role-out-of-reach", unbounded_admin_role)
@@ -414,6 +419,27 @@ def main():
     F("PV-ESC-008", "lambda-anywhere", lambda a: drop_sid(a, "DenyForeignFunctionChanges"))
     F("PV-ESC-008", "user-data", lambda a: drop_sid(a, "DenyForeignInstanceChanges"))
     Q("PV-ESC-008")
+
+    # Chains: each step harmless alone, the last one outside the boundary.
+    def admin_role_trusting_account(a):
+        a["RoleDetailList"].append(role("ops-admin", doc(
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"}, "Action": "sts:AssumeRole"}),
+            attached=[ADMIN_ARN]))
+        a["Policies"].append(managed("AdministratorAccess", [("v1", ADMIN_DOC)], arn=ADMIN_ARN, usage=1))
+    may_assume = lambda a: xa_stmts(a).append(
+        {"Sid": "AssumeAnyRole", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{ACCT}:role/*"})
+    F("PV-ESC-009", "assume-admin-role", lambda a: (admin_role_trusting_account(a), may_assume(a)))
+    def boundary_passes_anything(a):
+        unbounded_lambda_role(a)
+        find_policy(a, "pennsieve-boundary-7f3a9c21")["PolicyVersionList"][0]["Document"]["Statement"].append(
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"})
+    F("PV-ESC-009", "new-role-under-boundary-passes-admin-role", boundary_passes_anything)
+    Q("PV-ESC-009")
+    # The admin role trusts the account, but the cross-account role may not
+    # assume roles: no chain.
+    Q("PV-ESC-009", "admin-role-trusts-account-no-assume", admin_role_trusting_account)
+    # It may assume roles, but the admin role trusts another account only.
+    Q("PV-ESC-009", "may-assume-admin-role-trusts-elsewhere", lambda a: (unbounded_admin_role(a), may_assume(a)))
 
     # Boundary policies.
     F("PV-BND-003", "route53-and-iam", lambda a: find_policy(a, "pennsieve-boundary-7f3a9c21")["PolicyVersionList"][0]["Document"]["Statement"].__setitem__(
