@@ -679,7 +679,8 @@ def with_par_runtime(acct):
         sg(PAR_SG, "pixell-agent-runtime", PAR_VPC, [rule("tcp", 8080, group=PAR_LB_SG)],
            [rule("tcp", 443, prefix_list=S3_PL), rule("tcp", 443, group=ep_sg)]),
         sg(PAR_LB_SG, "pixell-agent-runtime-alb", PAR_VPC, [rule("tcp", 443, cidr="0.0.0.0/0")], [rule("tcp", 8080, group=PAR_SG)]),
-        sg(ep_sg, "pixell-endpoints", PAR_VPC, [rule("tcp", 443, group=PAR_SG)], [])]
+        sg(ep_sg, "pixell-endpoints", PAR_VPC, [rule("tcp", 443, group=PAR_SG)], []),
+        sg("sg-0a1b2c3d40", "default", PAR_VPC, [rule("-1", group="sg-0a1b2c3d40")], [rule("-1", cidr="0.0.0.0/0")])]
     e["flow_logs"].append({"id": "fl-0a1b2c3d4", "resource_id": PAR_VPC, "traffic_type": "ALL", "status": "ACTIVE", "deliver_logs_status": "SUCCESS"})
     e["network_acls"].append({"id": "acl-0a1b2c3d4", "vpc_id": PAR_VPC, "is_default": True, "subnets": subnets + [pub], "entries": acl_all()})
     cluster = f"arn:aws:ecs:{REGION}:{ACCT}:cluster/pixell"
