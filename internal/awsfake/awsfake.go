@@ -111,6 +111,8 @@ type Server struct {
 	calls   []Call
 	records []record
 	admin   Credentials
+	// rt is the network, logging and compute state (runtime.go).
+	rt *runtimeState
 
 	httpSrv *http.Server
 	ln      net.Listener
