@@ -583,3 +583,30 @@ func seedECS(ctx context.Context, c *ecs.Client, e *inventory.ECS, ids IDs) erro
 	}
 	return nil
 }
+
+// TransitGatewayAdder is what the loopback endpoint offers for the
+// transit gateways it does not create through the API.
+type TransitGatewayAdder interface {
+	AddTransitGateway(region string, attachments []inventory.TransitGatewayAttach, tables []inventory.TransitGatewayRouteTb)
+}
+
+// AddTransitGateways adds the snapshot's transit gateway attachments and
+// route tables to the endpoint, with the VPC and subnet IDs SeedRuntime
+// gave (ids).
+func AddTransitGateways(to TransitGatewayAdder, rt *inventory.Runtime, ids IDs) {
+	if rt == nil {
+		return
+	}
+	for _, r := range rt.Regions {
+		if r.EC2 == nil || len(r.EC2.TransitGatewayAttachments)+len(r.EC2.TransitGatewayRouteTables) == 0 {
+			continue
+		}
+		var atts []inventory.TransitGatewayAttach
+		for _, a := range r.EC2.TransitGatewayAttachments {
+			a.ResourceID = ids.Of(a.ResourceID)
+			a.Subnets = ids.all(a.Subnets)
+			atts = append(atts, a)
+		}
+		to.AddTransitGateway(r.Region, atts, append([]inventory.TransitGatewayRouteTb(nil), r.EC2.TransitGatewayRouteTables...))
+	}
+}

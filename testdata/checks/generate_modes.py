@@ -389,6 +389,8 @@ def main():
         e["route_tables"].append({"id": t, "vpc_id": v, "main": True, "routes": [
             {"destination": "10.250.0.0/16", "target": "local", "state": "active"},
             {"destination": "0.0.0.0/0", "target": "nat-0e9e55ed0", "state": "active"}]})
+        # EC2 gives every VPC a default security group (AWS's default rules).
+        e["security_groups"].append(sg("sg-0e9e55ed00", "default", v, [rule("-1", group="sg-0e9e55ed00")], [rule("-1", cidr="0.0.0.0/0")]))
         return v, s
 
     def via_tgw(a):
