@@ -61,7 +61,7 @@ type CoverageSuppressed struct {
 }
 
 var coverageLimits = []string{
-	"Network promises (no internet in compliant mode, VPC endpoints, security groups) are not in IAM data and are not evaluated.",
+	"Network promises are proved from the control plane (routes followed through peering and transit gateways, VPC endpoints and their policies, security groups, flow logs, encryption settings, alarms) in the regions the snapshot's runtime section covers; what the data plane does is not in it: a host that relays traffic, DNS tunnelled through the VPC resolver, an appliance or VPN beyond a route. Routes that lead there are NOT_EVALUATED, never PASS.",
 	"S3 bucket policies, KMS key policies and other resource policies are not in an IAM snapshot; organization SCPs are not either.",
 	"IAM has no condition key on the trust document passed to CreateRole: roles created trusting an outside account are reported once they exist (PV-ESC-006) and, with CloudTrail, when created.",
 	"Probe scenarios that IAM simulation cannot prove are listed as MANUAL in probes.json and count as not evaluated.",

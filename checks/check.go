@@ -15,6 +15,7 @@ import (
 	"github.com/pvaudit/pvaudit/inventory"
 	"github.com/pvaudit/pvaudit/policy"
 	"github.com/pvaudit/pvaudit/policy/catalog"
+	"github.com/pvaudit/pvaudit/posture"
 	"github.com/pvaudit/pvaudit/rules"
 )
 
@@ -57,6 +58,8 @@ type Env struct {
 	keyTypes    map[string]policy.ValueType
 	keyMultis   map[string]bool
 	classes     map[string][]catalog.Class
+	// facts is the runtime posture, see Posture (modes.go).
+	facts *posture.Facts
 }
 
 // EnvOption adds what a scan knows beyond the snapshot.
@@ -139,6 +142,7 @@ func Catalogue() []*Check {
 		providerUsers(),
 		legacyRoles(),
 	}
+	all = append(all, runtimeChecks()...)
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
 	return all
 }

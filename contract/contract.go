@@ -55,6 +55,10 @@ type Contract struct {
 	PAR *PAR `yaml:"par,omitempty"`
 	// Account holds account-level rules: provider IAM users, legacy roles.
 	Account AccountRules `yaml:"account,omitempty"`
+	// Deployment recognises compute nodes' runtime resources and declared
+	// deployment modes (the MODE-* checks); nil when the contract makes no
+	// deployment-mode promise.
+	Deployment *Deployment `yaml:"deployment,omitempty"`
 }
 
 // CrossAccountRole describes the role the provider assumes.
@@ -218,7 +222,10 @@ func (c *Contract) Validate() error {
 			return wrap("child_roles.name_patterns", errors.New("empty pattern"))
 		}
 	}
-	return c.validateRules(wrap)
+	if err := c.validateRules(wrap); err != nil {
+		return err
+	}
+	return c.validateRuntime(wrap)
 }
 
 // CrossAccountRoleRegexp returns the compiled cross-account role name

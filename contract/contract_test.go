@@ -44,6 +44,13 @@ func TestParseRejects(t *testing.T) {
 		{"duplicate key", "name: x\ntitle: t\nname: y\n", `c.yaml:3:1: key "name" given twice`},
 		{"typo", "name: x\ncross_account_rol: {}\n", `c.yaml:2:1: unknown key "cross_account_rol" (did you mean "cross_account_role"?)`},
 		{"nested typo", "name: x\ncross_account_role:\n  name_patern: a\n", `c.yaml:3:3: unknown key "name_patern" in cross_account_role (did you mean "name_pattern"?)`},
+		{"bad deployment mode", "name: x\nparameters: {deployment_mode: hipaa}\n", `deployment_mode "hipaa" is not a deployment mode`},
+		{"deployment without mode tags", "name: x\ndeployment: {node_tag_keys: [a]}\n", "mode_tag_keys"},
+		{"node pattern without node", "name: x\ndeployment: {mode_tag_keys: [m], node_name_patterns: ['pennsieve-*']}\n", "does not contain {node_id}"},
+		{"alarm scope", "name: x\npar:\n  task_role: {name_patterns: [t]}\n  execution_role: {name_patterns: [e]}\n  runtime: {log_group: g, retention_days: 30, alarms: [{id: a, text: t, above: 1, signals: [{name: s, metrics: [{namespace: AWS/ECS, name: CPUUtilization, scope: cluster}]}]}]}\n", `unknown scope "cluster"`},
+		{"alarm without signal source", "name: x\npar:\n  task_role: {name_patterns: [t]}\n  execution_role: {name_patterns: [e]}\n  runtime: {log_group: g, alarms: [{id: a, text: t, signals: [{name: s}]}]}\n", "needs a name and log_patterns or metrics"},
+		{"network row with actions", "name: x\nscenarios: [{id: r, section: s, text: t, principal: processor, network: internet-egress, actions: [s3:GetObject], expect: denied}]\n", "has no actions"},
+		{"unknown network question", "name: x\nscenarios: [{id: r, section: s, text: t, principal: processor, network: dns, expect: denied}]\n", `network "dns"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -29,6 +29,10 @@ type Parameters struct {
 	// LLMGovernorFunctionARN is the LLM governor Lambda function (may use
 	// {node_id} and {account_id}).
 	LLMGovernorFunctionARN string `yaml:"llm_governor_function_arn,omitempty"`
+	// DeploymentMode is the mode the customer bought for its compute
+	// nodes (basic, secure or compliant): the MODE-* checks hold every node
+	// to it, whatever the nodes' own tags say.
+	DeploymentMode string `yaml:"deployment_mode,omitempty"`
 }
 
 // Merge returns p overridden by every non-empty field of o.
@@ -44,6 +48,7 @@ func (p Parameters) Merge(o Parameters) Parameters {
 	set(&p.WorkflowBucket, o.WorkflowBucket)
 	set(&p.PackageBucket, o.PackageBucket)
 	set(&p.LLMGovernorFunctionARN, o.LLMGovernorFunctionARN)
+	set(&p.DeploymentMode, o.DeploymentMode)
 	if len(o.NodeIDs) > 0 {
 		p.NodeIDs = append([]string(nil), o.NodeIDs...)
 	}
@@ -64,6 +69,9 @@ func (p Parameters) Validate() error {
 		if strings.ContainsAny(b.v, "/:*") {
 			return fmt.Errorf("%s %q must be a bucket name, not an ARN or pattern", b.name, b.v)
 		}
+	}
+	if p.DeploymentMode != "" && !ValidMode(p.DeploymentMode) {
+		return fmt.Errorf("deployment_mode %q is not a deployment mode (want basic, secure or compliant)", p.DeploymentMode)
 	}
 	for _, id := range p.NodeIDs {
 		if id == "" || strings.ContainsAny(id, "*?/") {
@@ -189,6 +197,9 @@ func (p ProcessorRoles) IsProcessor(name string) bool {
 type PAR struct {
 	TaskRole      PARRole `yaml:"task_role"`
 	ExecutionRole PARRole `yaml:"execution_role"`
+	// Runtime is the log group and alarms the document asks for around
+	// the roles (PV-LOG-*, PV-NET-*); nil when not promised.
+	Runtime *PARRuntime `yaml:"runtime,omitempty"`
 }
 
 // ForbiddenFamily is an action family a role must never have, with a

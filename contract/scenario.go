@@ -49,6 +49,11 @@ type Scenario struct {
 	// IAM (e.g. network reachability); the row is listed with that reason
 	// and no requests.
 	Manual string `yaml:"manual,omitempty"`
+	// Network, when set, names a question IAM cannot answer but the
+	// snapshot's network facts can (internet-egress: can the principal's
+	// compute reach the internet?); the row has no actions and is decided
+	// from the runtime section (NOT_EVALUATED without it).
+	Network string `yaml:"network,omitempty"`
 }
 
 // ContextEntry is one condition key sent with a request.
@@ -277,9 +282,15 @@ func (s *Scenario) Validate() error {
 	if _, err := ParseSelector(s.Principal); err != nil {
 		return wrap("principal: %v", err)
 	}
-	if s.Manual != "" {
+	if s.Manual != "" && s.Network != "" {
+		return wrap("a row is either manual or decided from the network, not both")
+	}
+	if s.Manual != "" || s.Network != "" {
 		if len(s.Actions) > 0 || len(s.Resources) > 0 || len(s.Context) > 0 {
-			return wrap("a manual row has no actions, resources or context")
+			return wrap("a manual or network row has no actions, resources or context")
+		}
+		if s.Network != "" && s.Network != NetworkInternetEgress {
+			return wrap("network %q: want %s", s.Network, NetworkInternetEgress)
 		}
 		return nil
 	}

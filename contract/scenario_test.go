@@ -44,7 +44,7 @@ func TestScenarioValidate(t *testing.T) {
 		{"list type takes many", func(s *Scenario) {
 			s.Context = []ContextEntry{{Key: "k", Type: "stringList", Values: []string{"a", "b"}}}
 		}, ""},
-		{"manual row with actions", func(s *Scenario) { s.Manual = "network" }, "manual row has no actions"},
+		{"manual row with actions", func(s *Scenario) { s.Manual = "network" }, "row has no actions"},
 		{"manual row", func(s *Scenario) { s.Manual, s.Actions, s.Resources = "network", nil, nil }, ""},
 	}
 	for _, tc := range tests {

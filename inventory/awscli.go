@@ -141,6 +141,9 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 	for _, k := range sortedFieldKeys(top) {
 		switch k {
 		case "RoleDetailList", "UserDetailList", "GroupDetailList", "Policies", "IsTruncated", "Marker", "Roles":
+		case "runtime":
+			// pvaudit's runtime section (network, logs, compute) beside an
+			// IAM export, in pvaudit's own shape (see Runtime).
 		default:
 			return nil, d.errAt(top[k].keyOff, "", fmt.Errorf("unknown top-level key %q in get-account-authorization-details output", k))
 		}
@@ -156,6 +159,13 @@ func (d *decoder) cliFormat(top objFields) (*Snapshot, error) {
 	}
 	if f, ok := top["Marker"]; ok && f.Kind() != strictjson.String && f.Kind() != strictjson.Null {
 		return nil, d.errAt(f.Offset(), "Marker", errors.New("must be a string"))
+	}
+	if f, ok := top["runtime"]; ok && f.Kind() != strictjson.Null {
+		rt, err := d.runtime(f, "")
+		if err != nil {
+			return nil, err
+		}
+		snap.Runtime = rt
 	}
 	v := d.validator("")
 	if f, ok := top["RoleDetailList"]; ok {

@@ -481,6 +481,7 @@ func (d *decoder) ownFormat(root strictjson.Value, top objFields) (*Snapshot, er
 		Users      docSpan   `json:"users"`
 		Groups     docSpan   `json:"groups"`
 		Gaps       []Gap     `json:"gaps"`
+		Runtime    docSpan   `json:"runtime"`
 	}
 	var h header
 	if err := d.strict(root, "", &h); err != nil {
@@ -584,6 +585,13 @@ func (d *decoder) ownFormat(root strictjson.Value, top objFields) (*Snapshot, er
 		if err != nil {
 			return nil, err
 		}
+	}
+	if f, ok := top["runtime"]; ok && f.Kind() != strictjson.Null {
+		rt, err := d.runtime(f, snap.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		snap.Runtime = rt
 	}
 	if f, ok := top["groups"]; ok {
 		err := d.elements(f, "groups", func(i int, el strictjson.Value) error {

@@ -30,6 +30,9 @@ type Snapshot struct {
 	// Gaps lists what could not be read. A snapshot with gaps is incomplete:
 	// analyses must not report PASS for what a gap hides.
 	Gaps []Gap `json:"gaps,omitempty"`
+	// Runtime is the network, logging and compute posture beyond IAM
+	// (see Runtime); nil for an IAM-only snapshot.
+	Runtime *Runtime `json:"runtime,omitempty"`
 }
 
 // Gap is one thing the collector could not read.
@@ -233,6 +236,7 @@ func (s *Snapshot) Normalize() {
 		g.InlinePolicies = nilIfEmpty(g.InlinePolicies)
 		g.AttachedPolicies = nilIfEmpty(g.AttachedPolicies)
 	}
+	s.Runtime.normalize()
 	sort.Slice(s.Gaps, func(i, j int) bool {
 		if s.Gaps[i].Operation != s.Gaps[j].Operation {
 			return s.Gaps[i].Operation < s.Gaps[j].Operation

@@ -91,7 +91,7 @@ type Collector func(ctx context.Context, cfg aws.Config) (*inventory.Snapshot, e
 // LiveCollector is the read-only live collector.
 func LiveCollector(r *audit.Run) Collector {
 	return func(ctx context.Context, cfg aws.Config) (*inventory.Snapshot, error) {
-		col := &live.Collector{IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Now: r.Now}
+		col := &live.Collector{IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Now: r.Now, Runtime: []*live.RuntimeClients{live.NewRuntimeClients(cfg)}}
 		return col.Collect(ctx)
 	}
 }

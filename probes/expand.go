@@ -248,6 +248,16 @@ func (x *expander) scenario(s *contract.Scenario) []Probe {
 		p.Unexpanded = fmt.Sprintf("no role in the account matches the selector %s", name)
 		return []Probe{p}
 	}
+	if s.Network != "" {
+		var out []Probe
+		for _, rc := range principals {
+			p := base
+			p.Principal = principalOf(rc)
+			p.Network = x.network(s.Network, rc)
+			out = append(out, p)
+		}
+		return out
+	}
 	used := x.usedVars(s)
 	var out []Probe
 	for _, rc := range principals {

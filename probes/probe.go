@@ -97,6 +97,10 @@ type Probe struct {
 	Notes []string `json:"notes,omitempty"`
 	// Manual is set for rows IAM simulation cannot prove.
 	Manual string `json:"manual,omitempty"`
+	// Network is set for rows decided from the network facts of the
+	// snapshot's runtime section instead of IAM (see network.go); both
+	// engines report it.
+	Network *NetworkDecision `json:"network,omitempty"`
 	// Unexpanded says why the row could not be turned into requests (no
 	// principal matches, a variable has no value); the probe is then not
 	// evaluated.
@@ -118,6 +122,9 @@ func (p *Probe) group() string {
 
 // Action is the probe's actions joined for display.
 func (p *Probe) Action() string {
+	if p.Network != nil && len(p.Steps) == 0 {
+		return "network:" + p.Network.Question
+	}
 	var a []string
 	for _, s := range p.Steps {
 		a = append(a, s.Action)
@@ -127,6 +134,9 @@ func (p *Probe) Action() string {
 
 // Resource is the probe's last step's resource (the target of the attempt).
 func (p *Probe) Resource() string {
+	if p.Network != nil && len(p.Steps) == 0 {
+		return p.Network.Where
+	}
 	if len(p.Steps) == 0 {
 		return ""
 	}

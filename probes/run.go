@@ -61,7 +61,7 @@ func Run(ctx context.Context, ps []Probe, local, remote Engine) ([]Result, error
 		index := map[string]int{}
 		for i := range ps {
 			p := &ps[i]
-			if p.Manual != "" || p.Unexpanded != "" {
+			if p.Manual != "" || p.Unexpanded != "" || p.Network != nil {
 				continue
 			}
 			for _, s := range p.Steps {
@@ -81,6 +81,15 @@ func Run(ctx context.Context, ps []Probe, local, remote Engine) ([]Result, error
 		}
 		for i := range ps {
 			p := &ps[i]
+			if p.Network != nil {
+				er := p.Network.result(eng.Name())
+				if ei == 0 {
+					out[i].Local = er
+				} else {
+					out[i].AWS = er
+				}
+				continue
+			}
 			er := &EngineResult{Engine: eng.Name()}
 			for _, s := range p.Steps {
 				er.Steps = append(er.Steps, answers[index[s.key(p.Principal.ARN)]])

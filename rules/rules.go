@@ -197,15 +197,35 @@ func (reg *Registry) Source(id string) string {
 }
 
 // Select resolves --checks and --skip-checks: the IDs of the rules to
-// report (all when include is empty), minus skip. Unknown IDs are an error
-// naming them.
+// report (all when include is empty), minus skip. An entry with '*' is a
+// glob over the IDs ("MODE-*", "PV-NET-*"). Unknown IDs, and globs that
+// match none, are an error naming them.
 func (reg *Registry) Select(include, skip []string) (map[string]bool, error) {
 	var unknown []string
-	for _, id := range append(slices.Clone(include), skip...) {
-		if _, ok := reg.Get(id); !ok {
-			unknown = append(unknown, id)
+	expand := func(list []string) []string {
+		var out []string
+		for _, id := range list {
+			if !strings.ContainsAny(id, "*?") {
+				if _, ok := reg.Get(id); !ok {
+					unknown = append(unknown, id)
+				}
+				out = append(out, strings.ToUpper(id))
+				continue
+			}
+			n := 0
+			for _, r := range reg.rules {
+				if globMatch(strings.ToUpper(id), r.ID) {
+					out = append(out, r.ID)
+					n++
+				}
+			}
+			if n == 0 {
+				unknown = append(unknown, id)
+			}
 		}
+		return out
 	}
+	in, out := expand(include), expand(skip)
 	if len(unknown) > 0 {
 		return nil, fmt.Errorf("unknown check %s (see `pvaudit checks list`)", strings.Join(quoteAll(unknown), ", "))
 	}
@@ -215,13 +235,32 @@ func (reg *Registry) Select(include, skip []string) (map[string]bool, error) {
 			sel[r.ID] = true
 		}
 	}
-	for _, id := range include {
-		sel[strings.ToUpper(id)] = true
+	for _, id := range in {
+		sel[id] = true
 	}
-	for _, id := range skip {
-		delete(sel, strings.ToUpper(id))
+	for _, id := range out {
+		delete(sel, id)
 	}
 	return sel, nil
+}
+
+// globMatch matches s against p, where '*' is any run and '?' one character.
+func globMatch(p, s string) bool {
+	if p == "" {
+		return s == ""
+	}
+	switch p[0] {
+	case '*':
+		for i := 0; i <= len(s); i++ {
+			if globMatch(p[1:], s[i:]) {
+				return true
+			}
+		}
+		return false
+	case '?':
+		return s != "" && globMatch(p[1:], s[1:])
+	}
+	return s != "" && s[0] == p[0] && globMatch(p[1:], s[1:])
 }
 
 func quoteAll(ss []string) []string {

@@ -11,24 +11,29 @@ import (
 	"sort"
 	"strings"
 	"text/template"
+
+	"github.com/pvaudit/pvaudit/inventory/live"
 )
 
 //go:embed templates/*.tmpl
 var templates embed.FS
 
 // ReadActions are the IAM actions pvaudit calls, all read-only: the live
-// collector (inventory/live), the CloudTrail lookup (trail) and the AWS
-// probe engine (probes). A test checks them against the calls the loopback
-// endpoint sees.
+// collector (inventory/live, with its runtime section: network, logs,
+// alarms, compute), the CloudTrail lookup (trail) and the AWS probe engine
+// (probes). A test checks them against the calls the loopback endpoint
+// sees. Sorted; a fresh slice each call.
 func ReadActions() []string {
-	return []string{
+	acts := append([]string{
 		"cloudtrail:LookupEvents",
 		"iam:GetAccountAuthorizationDetails",
 		"iam:ListAccessKeys",
 		"iam:ListRoles",
 		"iam:SimulatePrincipalPolicy",
 		"sts:GetCallerIdentity",
-	}
+	}, live.NetworkReadActions()...)
+	sort.Strings(acts)
+	return acts
 }
 
 // Formats are the formats Render writes.

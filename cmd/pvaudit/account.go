@@ -101,7 +101,8 @@ func (o *provisionFlags) loadState(cmd *cobra.Command, a *app, cfg *config.Resol
 	}
 	client := iam.NewFromConfig(awsCfg)
 	a.log.Info("reading account live (read-only)", "region", awsCfg.Region)
-	col := &live.Collector{IAM: client, STS: sts.NewFromConfig(awsCfg), Caller: o.aws.caller, Now: a.now, Log: a.log}
+	col := &live.Collector{IAM: client, STS: sts.NewFromConfig(awsCfg), Caller: o.aws.caller, Now: a.now, Log: a.log,
+		Runtime: []*live.RuntimeClients{live.NewRuntimeClients(awsCfg)}}
 	snap, err := col.Collect(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("collect account: %w", err)

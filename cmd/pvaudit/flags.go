@@ -42,6 +42,7 @@ func (o *contractFlags) register(fs *pflag.FlagSet, params, suppress bool) {
 		fs.StringVar(&o.params.WorkflowBucket, "workflow-bucket", "", "the only S3 bucket child roles may reach")
 		fs.StringVar(&o.params.PackageBucket, "package-bucket", "", "the PAR agent package bucket (par contract default: pixell-agent-packages)")
 		fs.StringVar(&o.params.LLMGovernorFunctionARN, "llm-governor-arn", "", "the LLM governor Lambda function ARN processor roles may invoke")
+		fs.StringVar(&o.params.DeploymentMode, "deployment-mode", "", "the deployment mode you bought for the compute nodes (basic, secure, compliant): the MODE-* checks hold every node to it")
 	}
 	if suppress {
 		fs.StringVar(&o.suppress, "suppress", "", "suppression file (YAML): findings to mark suppressed, with reason and expiry")

@@ -19,7 +19,7 @@ func newIAMPolicyCmd(a *app) *cobra.Command {
 for one mode: every action that mode calls and nothing else. Every mode but
 provision and athena is read-only. sts:GetCallerIdentity needs no permission.
 
-  scan       the account's IAM state (also snapshot and roles)
+  scan       the account's IAM state and runtime section (also snapshot and roles)
   probe      scan's reads and iam:SimulatePrincipalPolicy (--engine aws|both)
   trail      cloudtrail:LookupEvents (--lookup) and cloudtrail:ListPublicKeys (--digest-keys-live)
   drift      scan's reads and cloudtrail:LookupEvents (attribution)

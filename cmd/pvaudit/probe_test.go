@@ -22,6 +22,7 @@ func TestProbeExitCodes(t *testing.T) {
 	t.Parallel()
 	sample := repoPath("testdata", "accounts", "sample.json")
 	guarded := repoPath("testdata", "probes", "guarded.json")
+	compliant := repoPath("testdata", "accounts", "compliant.json")
 	tests := []struct {
 		name       string
 		args       []string
@@ -30,7 +31,9 @@ func TestProbeExitCodes(t *testing.T) {
 		wantStderr string
 	}{
 		{"sample breaks promises", []string{"probe", "--from", sample}, 1, "Summary: FAILED", ""},
-		{"guarded keeps them", []string{"probe", "--from", guarded}, 0, "Summary: clean", ""},
+		{"compliant keeps them", []string{"probe", "--from", compliant}, 0, "Summary: clean", ""},
+		// guarded.json holds IAM only: the internet row cannot be decided.
+		{"no runtime section leaves the internet row open", []string{"probe", "--from", guarded}, 2, "network:internet-egress : the snapshot has no runtime section", ""},
 		{"guarded PAR role", []string{"probe", "--from", guarded, "--contract", "par"}, 0, "Summary: clean", ""},
 		{"no PAR role in the sample", []string{"probe", "--from", sample, "--contract", "par"}, 2, "no role in the account matches the selector role:pixell-*-task-role", ""},
 		{"var names the PAR role", []string{"probe", "--from", sample, "--contract", "par", "--var", "task_role=github-actions-deploy"}, 1, "github-actions-deploy", ""},
@@ -42,7 +45,7 @@ func TestProbeExitCodes(t *testing.T) {
 		{"bad output", []string{"probe", "--from", sample, "-o", "xml"}, 2, "", "unknown output format"},
 		{"bad var", []string{"probe", "--from", sample, "--var", "novalue"}, 2, "", "--var"},
 		{"scan can run only probes", []string{"scan", "--from", sample, "--checks", "PV-PRB-002"}, 1, "PV-PRB-002", ""},
-		{"scan can skip probes", []string{"scan", "--from", guarded, "--checks", "PV-PRB-001,PV-PRB-003", "--skip-checks", "PV-PRB-003", "--show-pass"}, 0, "PV-PRB-001", ""},
+		{"scan can skip probes", []string{"scan", "--from", compliant, "--checks", "PV-PRB-001,PV-PRB-003", "--skip-checks", "PV-PRB-003", "--show-pass"}, 0, "PV-PRB-001", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,6 +136,9 @@ func TestProbeGolden(t *testing.T) {
 // loopback endpoint: the account is collected live, every probe is decided
 // by both engines, they agree, and nothing is written.
 func TestProbeBothEnginesLive(t *testing.T) {
+	// guarded.json holds IAM only: the endpoint serves an empty network, so
+	// the internet row finds none of the nodes' resources and must stay
+	// NOT_EVALUATED (the run incomplete); every IAM row is decided by both.
 	snap, err := inventory.ReadFile(repoPath("testdata", "probes", "guarded.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -149,8 +155,8 @@ func TestProbeBothEnginesLive(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	code, out, errOut := runTest(t, "probe", "--engine", "both", "--endpoint-url", url, "--aws-rate", "500", "-o", "json")
-	if code != exitClean {
-		t.Fatalf("exit %d\nstderr: %s\nstdout: %s", code, errOut, tail(out))
+	if code != exitError {
+		t.Fatalf("exit %d, want %d (the internet row cannot be decided)\nstderr: %s\nstdout: %s", code, exitError, errOut, tail(out))
 	}
 	var rep reports.ProbeReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
@@ -160,7 +166,13 @@ func TestProbeBothEnginesLive(t *testing.T) {
 		t.Errorf("summary %+v, want passes and no disagreement", rep.Summary)
 	}
 	for _, r := range rep.Results {
-		if r.Manual == "" && (r.AWS == nil || r.AWS.Outcome == "") {
+		if r.Disagree {
+			t.Errorf("%s %s %s on %s: local %s; aws %s", r.ScenarioID, r.Principal.Name, r.Action(), r.Resource(), r.Local.Explain(), r.AWS.Explain())
+		}
+		if r.Network != nil && r.Verdict != probes.NotEvaluated {
+			t.Errorf("%s %s: network row %s over an empty network, want NOT_EVALUATED", r.ScenarioID, r.Principal.Name, r.Verdict)
+		}
+		if r.Manual == "" && r.Network == nil && (r.AWS == nil || r.AWS.Outcome == "") {
 			t.Errorf("%s %s: no AWS decision", r.ScenarioID, r.Action())
 		}
 	}

@@ -115,7 +115,8 @@ func (o *sourceOpts) load(ctx context.Context, a *app) (audit.Source, error) {
 		return audit.Source{}, err
 	}
 	a.log.Info("reading account live (read-only)", "region", cfg.Region)
-	col := &live.Collector{IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Caller: o.aws.caller, Now: a.now, Log: a.log}
+	col := &live.Collector{IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Caller: o.aws.caller, Now: a.now, Log: a.log,
+		Runtime: []*live.RuntimeClients{live.NewRuntimeClients(cfg)}}
 	stop := a.spinner("reading the account (read-only)…")
 	snap, err := col.Collect(ctx)
 	stop()

@@ -127,6 +127,8 @@ type Server struct {
 	queryOrder   []string
 	queryResults map[string]QueryResult
 	org          *Organization
+	// rt is the network, logging and compute state (runtime.go).
+	rt *runtimeState
 
 	httpSrv *http.Server
 	ln      net.Listener
@@ -167,7 +169,7 @@ func New(opts Options) *Server {
 	s.st = newState(s.account)
 	now := s.clock().UTC()
 	s.st.addAWSManagedPolicy(s, "AdministratorAccess", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, now)
-	s.st.addAWSManagedPolicy(s, "ReadOnlyAccess", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*","iam:Simulate*","sts:GetCallerIdentity","cloudtrail:LookupEvents"],"Resource":"*"}]}`, now)
+	s.st.addAWSManagedPolicy(s, "ReadOnlyAccess", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*","iam:Simulate*","sts:GetCallerIdentity","cloudtrail:LookupEvents","ec2:Describe*","ec2:Search*","logs:Describe*","cloudwatch:Describe*","states:Describe*","states:List*","elasticfilesystem:Describe*","lambda:Get*","lambda:List*","ecs:Describe*","ecs:List*","elasticloadbalancing:Describe*","s3:List*"],"Resource":"*"}]}`, now)
 	u := s.st.addUser(s, name, "/", now)
 	u.attached = append(u.attached, "arn:aws:iam::aws:policy/AdministratorAccess")
 	s.st.policies["arn:aws:iam::aws:policy/AdministratorAccess"].attachments++

@@ -136,6 +136,9 @@ func (s *Server) appendRecord(ex *exchange, aerr *apiError) {
 	if ex.service == "sts" {
 		source, region = "sts.amazonaws.com", ex.region
 	}
+	if src := runtimeEventSource(ex.service); src != "" {
+		source, region = src, ex.region
+	}
 	rec := ctRecord{
 		EventVersion: "1.08", UserIdentity: id, EventTime: isoTime(ex.now), EventSource: source,
 		EventName: ex.action, AWSRegion: region, SourceIPAddress: ex.sourceIP, UserAgent: ex.userAgent,

@@ -183,7 +183,7 @@ func isReadOnly(action string) bool {
 	if action == "AssumeRole" {
 		return true
 	}
-	for _, p := range [...]string{"Get", "List", "Simulate", "Lookup", "Describe"} {
+	for _, p := range [...]string{"Get", "List", "Simulate", "Lookup", "Describe", "Search"} {
 		if len(action) > len(p) && action[:len(p)] == p {
 			return true
 		}

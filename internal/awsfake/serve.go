@@ -71,6 +71,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading body: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	if name := runtimeRoute(r); name != "" {
+		s.serveRuntime(w, r, body, name) // EC2, Logs, CloudWatch, ECS, Lambda … (runtime.go)
+		return
+	}
 	ex := &exchange{ctx: r.Context(), body: body, userAgent: r.UserAgent(), sourceIP: "127.0.0.1"}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		ex.sourceIP = host

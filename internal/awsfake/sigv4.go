@@ -55,9 +55,14 @@ func verifySignature(r *http.Request, body []byte, secret string) bool {
 		ch.WriteString(h + ":" + v + "\n")
 	}
 	payload := sha256.Sum256(body)
+	path := canonicalPath(r.URL.EscapedPath())
+	if service != "s3" {
+		// Every service but S3 signs the escaped path escaped once more.
+		path = escapePath(path)
+	}
 	canonical := strings.Join([]string{
 		r.Method,
-		canonicalPath(r.URL.EscapedPath()),
+		path,
 		canonicalQuery(r.URL.Query()),
 		ch.String(),
 		fields["SignedHeaders"],
@@ -107,3 +112,21 @@ func canonicalQuery(q url.Values) string {
 
 // sigEscape is SigV4's URI encoding: RFC 3986 unreserved characters stay.
 func sigEscape(s string) string { return urlEncodeDoc(s) }
+
+// escapePath escapes every byte of p but RFC 3986's unreserved characters
+// and '/' (SigV4's second encoding of the path).
+func escapePath(p string) string {
+	var b strings.Builder
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c == '/' || c == '-' || c == '.' || c == '_' || c == '~' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}

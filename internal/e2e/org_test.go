@@ -90,7 +90,7 @@ func TestOrgRunWithFailuresAndResume(t *testing.T) {
 		t.Errorf("account whose IAM read is denied: %+v", a)
 	}
 	if a := rows[orgsim.ID(0)]; a.Outcome != "clean" || len(a.Outputs) != 1 {
-		t.Errorf("account 0: %+v", a)
+		t.Errorf("account 0: %+v%s", a, notClean(outDir, a))
 	} else if _, err := os.Stat(filepath.Join(outDir, filepath.FromSlash(a.Outputs[0]))); err != nil {
 		t.Errorf("per-account report: %v", err)
 	}
@@ -182,4 +182,37 @@ func orgPvaudit(t *testing.T, creds awsfake.Credentials, args ...string) result 
 		t.Fatalf("run pvaudit: %v", err)
 	}
 	return result{code, out.String(), errb.String()}
+}
+
+// notClean says why an account's own report is not clean: its coverage
+// gaps and the findings that are not PASS.
+func notClean(outDir string, a orgRow) string {
+	if len(a.Outputs) == 0 {
+		return ""
+	}
+	b, err := os.ReadFile(filepath.Join(outDir, filepath.FromSlash(a.Outputs[0])))
+	if err != nil {
+		return ": " + err.Error()
+	}
+	var rep struct {
+		CoverageGaps []json.RawMessage `json:"coverage_gaps"`
+		Findings     []struct {
+			CheckID, Status, Resource, Message string
+		} `json:"findings"`
+	}
+	if json.Unmarshal(b, &rep) != nil {
+		return ""
+	}
+	var out strings.Builder
+	for _, g := range rep.CoverageGaps {
+		fmt.Fprintf(&out, "\n  gap %s", g)
+	}
+	n := 0
+	for _, f := range rep.Findings {
+		if f.Status != "PASS" && f.Status != "WARN" && n < 10 {
+			fmt.Fprintf(&out, "\n  %s %s %s: %.200s", f.Status, f.CheckID, f.Resource, f.Message)
+			n++
+		}
+	}
+	return out.String()
 }

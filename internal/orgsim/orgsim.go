@@ -101,13 +101,29 @@ func Build(ctx context.Context, cfg Config) (*Org, error) {
 		if err != nil {
 			return nil, fmt.Errorf("orgsim: template: %w", err)
 		}
-		c := iam.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String("http://awsfake.local"), HTTPClient: awsfake.InProcess(m),
+		acfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String("http://awsfake.local"), HTTPClient: awsfake.InProcess(m),
 			Credentials: credentials.NewStaticCredentialsProvider(m.AdminCredentials().AccessKeyID, m.AdminCredentials().SecretAccessKey, ""),
 			Retryer: func() aws.Retryer {
 				return retry.NewStandard(func(o *retry.StandardOptions) { o.RateLimiter = ratelimit.None })
-			}})
+			}}
+		c := iam.NewFromConfig(acfg)
 		if _, err := testaccount.Seed(ctx, c, snap); err != nil {
 			return nil, fmt.Errorf("orgsim: seed %s: %w", id, err)
+		}
+		// The template's runtime section (network, logs, compute), as the
+		// tenant's deployment built it: without it every tenant's scan is
+		// incomplete.
+		if rt := snap.Runtime; rt != nil {
+			ids, err := testaccount.SeedRuntime(ctx, testaccount.NewRuntimeWriters(acfg), rt)
+			if err != nil {
+				return nil, fmt.Errorf("orgsim: seed runtime %s: %w", id, err)
+			}
+			testaccount.AddTransitGateways(m, rt, ids)
+			if rt.S3 != nil {
+				for _, b := range rt.S3.Buckets {
+					m.AddBucket(b)
+				}
+			}
 		}
 		if !has(cfg.NoAuditRole, i) {
 			if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(AuditRole), AssumeRolePolicyDocument: aws.String(fmt.Sprintf(auditTrust, Management, ExternalID))}); err != nil {

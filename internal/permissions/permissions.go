@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/pvaudit/pvaudit/inventory/live"
 )
 
 // A Statement is one group of actions with the reason they are needed.
@@ -27,6 +29,10 @@ type Statement struct {
 var (
 	readAccount = Statement{Sid: "PvauditReadAccount", Why: "read the account's IAM state (every live command)",
 		Actions: []string{"iam:GetAccountAuthorizationDetails", "iam:ListRoles", "iam:ListAccessKeys"}}
+	// readRuntime is the runtime section of a live snapshot (network, logs,
+	// alarms, compute): every live read of the account makes these calls.
+	readRuntime = Statement{Sid: "PvauditReadRuntime", Why: "the runtime section (deployment modes, PAR's network and logging): MODE-*, PV-NET-*, PV-LOG-*",
+		Actions: live.NetworkReadActions()}
 	simulate = Statement{Sid: "PvauditSimulate", Why: "probe --engine aws|both: AWS's policy simulator",
 		Actions: []string{"iam:SimulatePrincipalPolicy"}}
 	lookup = Statement{Sid: "PvauditLookupEvents", Why: "--lookup / --trail-lookup: CloudTrail event history",
@@ -56,12 +62,12 @@ var (
 
 // modes maps each mode to its statements.
 var modes = map[string][]Statement{
-	"scan":      {readAccount},
-	"probe":     {readAccount, simulate},
+	"scan":      {readAccount, readRuntime},
+	"probe":     {readAccount, readRuntime, simulate},
 	"trail":     {lookup, digestKeys},
-	"drift":     {readAccount, lookup},
-	"evidence":  {readAccount, lookup, digestKeys},
-	"provision": {readAccount, policyTags, provisionWrites},
+	"drift":     {readAccount, readRuntime, lookup},
+	"evidence":  {readAccount, readRuntime, lookup, digestKeys},
+	"provision": {readAccount, readRuntime, policyTags, provisionWrites},
 	"org":       {organizations, assumeAudit},
 	"lake":      {lakeQuery},
 	"athena":    {athenaQuery},

@@ -66,6 +66,7 @@ func TestReadOnlyModes(t *testing.T) {
 			// StartQuery and DescribeQuery run and watch a Lake query (it
 			// reads stored events); AssumeRole changes nothing.
 			read := strings.HasPrefix(name, "Get") || strings.HasPrefix(name, "List") || strings.HasPrefix(name, "Lookup") || strings.HasPrefix(name, "Simulate") ||
+				strings.HasPrefix(name, "Describe") || strings.HasPrefix(name, "Search") ||
 				a == "cloudtrail:StartQuery" || a == "cloudtrail:DescribeQuery" || a == "sts:AssumeRole"
 			if ReadOnly(m) && !read {
 				t.Errorf("read-only mode %s grants %s", m, a)

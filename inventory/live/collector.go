@@ -48,6 +48,10 @@ type Collector struct {
 	Log    *slog.Logger
 	// PageSize is MaxItems for paged calls (IAM allows up to 1000).
 	PageSize int32
+	// Runtime, when set, are the clients of the regions whose runtime
+	// section (network, logs, alarms, compute) is read (see runtime.go);
+	// without them the snapshot holds IAM only.
+	Runtime []*RuntimeClients
 }
 
 // Collect reads the account. Calls that fail are recorded as gaps in the
@@ -88,6 +92,9 @@ func (c *Collector) Collect(ctx context.Context) (*inventory.Snapshot, error) {
 		return nil, err
 	}
 	if err := c.accessKeys(ctx, snap, pageSize); err != nil {
+		return nil, err
+	}
+	if err := c.runtime(ctx, snap); err != nil {
 		return nil, err
 	}
 	if snap.AccountID == "" {
