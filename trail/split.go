@@ -2,6 +2,7 @@ package trail
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 )
 
@@ -209,23 +210,30 @@ func skipComposite(b []byte, i int) (int, error) {
 	return 0, errTruncated
 }
 
-// skipString returns the index just past the string starting at b[i].
+// skipString returns the index just past the string starting at b[i]. It
+// looks for the closing quote eight bytes at a time.
 func skipString(b []byte, i int) (int, error) {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	j := i + 1
 	for {
-		k := bytes.IndexByte(b[j:], '"')
-		if k < 0 {
+		for j+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[j:])
+			q, bs := x^('"'*lo), x^('\\'*lo)
+			if ((q-lo)&^q|(bs-lo)&^bs)&hi != 0 {
+				break
+			}
+			j += 8
+		}
+		for j < len(b) && b[j] != '"' && b[j] != '\\' {
+			j++
+		}
+		if j >= len(b) {
 			return 0, errTruncated
 		}
-		j += k
-		n := 0
-		for p := j - 1; p > i && b[p] == '\\'; p-- {
-			n++
-		}
-		if n%2 == 0 {
+		if b[j] == '"' {
 			return j + 1, nil
 		}
-		j++
+		j += 2 // an escape: the next byte cannot close the string
 	}
 }
 
