@@ -110,6 +110,33 @@ func (c *Collection) relevantFast(f *fastRecord, lits [][]byte) (Record, bool) {
 		!containsAny(f.bytesOf(fQRoleARN), lits) && !containsAny(f.bytesOf(fErrorMessage), lits) {
 		return Record{}, false
 	}
+	if c.iamChanges && string(f.bytesOf(fEventSource)) == iamSource {
+		r := f.record()
+		return r, c.relevant(&r)
+	}
+	// relevant's two other questions, asked of the few fields they read
+	// before a whole Record is built.
+	rel := false
+	if name := f.bytesOf(fEventName); isAssume(string(name)) {
+		arn := ""
+		if f.isObject(lRequest) {
+			arn = f.str(fQRoleARN)
+		}
+		if arn == "" {
+			arn = roleARNFromMessage(f.str(fErrorMessage))
+		}
+		rel = c.expect.MatchRole(RoleNameFromARN(arn))
+	}
+	if !rel && f.isObject(lIdentity) {
+		id := Identity{ARN: f.str(fUARN)}
+		if f.isObject(lSession) && f.isObject(lIssuer) {
+			id.IssuerARN = f.str(fIssuerARN)
+		}
+		rel = c.expect.MatchRole(sessionRole(id))
+	}
+	if !rel {
+		return Record{}, false
+	}
 	r := f.record()
 	return r, c.relevant(&r)
 }

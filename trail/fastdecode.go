@@ -108,32 +108,36 @@ const maxFastDepth = 200
 
 // scanFast reads rec into r. ok is false when the fast path declines.
 func scanFast(rec []byte, r *fastRecord) (ok bool) {
-	*r = fastRecord{}
-	s := fastScanner{b: rec, r: r}
 	i := skipWS(rec, 0)
-	if i >= len(rec) || rec[i] != '{' {
-		return false
+	end, ok := scanFastAt(rec, i, r)
+	return ok && skipWS(rec, end) == len(rec)
+}
+
+// scanFastAt reads the record starting at b[i] into r and returns the
+// index after it. ok is false when the fast path declines.
+func scanFastAt(b []byte, i int, r *fastRecord) (end int, ok bool) {
+	*r = fastRecord{}
+	s := fastScanner{b: b, r: r}
+	if i >= len(b) || b[i] != '{' {
+		return 0, false
 	}
-	i = s.object(i, lTop, 1)
-	if s.bad || i < 0 {
-		return false
-	}
-	if skipWS(rec, i) != len(rec) {
-		return false
+	end = s.object(i, lTop, 1)
+	if s.bad || end < 0 {
+		return 0, false
 	}
 	ts := r.f[fEventTime]
 	if ts.kind == vNull || ts.kind == vAbsent || (ts.kind == vString && len(ts.b) == 0) {
 		ts = r.f[fTimestamp]
 	}
 	if ts.kind != vString || len(ts.b) == 0 {
-		return false
+		return 0, false
 	}
 	t, err := time.Parse(time.RFC3339Nano, string(ts.b))
 	if err != nil {
-		return false
+		return 0, false
 	}
 	r.time = t.UTC()
-	return true
+	return end, true
 }
 
 func skipWS(b []byte, i int) int {

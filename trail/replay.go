@@ -460,7 +460,35 @@ func (d *fileDecoder) decode(ctx context.Context, c *Collection, in Input, progr
 	// when a whole occurrence lies inside it.
 	d.findHits(buf)
 	next := 0
+	// A record a literal occurs in is read by the fast path while it is
+	// split, rather than skipped and then read: the next hit is taken to
+	// be in the record when it starts within an average record's length.
+	prescanned := int64(-1)
+	var splitBytes int64
+	if d.literals != nil && !d.full {
+		sp.scan = func(b []byte, i int, off int64) int {
+			k := next
+			at := int(off - base)
+			for k < len(d.hits) && d.hits[k].start < at {
+				k++
+			}
+			guess := 2048
+			if fs.split > 0 {
+				guess = int(splitBytes / fs.split)
+			}
+			if k == len(d.hits) || d.hits[k].start-at > guess {
+				return -1
+			}
+			end, ok := scanFastAt(b, i, &d.fr)
+			if !ok {
+				return -1
+			}
+			prescanned = off
+			return end
+		}
+	}
 	emit := func(off int64, rec []byte) {
+		splitBytes += int64(len(rec))
 		fs.split++
 		if d.literals != nil {
 			var hit bool
@@ -470,7 +498,9 @@ func (d *fileDecoder) decode(ctx context.Context, c *Collection, in Input, progr
 				return
 			}
 		}
-		if !d.full && scanFast(rec, &d.fr) {
+		pre := prescanned == off
+		prescanned = -1
+		if !d.full && (pre || scanFast(rec, &d.fr)) {
 			// The fast path read the record as DecodeRecord would.
 			fs.seen(d.fr.time)
 			r, rel := c.relevantFast(&d.fr, d.literals)

@@ -50,6 +50,10 @@ type splitter struct {
 	closing bool
 	// ended: a document ended; run goes on with what follows.
 	ended bool
+	// scan, when set, may read the record starting at b[i] (stream
+	// offset off) in its own way and return the index after it, or -1 to
+	// leave it to skipComposite. Only records in arrays are offered.
+	scan func(b []byte, i int, off int64) int
 }
 
 // emitFunc receives a record and its offset in the stream.
@@ -258,6 +262,13 @@ func (s *splitter) runArray(b []byte, i int, base int64, atEOF bool, emit emitFu
 		case ',':
 			i++
 		case '{':
+			if s.scan != nil {
+				if end := s.scan(b, i, base+int64(i)); end > 0 {
+					emit(base+int64(i), b[i:end])
+					i = end
+					continue
+				}
+			}
 			end, err := skipComposite(b, i)
 			if err != nil {
 				if !atEOF {
