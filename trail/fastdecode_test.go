@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pvaudit/pvaudit/internal/trailgen"
 )
 
 const roleARN = "arn:aws:iam::111122223333:role/Pennsieve-Compute-dev-a3f1b20c"
@@ -415,3 +417,53 @@ func FuzzFastDecode(f *testing.F) {
 }
 
 var zeroTime time.Time
+
+// TestFastPathStreaming replays a delivered-shape archive (with malformed
+// records naming the role) through buffers small enough to cut records,
+// on the fast path and with the full decoder: the same records are kept,
+// from the same offsets, and the same records are undecodable.
+func TestFastPathStreaming(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	m, err := trailgen.Generate(context.Background(), dir, trailgen.Config{Events: 3000, Seed: 5, Sessions: 2, Violations: true,
+		Malformed: 4, Profile: trailgen.ProfileDelivered, Regions: []string{"us-east-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins, _, err := WalkDir(dir, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := DefaultExpectations()
+	run := func(full bool, size int) (ids []string, st Stats) {
+		c := NewCollection(e, time.Time{}, time.Time{})
+		d := &fileDecoder{literals: prefilterNeedles(e.literals()), full: full, whole: size, chunk: size}
+		if full {
+			d.literals = nil
+		}
+		for _, in := range ins {
+			d.decode(context.Background(), c, in, nil)
+		}
+		for _, r := range c.Records() {
+			ids = append(ids, fmt.Sprintf("%s@%d:%s", r.Origin, r.Offset, r.EventID))
+		}
+		return ids, c.Stats()
+	}
+	want, wst := run(true, 1<<20)
+	if len(want) < m.SessionEvents || wst.Undecodable != int64(m.Malformed) {
+		t.Fatalf("full decode kept %d (want at least %d) with %d undecodable (want %d)", len(want), m.SessionEvents, wst.Undecodable, m.Malformed)
+	}
+	for _, size := range []int{1 << 10, 3000, 64 << 10, 1 << 20} {
+		got, st := run(false, size)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("buffer %d: kept %d records, full decode %d (or at other offsets)", size, len(got), len(want))
+		}
+		if st.Undecodable != wst.Undecodable {
+			t.Errorf("buffer %d: undecodable %d, full decode %d", size, st.Undecodable, wst.Undecodable)
+		}
+		if st.RecordsSplit != wst.RecordsSplit || st.RecordsFiltered+st.RecordsDecoded+st.Undecodable != st.RecordsSplit {
+			t.Errorf("buffer %d: split %d (full %d), filtered %d + decoded %d + undecodable %d", size, st.RecordsSplit, wst.RecordsSplit,
+				st.RecordsFiltered, st.RecordsDecoded, st.Undecodable)
+		}
+	}
+}
