@@ -13,8 +13,12 @@ import (
 // ~200 delivered .json.gz files with the planted sessions (generated before
 // the timer starts, once per benchmark run).
 func benchReplay(b *testing.B, opts trail.Options) {
+	benchReplayOf(b, trailgen.Config{Events: 200_000, Seed: 42, Sessions: 3, Violations: true}, opts)
+}
+
+func benchReplayOf(b *testing.B, cfg trailgen.Config, opts trail.Options) {
 	dir := b.TempDir()
-	if _, err := trailgen.Generate(context.Background(), dir, trailgen.Config{Events: 200_000, Seed: 42, Sessions: 3, Violations: true}); err != nil {
+	if _, err := trailgen.Generate(context.Background(), dir, cfg); err != nil {
 		b.Fatal(err)
 	}
 	var bytes int64
@@ -48,4 +52,19 @@ func BenchmarkReplayDir(b *testing.B) {
 // BenchmarkReplayDirOneWorker is the same on one worker: CPU per byte.
 func BenchmarkReplayDirOneWorker(b *testing.B) {
 	benchReplay(b, trail.Options{Expect: trail.DefaultExpectations(), Workers: 1})
+}
+
+// BenchmarkReplayDelivered replays the delivered profile: 100,000
+// background events in ~1,900 files of about 53 records, the role's prefix
+// in a third of the records, calls under the role in two thirds of the
+// files.
+func BenchmarkReplayDelivered(b *testing.B) {
+	benchReplayOf(b, trailgen.Config{Events: 100_000, Seed: 42, Sessions: 3, Violations: true, Profile: trailgen.ProfileDelivered},
+		trail.Options{Expect: trail.DefaultExpectations(), Workers: 2})
+}
+
+// BenchmarkReplayDeliveredOneWorker is the same on one worker: CPU per byte.
+func BenchmarkReplayDeliveredOneWorker(b *testing.B) {
+	benchReplayOf(b, trailgen.Config{Events: 100_000, Seed: 42, Sessions: 3, Violations: true, Profile: trailgen.ProfileDelivered},
+		trail.Options{Expect: trail.DefaultExpectations(), Workers: 1})
 }

@@ -3,8 +3,6 @@ package trail
 import (
 	"bufio"
 	"bytes"
-	"compress/flate"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,10 +12,14 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
 )
 
 // Options control a replay.
@@ -161,6 +163,7 @@ func ReadFiles(ctx context.Context, c *Collection, inputs []Input, opts Options)
 	if lits != nil && c.iamChanges {
 		lits = append(lits, []byte(iamSource))
 	}
+	lits = prefilterNeedles(lits)
 	if opts.FullDecode {
 		lits = nil
 	}
@@ -205,9 +208,13 @@ loop:
 type fileDecoder struct {
 	buf      []byte
 	br       *bufio.Reader
+	zbuf     []byte       // a compressed file read whole
+	zsrc     bytes.Reader // reads zbuf
 	zr       *gzip.Reader
 	sha      hash.Hash
 	literals [][]byte
+	hits     []hit      // where the literals occur in buf
+	fr       fastRecord // the fast path's scratch record
 	full     bool
 	hash     bool // hash the decompressed content (digest verification)
 	whole    int  // wholeFileLimit; smaller in tests
@@ -223,6 +230,9 @@ type fileStats struct {
 	decoded      int64
 	split        int64
 	filtered     int64
+	// judged: records decoded by the fast path and found not relevant
+	// (counted as decoded).
+	judged int64
 	// Times the file is known to cover: its delivery time (from a
 	// CloudTrail file name), its first record's, and the records seen.
 	delivered, first, lo, hi time.Time
@@ -270,10 +280,18 @@ const (
 	// chunkSize is the read size for inputs larger than wholeFileLimit,
 	// which are split as a stream.
 	chunkSize = 4 << 20
+	// compressedWhole is the largest compressed file read whole before
+	// it is inflated.
+	compressedWhole = 8 << 20
 	// identifyLimit is how much of a stream identification reads at most
 	// (a first record longer than that cannot be judged).
 	identifyLimit = wholeFileLimit
 )
+
+// errReader returns its error.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // countingReader reports bytes read from the raw input.
 type countingReader struct {
@@ -319,11 +337,26 @@ func (d *fileDecoder) decode(ctx context.Context, c *Collection, in Input, progr
 	switch kind := compression(magic); kind {
 	case "":
 	case "gzip":
-		var err error
+		// A compressed file that fits (every delivered one) is read whole
+		// first: the inflater is fastest on bytes in memory.
+		var src io.Reader
+		zb, err := fill(br, d.zbuf[:0], compressedWhole)
+		switch {
+		case errors.Is(err, io.EOF):
+			d.zsrc.Reset(zb)
+			src = &d.zsrc
+		case err != nil:
+			src = io.MultiReader(bytes.NewReader(zb), errReader{err})
+		default:
+			src = io.MultiReader(bytes.NewReader(zb), br)
+		}
+		if cap(zb) <= compressedWhole {
+			d.zbuf = zb
+		}
 		if d.zr == nil {
-			d.zr, err = gzip.NewReader(br)
+			d.zr, err = gzip.NewReader(src)
 		} else {
-			err = d.zr.Reset(br)
+			err = d.zr.Reset(src)
 		}
 		if err != nil {
 			d.zr = nil
@@ -423,10 +456,60 @@ func (d *fileDecoder) decode(ctx context.Context, c *Collection, in Input, progr
 	}
 	sp := &splitter{}
 	var base int64
+	// The literals are searched once per buffer; a record is passed on
+	// when a whole occurrence lies inside it.
+	d.findHits(buf)
+	next := 0
+	// A record a literal occurs in is read by the fast path while it is
+	// split, rather than skipped and then read: the next hit is taken to
+	// be in the record when it starts within an average record's length.
+	prescanned := int64(-1)
+	var splitBytes int64
+	if d.literals != nil && !d.full {
+		sp.scan = func(b []byte, i int, off int64) int {
+			k := next
+			at := int(off - base)
+			for k < len(d.hits) && d.hits[k].start < at {
+				k++
+			}
+			guess := 2048
+			if fs.split > 0 {
+				guess = int(splitBytes / fs.split)
+			}
+			if k == len(d.hits) || d.hits[k].start-at > guess {
+				return -1
+			}
+			end, ok := scanFastAt(b, i, &d.fr)
+			if !ok {
+				return -1
+			}
+			prescanned = off
+			return end
+		}
+	}
 	emit := func(off int64, rec []byte) {
+		splitBytes += int64(len(rec))
 		fs.split++
-		if d.literals != nil && !containsAny(rec, d.literals) {
-			fs.filtered++
+		if d.literals != nil {
+			var hit bool
+			hit, next = d.hitIn(next, int(off-base), int(off-base)+len(rec))
+			if !hit {
+				fs.filtered++
+				return
+			}
+		}
+		pre := prescanned == off
+		prescanned = -1
+		if !d.full && (pre || scanFast(rec, &d.fr)) {
+			// The fast path read the record as DecodeRecord would.
+			fs.seen(d.fr.time)
+			r, rel := c.relevantFast(&d.fr, d.literals)
+			if !rel {
+				fs.judged++
+				return
+			}
+			r.Origin, r.Offset = in.Name, off
+			c.add(r, rec)
 			return
 		}
 		r, err := DecodeRecord(rec)
@@ -454,6 +537,8 @@ func (d *fileDecoder) decode(ctx context.Context, c *Collection, in Input, progr
 		buf, readErr = fill(r, buf, limit)
 		hashed(buf[before:])
 		fs.decoded += int64(len(buf) - before)
+		d.findHits(buf)
+		next = 0
 		if readErr != nil {
 			eof = true
 			if !errors.Is(readErr, io.EOF) {
@@ -517,6 +602,63 @@ func fill(r io.Reader, buf []byte, limit int) ([]byte, error) {
 		}
 	}
 	return buf, nil
+}
+
+// prefilterNeedles adds to the literals the escapes that could spell one
+// in a record's bytes without the literal itself appearing: "\\u" (any
+// character can be written \uXXXX), or a bare backslash when a literal
+// holds a character with a short escape. A record with an escaped
+// spelling of the role's name is thus decoded, never filtered.
+func prefilterNeedles(lits [][]byte) [][]byte {
+	if lits == nil {
+		return nil
+	}
+	esc := []byte(`\u`)
+	for _, l := range lits {
+		if bytes.ContainsAny(l, "\"\\/\b\f\n\r\t") {
+			esc = []byte(`\`)
+		}
+	}
+	return append(slices.Clip(lits), esc)
+}
+
+// hit is an occurrence of a literal: buf[start:end].
+type hit struct{ start, end int }
+
+// findHits finds every occurrence of the literals in buf, in order.
+func (d *fileDecoder) findHits(buf []byte) {
+	d.hits = d.hits[:0]
+	if d.literals == nil {
+		return
+	}
+	for _, l := range d.literals {
+		for i := 0; ; {
+			k := bytes.Index(buf[i:], l)
+			if k < 0 {
+				break
+			}
+			d.hits = append(d.hits, hit{i + k, i + k + len(l)})
+			i += k + 1
+		}
+	}
+	if len(d.literals) > 1 {
+		slices.SortFunc(d.hits, func(a, b hit) int { return a.start - b.start })
+	}
+}
+
+// hitIn reports whether an occurrence lies wholly inside buf[start:end],
+// looking from hits[from]; it returns where the next record (which starts
+// at or after end) should look from.
+func (d *fileDecoder) hitIn(from, start, end int) (bool, int) {
+	for from < len(d.hits) && d.hits[from].start < start {
+		from++
+	}
+	for k := from; k < len(d.hits) && d.hits[k].start < end; k++ {
+		if d.hits[k].end <= end {
+			return true, from
+		}
+	}
+	return false, from
 }
 
 func containsAny(b []byte, lits [][]byte) bool {

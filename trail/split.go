@@ -2,6 +2,7 @@ package trail
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 )
 
@@ -49,6 +50,10 @@ type splitter struct {
 	closing bool
 	// ended: a document ended; run goes on with what follows.
 	ended bool
+	// scan, when set, may read the record starting at b[i] (stream
+	// offset off) in its own way and return the index after it, or -1 to
+	// leave it to skipComposite. Only records in arrays are offered.
+	scan func(b []byte, i int, off int64) int
 }
 
 // emitFunc receives a record and its offset in the stream.
@@ -209,23 +214,30 @@ func skipComposite(b []byte, i int) (int, error) {
 	return 0, errTruncated
 }
 
-// skipString returns the index just past the string starting at b[i].
+// skipString returns the index just past the string starting at b[i]. It
+// looks for the closing quote eight bytes at a time.
 func skipString(b []byte, i int) (int, error) {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	j := i + 1
 	for {
-		k := bytes.IndexByte(b[j:], '"')
-		if k < 0 {
+		for j+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[j:])
+			q, bs := x^('"'*lo), x^('\\'*lo)
+			if ((q-lo)&^q|(bs-lo)&^bs)&hi != 0 {
+				break
+			}
+			j += 8
+		}
+		for j < len(b) && b[j] != '"' && b[j] != '\\' {
+			j++
+		}
+		if j >= len(b) {
 			return 0, errTruncated
 		}
-		j += k
-		n := 0
-		for p := j - 1; p > i && b[p] == '\\'; p-- {
-			n++
-		}
-		if n%2 == 0 {
+		if b[j] == '"' {
 			return j + 1, nil
 		}
-		j++
+		j += 2 // an escape: the next byte cannot close the string
 	}
 }
 
@@ -250,6 +262,13 @@ func (s *splitter) runArray(b []byte, i int, base int64, atEOF bool, emit emitFu
 		case ',':
 			i++
 		case '{':
+			if s.scan != nil {
+				if end := s.scan(b, i, base+int64(i)); end > 0 {
+					emit(base+int64(i), b[i:end])
+					i = end
+					continue
+				}
+			}
 			end, err := skipComposite(b, i)
 			if err != nil {
 				if !atEOF {

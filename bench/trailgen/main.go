@@ -33,7 +33,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "output folder (required); AWSLogs/ is written inside it")
 	manifest := fs.String("manifest", "", "manifest path (default: <out>.manifest.json)")
 	fs.IntVar(&cfg.Events, "events", 100000, "background events")
-	fs.IntVar(&cfg.EventsPerFile, "per-file", 1000, "average events per file")
+	fs.IntVar(&cfg.EventsPerFile, "per-file", 0, "average events per file (default 1000, delivered 53)")
+	fs.StringVar(&cfg.Profile, "profile", trailgen.ProfileSynthetic, "synthetic (1,000 records per file, the role named in few files) or delivered (one file per region and 5 minutes, tens of records, the role's prefix in other resources' names)")
+	fs.Float64Var(&cfg.Active, "active", 0, "delivered: fraction of files with calls under the role (default 0.67)")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
 	fs.IntVar(&cfg.Sessions, "sessions", 3, "well-behaved provider sessions to plant")
 	fs.BoolVar(&cfg.Violations, "violations", true, "also plant misbehaving sessions and a refused attempt")
@@ -68,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "trailgen: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "wrote %d files (%d MB), %d background + %d planted events, %d sessions, in %s; manifest %s\n",
-		m.Files, m.Bytes>>20, m.Background, m.Planted, len(m.Sessions), time.Since(start).Round(time.Millisecond), *manifest)
+	fmt.Fprintf(stdout, "wrote %d files (%d MB), %d background + %d planted + %d hourly-session events, %d sessions, in %s; manifest %s\n",
+		m.Files, m.Bytes>>20, m.Background, m.Planted, m.SessionEvents, len(m.Sessions), time.Since(start).Round(time.Millisecond), *manifest)
 	return 0
 }

@@ -47,9 +47,26 @@ type Config struct {
 	Malformed     int    // undecodable records naming the role, planted in files
 	RoleName      string // default Pennsieve-Compute-dev-a3f1b20c
 	Workers       int    // files written in parallel (default 2)
+	// Profile is ProfileSynthetic (default) or ProfileDelivered. A
+	// delivered archive has one file per region and five minutes (Span is
+	// then as long as Events need) and EventsPerFile defaults to 53.
+	Profile string
+	// Active is the fraction of a delivered archive's files that hold
+	// calls made under the role by the provider's hourly sessions
+	// (default 0.67, as in the real archive the figures come from).
+	Active float64
 }
 
 func (c *Config) defaults() {
+	if c.Profile == "" {
+		c.Profile = ProfileSynthetic
+	}
+	if c.Profile == ProfileDelivered && c.EventsPerFile <= 0 {
+		c.EventsPerFile = deliveredPerFile
+	}
+	if c.Profile == ProfileDelivered && c.Active == 0 {
+		c.Active = 0.67
+	}
 	if c.EventsPerFile <= 0 {
 		c.EventsPerFile = 1000
 	}
@@ -81,15 +98,18 @@ func (c *Config) defaults() {
 
 // Manifest is what was written and planted.
 type Manifest struct {
-	Files       int              `json:"files"`
-	DigestFiles int              `json:"digest_files"`
-	Background  int              `json:"background_events"`
-	Planted     int              `json:"planted_events"` // records of planted sessions (incl. the provider's copies)
-	Malformed   int              `json:"malformed"`
-	Bytes       int64            `json:"bytes"`
-	RoleARN     string           `json:"role_arn"`
-	Provisioner string           `json:"provisioner_arn"`
-	Sessions    []PlantedSession `json:"sessions"`
+	Files       int `json:"files"`
+	DigestFiles int `json:"digest_files"`
+	Background  int `json:"background_events"`
+	Planted     int `json:"planted_events"` // records of planted sessions (incl. the provider's copies)
+	Malformed   int `json:"malformed"`
+	// SessionEvents are the records of the delivered profile's hourly
+	// provider sessions (AssumeRole and calls), on top of the background.
+	SessionEvents int              `json:"session_events,omitempty"`
+	Bytes         int64            `json:"bytes"`
+	RoleARN       string           `json:"role_arn"`
+	Provisioner   string           `json:"provisioner_arn"`
+	Sessions      []PlantedSession `json:"sessions"`
 	// ProviderCreatedRoles are the roles CreateRole made under planted sessions.
 	ProviderCreatedRoles []string `json:"provider_created_roles"`
 }
@@ -122,6 +142,15 @@ func Generate(ctx context.Context, dir string, cfg Config) (Manifest, error) {
 	default:
 		return Manifest{}, fmt.Errorf("trailgen: unknown shape %q", cfg.Shape)
 	}
+	delivered := cfg.Profile == ProfileDelivered
+	switch {
+	case cfg.Profile == ProfileSynthetic:
+	case delivered:
+		n := max(1, (cfg.Events+cfg.EventsPerFile-1)/cfg.EventsPerFile/len(cfg.Regions))
+		cfg.Span = time.Duration(n) * deliveredSlot
+	default:
+		return Manifest{}, fmt.Errorf("trailgen: unknown profile %q", cfg.Profile)
+	}
 	g := &gen{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}
 	m := Manifest{
 		RoleARN:     "arn:aws:iam::" + cfg.Account + ":role/" + cfg.RoleName,
@@ -145,10 +174,26 @@ func Generate(ctx context.Context, dir string, cfg Config) (Manifest, error) {
 	var jobs []*fileJob
 	key := func(slot int, region, acct string) string { return fmt.Sprint(slot, region, acct) }
 	remaining := cfg.Events
+	// A delivered archive's files vary in size (10–96 records, weights
+	// drawn here so the total stays exact).
+	var weights []int
+	wsum := 0
+	if delivered {
+		for range slots * len(cfg.Regions) {
+			w := 10 + g.rng.IntN(max(1, 2*cfg.EventsPerFile-19))
+			weights = append(weights, w)
+			wsum += w
+		}
+	}
 	for s := 0; s < slots; s++ {
 		for ri, r := range cfg.Regions {
 			left := slots*len(cfg.Regions) - (s*len(cfg.Regions) + ri)
 			n := remaining / left
+			if delivered {
+				i := s*len(cfg.Regions) + ri
+				n = min(remaining, remaining*weights[i]/max(1, wsum))
+				wsum -= weights[i]
+			}
 			remaining -= n
 			j := &fileJob{slot: s, region: r, acct: cfg.Account, n: n, seed: g.rng.Uint64()}
 			byFile[key(s, r, cfg.Account)] = j
@@ -191,7 +236,7 @@ func Generate(ctx context.Context, dir string, cfg Config) (Manifest, error) {
 				t0 := cfg.Start.Add(time.Duration(j.slot) * slotLen)
 				fw := &fileWriter{cfg: &cfg, rng: rand.New(rand.NewPCG(j.seed, uint64(j.slot))), region: j.region, acct: j.acct}
 				buf.Reset()
-				fw.write(&buf, j.n, t0, slotLen, j.events)
+				extra := fw.write(&buf, j.n, t0, slotLen, j.events)
 				path, size, err := fw.save(dir, &buf, &zbuf, t0.Add(slotLen))
 				mu.Lock()
 				if err != nil && firstErr == nil {
@@ -199,6 +244,7 @@ func Generate(ctx context.Context, dir string, cfg Config) (Manifest, error) {
 				}
 				m.Files++
 				m.Bytes += size
+				m.SessionEvents += extra
 				_ = path
 				mu.Unlock()
 			}
@@ -256,11 +302,25 @@ type fileWriter struct {
 	acct   string
 }
 
-func (fw *fileWriter) write(buf *bytes.Buffer, n int, t0 time.Time, span time.Duration, planted []event) {
+// write renders a file and returns how many records of the delivered
+// profile's hourly sessions it holds.
+func (fw *fileWriter) write(buf *bytes.Buffer, n int, t0 time.Time, span time.Duration, planted []event) (extra int) {
 	var bodies [][]byte
+	delivered := fw.cfg.Profile == ProfileDelivered
 	for i := 0; i < n; i++ {
 		t := t0.Add(time.Duration(fw.rng.Int64N(int64(span))))
-		bodies = append(bodies, background(fw.rng, fw.cfg, fw.region, t))
+		if delivered {
+			bodies = append(bodies, deliveredBackground(fw.rng, fw.cfg, fw.region, t))
+		} else {
+			bodies = append(bodies, background(fw.rng, fw.cfg, fw.region, t))
+		}
+	}
+	if delivered {
+		planted = planted[:len(planted):len(planted)]
+		for _, b := range fw.deliveredExtras(t0) {
+			planted = append(planted, event{body: b})
+			extra++
+		}
 	}
 	for _, e := range planted {
 		// Planted records land at random positions: files are not in time order.
@@ -295,6 +355,7 @@ func (fw *fileWriter) write(buf *bytes.Buffer, n int, t0 time.Time, span time.Du
 			buf.WriteString("}")
 		}
 	}
+	return extra
 }
 
 func (fw *fileWriter) save(dir string, buf, zbuf *bytes.Buffer, end time.Time) (string, int64, error) {
