@@ -37,6 +37,9 @@ type Account struct {
 	// From reads the account from a snapshot file (or evidence bundle's
 	// snapshot) instead of through the audit role: an offline fleet.
 	From string `json:"from,omitempty" yaml:"from,omitempty"`
+	// Baseline is the account's approved baseline (pvaudit baseline save):
+	// the scan then reports its drift, and the fleet view drift per tenant.
+	Baseline string `json:"baseline,omitempty" yaml:"baseline,omitempty"`
 }
 
 var accountRE = regexp.MustCompile(`^[0-9]{12}$`)

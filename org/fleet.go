@@ -171,7 +171,7 @@ const (
 	fleetResource         = "fleet"
 	fleetNoteDigest       = "ExternalIds are compared by an unkeyed SHA-256 digest: a guessable ExternalId can be confirmed from it; none is printed."
 	fleetNoteIntent       = "Boundary intent is the canonical policy text with the account and node IDs as placeholders: two boundaries that allow the same through different statements count as different (reported, never hidden)."
-	fleetNoteDriftMissing = "drift per tenant: no drift pipeline ran in this run (pvaudit drift --org is not built yet); not evaluated"
+	fleetNoteDriftMissing = "drift per tenant: not evaluated (give scan --baseline-dir DIR, or baseline: in the accounts file, to compare each tenant with its approved baseline)"
 )
 
 func newFleetFinding(id, title string, sev finding.Severity, st finding.Status, resource, key, msg, fix string, ev map[string]any) finding.Finding {

@@ -3,16 +3,25 @@ package org
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/pvaudit/pvaudit/audit"
+	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/reports"
 )
 
 // ScanOptions configure the scan pipeline.
 type ScanOptions struct {
 	Checks, SkipChecks []string
+	// Baseline, when set, names each account's baseline file and whether
+	// drift was asked of the account (a file "" then means it has none):
+	// its drift joins the account's report and the fleet view. BaselineKey,
+	// when set, must have signed every baseline.
+	Baseline    func(Account) (file string, asked bool)
+	BaselineKey ed25519.PublicKey
 	// Formats are the account's own report files: format → file name
 	// ("json" → "scan.json").
 	Formats map[string]string
@@ -21,11 +30,20 @@ type ScanOptions struct {
 // Scan runs audit.Scan in each account and writes its report in Formats.
 func Scan(o ScanOptions) Pipeline {
 	return Pipeline{Name: "scan", Run: func(ctx context.Context, job *Job) (*Output, error) {
-		rep, err := audit.Scan(ctx, job.Run, audit.ScanInput{Source: job.Source, Checks: o.Checks, SkipChecks: o.SkipChecks})
+		in := audit.ScanInput{Source: job.Source, Checks: o.Checks, SkipChecks: o.SkipChecks}
+		asked := false
+		if o.Baseline != nil {
+			in.Baseline, asked = o.Baseline(job.Account)
+			in.BaselineKey = o.BaselineKey
+		}
+		rep, err := audit.Scan(ctx, job.Run, in)
 		if err != nil {
 			return nil, err
 		}
 		out := &Output{Report: rep, Facts: FactsOf(job.Source.Snapshot, job.Run.Config.Contract, rep)}
+		if asked {
+			out.Facts.Drift = driftOf(rep, in.Baseline != "")
+		}
 		files, err := render(rep, o.Formats)
 		if err != nil {
 			return nil, err
@@ -104,4 +122,36 @@ func Drift(run func(ctx context.Context, job *Job) (reports.FindingReport, error
 		f := &Facts{Contract: ContractVersion(job.Run.Config.Contract), Roles: []RoleFacts{}, Boundaries: []BoundaryFacts{}, Drift: string(v.Outcome)}
 		return &Output{Report: rep, Facts: f}, nil
 	}}
+}
+
+// driftOf says what a scan's drift findings (DRIFT-…) came to, for the
+// fleet view: a count of failing items, "not evaluated" when a side could
+// not be read or no baseline was given, or "no drift".
+func driftOf(rep *reports.ScanReport, hadBaseline bool) string {
+	if !hadBaseline {
+		return "not evaluated: no baseline for this account"
+	}
+	fails, unknown := 0, 0
+	for _, f := range rep.Findings {
+		if !strings.HasPrefix(f.CheckID, "DRIFT-") {
+			continue
+		}
+		switch f.Status {
+		case finding.Fail:
+			if f.Suppressed == nil {
+				fails++
+			}
+		case finding.Error, finding.NotEvaluated:
+			unknown++
+		}
+	}
+	switch {
+	case unknown > 0 && fails > 0:
+		return fmt.Sprintf("%d drift item(s) failing; incomplete: %d not evaluated", fails, unknown)
+	case unknown > 0:
+		return fmt.Sprintf("not evaluated: %d drift item(s) could not be evaluated", unknown)
+	case fails > 0:
+		return fmt.Sprintf("%d drift item(s) failing", fails)
+	}
+	return "no drift"
 }

@@ -234,6 +234,14 @@ func runOrgScan(cmd *cobra.Command, a *app, o *scanOpts) error {
 	if o.trail.given() || o.runs.dir != "" {
 		return usageErr("--org/--accounts: CloudTrail flags and --output-dir are not supported over many accounts yet (use --org-output-dir)")
 	}
+	if o.baseline != "" {
+		return usageErr("--baseline is one account's baseline; with --org/--accounts give --baseline-dir DIR (DIR/<account-id>.json) or baseline: per account in the accounts file")
+	}
+	if o.baselineDir != "" {
+		if fi, err := os.Stat(o.baselineDir); err != nil || !fi.IsDir() {
+			return usageErr("--baseline-dir %s: not a folder", o.baselineDir)
+		}
+	}
 	cfg, err := o.ct.resolve()
 	if err != nil {
 		return err
@@ -242,7 +250,25 @@ func runOrgScan(cmd *cobra.Command, a *app, o *scanOpts) error {
 	if err != nil {
 		return err
 	}
-	p := org.Scan(org.ScanOptions{Checks: o.checks, SkipChecks: o.skipChecks, Formats: formats})
+	so := org.ScanOptions{Checks: o.checks, SkipChecks: o.skipChecks, Formats: formats}
+	if so.BaselineKey, err = o.keys.verifyKey(); err != nil {
+		return err
+	}
+	dir := o.baselineDir
+	so.Baseline = func(acct org.Account) (string, bool) {
+		if acct.Baseline != "" {
+			return acct.Baseline, true
+		}
+		if dir == "" {
+			return "", false
+		}
+		p := filepath.Join(dir, acct.ID+".json")
+		if _, err := os.Lstat(p); err != nil {
+			return "", true // asked, and the account has none: not evaluated
+		}
+		return p, true
+	}
+	p := org.Scan(so)
 	return o.org.run(cmd, a, &o.src, &o.ct, &o.out, a.run("scan", cfg, o.failOn.sev), p, strings.Join(o.checks, ","), strings.Join(o.skipChecks, ","))
 }
 

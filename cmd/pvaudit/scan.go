@@ -19,6 +19,9 @@ type scanOpts struct {
 	org        orgFlags
 	baseline   string
 	keys       keyFlags
+	// baselineDir holds each account's baseline as <account-id>.json
+	// (--org, --accounts).
+	baselineDir string
 }
 
 func newScanCmd(a *app) *cobra.Command {
@@ -51,6 +54,9 @@ when a suppression accepts them).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.org.given() {
 				return runOrgScan(cmd, a, o)
+			}
+			if o.baselineDir != "" {
+				return usageErr("--baseline-dir is for --org/--accounts; one account takes --baseline FILE")
 			}
 			// flags → inputs
 			o.src.awsWithFile = o.trail.lookup || o.trail.keysLive || o.trail.query.given() // --from FILE --trail-lookup --profile P reads the trail live
@@ -109,6 +115,7 @@ when a suppression accepts them).`,
 	f.StringSliceVar(&o.checks, "checks", nil, "run only these check IDs (comma-separated; see pvaudit checks list)")
 	f.StringSliceVar(&o.skipChecks, "skip-checks", nil, "skip these check IDs (comma-separated)")
 	o.org.register(f)
+	f.StringVar(&o.baselineDir, "baseline-dir", "", "with --org/--accounts: compare each account with `DIR`/<account-id>.json (its approved baseline); the fleet view reports drift per tenant")
 	f.StringVar(&o.baseline, "baseline", "", "also report drift (DRIFT-…) against this baseline `FILE` (see pvaudit baseline save)")
 	o.keys.register(f, false, true)
 	return cmd
