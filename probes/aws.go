@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
@@ -249,6 +250,20 @@ func (e *AWS) call(ctx context.Context, in *iam.SimulatePrincipalPolicyInput) (*
 		}
 		var ae smithy.APIError
 		if !errors.As(err, &ae) {
+			// A dropped or reset connection is retried like throttling
+			// (the client may come without the SDK's retryer); any other
+			// failure is the answer.
+			if attempt < retries && time.Since(start)+backoff<<attempt <= retryFor &&
+				(retry.RetryableConnectionError{}).IsErrorRetryable(err) == aws.TrueTernary {
+				t := time.NewTimer(backoff << attempt)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return nil, "", false, fmt.Errorf("aws engine: %w", ctx.Err())
+				case <-t.C:
+				}
+				continue
+			}
 			return nil, "iam:SimulatePrincipalPolicy failed: " + lastCause(err), false, nil
 		}
 		code := ae.ErrorCode()
