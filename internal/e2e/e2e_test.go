@@ -131,12 +131,21 @@ type result struct {
 	stdout, stderr string
 }
 
+// runLimit bounds one run of the binary: a minute, or four with the race
+// detector (which slows it several times over, more on a loaded machine).
+func runLimit() time.Duration {
+	if os.Getenv("PVAUDIT_E2E_RACE") != "" {
+		return 4 * time.Minute
+	}
+	return time.Minute
+}
+
 // pvaudit runs the binary against the endpoint with the admin's keys in the
 // environment, isolated from the host's AWS configuration.
 func (a *account) pvaudit(t *testing.T, args ...string) result {
 	t.Helper()
 	creds := a.srv.AdminCredentials()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), runLimit())
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, append(args, "--endpoint-url", a.srv.URL())...)
 	cmd.Env = []string{
