@@ -8,6 +8,8 @@
 #                 7f3a9c21 (roles, boundary and runtime), NODES="30 60 120"
 #   customers     compliant.json plus 3 nodes (5 in all) and 3,000 customer
 #                 roles (copies of github-actions-deploy); CUSTOMERS=0 skips it
+#   NAME-iam      the same account without its runtime section (binaries
+#                 before issue 17 refuse the section); IAM_ONLY=1 runs only these
 #   sample-300    sample.json (planted problems in every node) plus 300 nodes
 #                 and 1,500 customer roles; only with HUGE=1 (minutes per run)
 #
@@ -59,6 +61,22 @@ if [ -n "${HUGE:-}" ]; then
   accounts+=("sample-300")
 fi
 
+# Binaries before the runtime section (issue 17) refuse accounts that carry
+# one: every account is also scanned without it (NAME-iam.json, the IAM
+# part only), which every binary reads.
+for acc in "${accounts[@]}"; do
+  [ -f "$OUT/$acc-iam.json" ] || python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("runtime",None); json.dump(d,open(sys.argv[2],"w"))' "$OUT/$acc.json" "$OUT/$acc-iam.json"
+done
+if [ -z "${IAM_ONLY:-}" ]; then
+  all=()
+  for acc in "${accounts[@]}"; do all+=("$acc" "$acc-iam"); done
+  accounts=("${all[@]}")
+else
+  all=()
+  for acc in "${accounts[@]}"; do all+=("$acc-iam"); done
+  accounts=("${all[@]}")
+fi
+
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPU(s), $(go version | cut -d' ' -f3), runs $RUNS, binaries: ${names[*]}"
 for acc in "${accounts[@]}"; do
@@ -95,8 +113,11 @@ for n in names:
     rs = rows[n]
     w = st.median(r[0] for r in rs); c = st.median(r[1] for r in rs); m = max(r[2] for r in rs)
     d = load(n)
-    roles = len(d["roles"]) if d else "-"
-    fs = len(d["findings"]) if d else "-"
+    if not d or "roles" not in d:
+        print(f"  {n:<9} refused the input ({open(f'{out}/{acc}.{n}.log').read().strip()[:100]})")
+        continue
+    roles = len(d["roles"])
+    fs = len(d["findings"])
     same = "-" if n == names[0] else ("same" if d == base and d is not None else "DIFFERENT")
     span = f"{w:.2f} s ({min(r[0] for r in rs):.2f}-{max(r[0] for r in rs):.2f})"
     print(f"  {n:<9} {span:>22} {c:>6.2f} s {m / 1024:>6.0f} MB {roles:>6} {fs:>9} {w0 / w:>11.2f}x {c0 / c:>5.2f}x  {same}")
