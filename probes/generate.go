@@ -313,18 +313,33 @@ func (l *Local) isolationFindings(ctx context.Context, x *expander, targets map[
 
 // isolationNode decides node a's isolation probes. A request CannotAllow
 // rules out, and a probe the evaluator decides as promised, are counted in
-// their role's group without keeping a result; the others are kept with
-// their result, as Run gives it.
+// their role's group without keeping a result; so are the requests that
+// break the promise once the group keeps maxDetails of them (the finding
+// lists that many and counts the rest). Every other probe keeps its
+// result, as Run gives it.
 func (l *Local) isolationNode(ctx context.Context, x *expander, a string, targets map[string][]Request) ([]finding.Finding, error) {
 	passed := map[string]*passedGroup{}
 	var kept []Result
 	var err error
+	type brokenCount struct {
+		key      string // the group's key, from its first broken result
+		listed   int
+		unlisted int
+		verdict  Verdict
+	}
+	broken := map[string]*brokenCount{} // by principal name
 	x.isolationWhere(a, targets, func(p *Probe) bool {
 		if err != nil {
 			return true
 		}
-		if l.deniedForSure(p.Principal.ARN, p.Steps[0]) {
+		v, ok := l.isolationVerdict(p)
+		if ok && v == Pass {
 			return true
+		}
+		bc := broken[p.Principal.Name]
+		if ok && bc != nil && bc.listed >= maxDetails && bc.verdict == v {
+			bc.unlisted++
+			return false
 		}
 		var r Result
 		if r, err = l.run(ctx, p); err != nil {
@@ -332,6 +347,15 @@ func (l *Local) isolationNode(ctx context.Context, x *expander, a string, target
 		}
 		if r.Verdict == Pass && !r.Disagree {
 			return true
+		}
+		if r.Verdict == Fail || r.Verdict == Warn {
+			if bc == nil {
+				bc = &brokenCount{key: groupKey(&r.Probe), verdict: r.Verdict}
+				broken[p.Principal.Name] = bc
+			}
+			if r.Verdict == bc.verdict {
+				bc.listed++
+			}
 		}
 		kept = append(kept, r)
 		return false
@@ -341,10 +365,61 @@ func (l *Local) isolationNode(ctx context.Context, x *expander, a string, target
 	if err != nil {
 		return nil, err
 	}
+	for _, bc := range broken {
+		if bc.unlisted == 0 {
+			continue
+		}
+		pg := passed[bc.key]
+		if pg == nil {
+			// The group has kept results (its first broken one), so
+			// findings takes its first probe from them.
+			pg = &passedGroup{}
+			passed[bc.key] = pg
+		}
+		pg.failed, pg.failedVerdict = bc.unlisted, bc.verdict
+	}
 	if len(kept) == 0 && len(passed) == 0 {
 		return nil, nil
 	}
 	return findings(kept, passed), nil
+}
+
+// isolationVerdict is the verdict Run would give p, a one-step probe that
+// expects a denial, when it can be told without building an answer: Pass
+// when CannotAllow rules the request out, or no context lets the role's
+// policies allow it and deciding the boundary is not undecided either;
+// Fail (Warn for a probe with a When) when some context allows it, the
+// boundary is in the snapshot and deciding it is not undecided. ok is false
+// otherwise: run the probe.
+func (l *Local) isolationVerdict(p *Probe) (v Verdict, ok bool) {
+	if p.Expect != contract.ExpectDenied || len(p.Steps) != 1 || p.Manual != "" || p.Unexpanded != "" || p.Network != nil {
+		return "", false
+	}
+	cr := l.role(p.Principal.ARN)
+	if cr.err != "" {
+		return "", false
+	}
+	if cr.all.CannotAllow(p.Steps[0].Action, p.Steps[0].Resource) {
+		return Pass, true
+	}
+	pq := l.question(cr, Query{PrincipalARN: p.Principal.ARN, Request: p.Steps[0]})
+	boundaryDecided := func() bool {
+		return cr.boundary == nil || cr.boundary.ExistsAllowed(pq).Outcome() != policy.Undecided
+	}
+	switch cr.all.ExistsAllowed(pq).Outcome() {
+	case policy.NoneExists:
+		if cr.boundaryMissing != "" || boundaryDecided() {
+			return Pass, true
+		}
+	case policy.Exists:
+		if cr.boundaryMissing == "" && boundaryDecided() {
+			if p.When != "" {
+				return Warn, true
+			}
+			return Fail, true
+		}
+	}
+	return "", false
 }
 
 // run is Run of one probe with the local engine alone. The result's probe
