@@ -174,9 +174,26 @@ type cellEngine struct {
 	alpha      []rune
 }
 
-func newCellEngine(spec *cellSpec) *cellEngine {
+func newCellEngine(spec *cellSpec) *cellEngine { return newCellEngineWithout(spec, nil) }
+
+// newCellEngineWithout is newCellEngine without the automata of the atoms
+// dead marks (atoms that no string of the domains satisfies: they are
+// false on every witness whatever the search does). The alphabet is still
+// every atom's, so the search visits the same strings in the same order
+// and finds the same witnesses, over fewer states.
+func newCellEngineWithout(spec *cellSpec, dead []bool) *cellEngine {
 	e := &cellEngine{natoms: len(spec.atoms), ndomains: len(spec.domains), nwords: 1}
+	var skipped []engComp
 	add := func(a atom, target int) {
+		if target >= 0 && dead != nil && dead[target] {
+			for _, c := range a.comps {
+				skipped = append(skipped, engComp{kind: c.kind, prog: c.prog})
+				if c.kind != compWhole {
+					e.structural = true
+				}
+			}
+			return
+		}
 		for _, c := range a.comps {
 			nw := (len(c.prog) + 1 + 63) / 64
 			var stars []int
@@ -198,15 +215,17 @@ func newCellEngine(spec *cellSpec) *cellEngine {
 	for i, a := range spec.domains {
 		add(a, -i-1)
 	}
-	e.alpha = e.alphabet()
+	e.alpha = alphabetOf(append(skipped, e.comps...), e.structural)
 	return e
 }
 
 // alphabet is every rune some instruction names (with fold orbits), ':'
 // and "arn" when ARN structure matters, and one rune nothing names.
-func (e *cellEngine) alphabet() []rune {
+func (e *cellEngine) alphabet() []rune { return alphabetOf(e.comps, e.structural) }
+
+func alphabetOf(comps []engComp, structural bool) []rune {
 	set := map[rune]bool{}
-	for _, c := range e.comps {
+	for _, c := range comps {
 		for _, in := range c.prog {
 			switch in.op {
 			case gRune:
@@ -225,7 +244,7 @@ func (e *cellEngine) alphabet() []rune {
 			}
 		}
 	}
-	if e.structural {
+	if structural {
 		for _, r := range "arn:" {
 			set[r] = true
 		}
@@ -605,8 +624,14 @@ func (spec *cellSpec) cacheKey() string {
 // extra domain, which prunes hard) to pick each cell's witness. The first
 // search alone decides which cells exist; a preference search that hits its
 // bound only loses a nicer witness.
-func computeCells(spec *cellSpec) cellResult {
-	base := newCellEngine(&cellSpec{atoms: spec.atoms, domains: spec.domains}).run()
+func computeCells(spec *cellSpec) cellResult { return computeCellsCached(spec, nil) }
+
+// computeCellsCached is computeCells with the atoms no string of the
+// domains can satisfy left out of the automata (see newCellEngineWithout);
+// wc, when not nil, remembers which atoms are disjoint from which domain.
+func computeCellsCached(spec *cellSpec, wc *WitnessCache) cellResult {
+	dead := deadAtoms(spec, wc)
+	base := newCellEngineWithout(&cellSpec{atoms: spec.atoms, domains: spec.domains}, dead).run()
 	if len(spec.prefer) == 0 || len(base.values) == 0 {
 		return base
 	}
@@ -625,7 +650,7 @@ func computeCells(spec *cellSpec) cellResult {
 			break
 		}
 		doms := append(append([]atom(nil), spec.domains...), pref)
-		r := newCellEngine(&cellSpec{atoms: spec.atoms, domains: doms}).run()
+		r := newCellEngineWithout(&cellSpec{atoms: spec.atoms, domains: doms}, dead).run()
 		for j, sig := range r.sigs {
 			if i, ok := idx[string(boolsKey(sig))]; ok && rank[i] == len(spec.prefer) {
 				rank[i], values[i] = p, r.values[j]
@@ -664,6 +689,9 @@ type WitnessCache struct {
 	mu    sync.Mutex
 	cells map[string]cellResult
 	dims  map[string]cachedDim
+	// disjoint remembers whether an atom (key 'A' part) is disjoint from
+	// a domain ('D' part): see deadAtoms.
+	disjoint map[string]bool
 }
 
 // cachedDim is a dimension's options and the reasons building it gave.
@@ -689,7 +717,7 @@ func (wc *witnessCache) cellsFor(spec *cellSpec) cellResult {
 	if ok {
 		return r
 	}
-	r = computeCells(spec)
+	r = computeCellsCached(spec, wc)
 	wc.mu.Lock()
 	if wc.cells == nil {
 		wc.cells = map[string]cellResult{}
@@ -699,4 +727,62 @@ func (wc *witnessCache) cellsFor(spec *cellSpec) cellResult {
 	}
 	wc.mu.Unlock()
 	return r
+}
+
+const maxCachedDisjoint = 1 << 16
+
+// deadAtoms marks the atoms that no string accepted by every domain
+// satisfies, nil when there are none. An atom is dead when it is disjoint
+// from one domain: a search over the atom and that domain alone finds no
+// string both accept (exhaustive, as every cell search is); a search that
+// hits its bounds counts as "not disjoint".
+func deadAtoms(spec *cellSpec, wc *WitnessCache) []bool {
+	if len(spec.domains) == 0 || len(spec.atoms) == 0 {
+		return nil
+	}
+	var dead []bool
+	for i, a := range spec.atoms {
+		for _, d := range spec.domains {
+			if disjointAtoms(a, d, wc) {
+				if dead == nil {
+					dead = make([]bool, len(spec.atoms))
+				}
+				dead[i] = true
+				break
+			}
+		}
+	}
+	return dead
+}
+
+func disjointAtoms(a, d atom, wc *WitnessCache) bool {
+	pair := &cellSpec{atoms: []atom{a}, domains: []atom{d}}
+	var k string
+	if wc != nil {
+		k = pair.cacheKey()
+		wc.mu.Lock()
+		v, ok := wc.disjoint[k]
+		wc.mu.Unlock()
+		if ok {
+			return v
+		}
+	}
+	r := newCellEngine(pair).run()
+	disjoint := r.reason == ""
+	for _, sig := range r.sigs {
+		if sig[0] {
+			disjoint = false
+		}
+	}
+	if wc != nil {
+		wc.mu.Lock()
+		if wc.disjoint == nil {
+			wc.disjoint = map[string]bool{}
+		}
+		if len(wc.disjoint) < maxCachedDisjoint {
+			wc.disjoint[k] = disjoint
+		}
+		wc.mu.Unlock()
+	}
+	return disjoint
 }
