@@ -689,9 +689,6 @@ type WitnessCache struct {
 	mu    sync.Mutex
 	cells map[string]cellResult
 	dims  map[string]cachedDim
-	// disjoint remembers whether an atom (key 'A' part) is disjoint from
-	// a domain ('D' part): see deadAtoms.
-	disjoint map[string]bool
 }
 
 // cachedDim is a dimension's options and the reasons building it gave.
@@ -729,21 +726,17 @@ func (wc *witnessCache) cellsFor(spec *cellSpec) cellResult {
 	return r
 }
 
-const maxCachedDisjoint = 1 << 16
-
 // deadAtoms marks the atoms that no string accepted by every domain
-// satisfies, nil when there are none. An atom is dead when it is disjoint
-// from one domain: a search over the atom and that domain alone finds no
-// string both accept (exhaustive, as every cell search is); a search that
-// hits its bounds counts as "not disjoint".
-func deadAtoms(spec *cellSpec, wc *WitnessCache) []bool {
+// satisfies, nil when there are none: an atom is dead when it is disjoint
+// from one domain (disjointAtoms).
+func deadAtoms(spec *cellSpec, _ *WitnessCache) []bool {
 	if len(spec.domains) == 0 || len(spec.atoms) == 0 {
 		return nil
 	}
 	var dead []bool
 	for i, a := range spec.atoms {
 		for _, d := range spec.domains {
-			if disjointAtoms(a, d, wc) {
+			if disjointAtoms(a, d) {
 				if dead == nil {
 					dead = make([]bool, len(spec.atoms))
 				}
@@ -755,34 +748,114 @@ func deadAtoms(spec *cellSpec, wc *WitnessCache) []bool {
 	return dead
 }
 
-func disjointAtoms(a, d atom, wc *WitnessCache) bool {
-	pair := &cellSpec{atoms: []atom{a}, domains: []atom{d}}
-	var k string
-	if wc != nil {
-		k = pair.cacheKey()
-		wc.mu.Lock()
-		v, ok := wc.disjoint[k]
-		wc.mu.Unlock()
-		if ok {
-			return v
+// disjointAtoms reports whether no string satisfies both a and d, from
+// their literal parts only: every component of a against every component
+// of d is either of exclusive kinds (an ARN's fields, a string that is not
+// an ARN) or has literal text that no string can carry for both. False
+// means "maybe not disjoint": the search keeps the atom.
+func disjointAtoms(a, d atom) bool {
+	for _, ca := range a.comps {
+		for _, cd := range d.comps {
+			if !disjointComps(&ca, &cd) {
+				return false
+			}
 		}
 	}
-	r := newCellEngine(pair).run()
-	disjoint := r.reason == ""
-	for _, sig := range r.sigs {
-		if sig[0] {
-			disjoint = false
+	return true
+}
+
+func disjointComps(a, b *component) bool {
+	if (a.kind == compFields && b.kind == compWholeNotARN) || (a.kind == compWholeNotARN && b.kind == compFields) {
+		return true
+	}
+	if neverNotARN(a) || neverNotARN(b) {
+		return true
+	}
+	if a.kind == compFields && b.kind == compFields {
+		fa, fb := splitFields(a.prog), splitFields(b.prog)
+		// Fields before each pattern's last are single ARN fields; the
+		// last takes the rest of the ARN.
+		for i := 0; i < len(fa)-1 && i < len(fb)-1; i++ {
+			if literalsConflict(fa[i], fb[i]) {
+				return true
+			}
+		}
+		// With as many fields, both last fields take the same rest.
+		return len(fa) == len(fb) && literalsConflict(fa[len(fa)-1], fb[len(fb)-1])
+	}
+	return literalsConflict(a.prog, b.prog)
+}
+
+// splitFields cuts a field-by-field program at its separators.
+func splitFields(prog []ginst) [][]ginst {
+	var out [][]ginst
+	start := 0
+	for i, in := range prog {
+		if in.op == gSep {
+			out = append(out, prog[start:i])
+			start = i + 1
 		}
 	}
-	if wc != nil {
-		wc.mu.Lock()
-		if wc.disjoint == nil {
-			wc.disjoint = map[string]bool{}
+	return append(out, prog[start:])
+}
+
+// literalsConflict reports whether no string matches both programs, by
+// their literal prefixes: the runes before the first wildcard (a
+// separator reads as ':'; case folding or gNever ends the prefix). A
+// program without wildcards matches only its prefix.
+func literalsConflict(a, b []ginst) bool {
+	pa, ca := literalPrefix(a)
+	pb, cb := literalPrefix(b)
+	n := min(len(pa), len(pb))
+	for i := range n {
+		if pa[i] != pb[i] {
+			return true
 		}
-		if len(wc.disjoint) < maxCachedDisjoint {
-			wc.disjoint[k] = disjoint
-		}
-		wc.mu.Unlock()
 	}
-	return disjoint
+	switch {
+	case ca && cb:
+		return len(pa) != len(pb)
+	case ca:
+		return len(pb) > len(pa)
+	case cb:
+		return len(pa) > len(pb)
+	}
+	return false
+}
+
+// literalPrefix returns the leading literal runes of prog and whether they
+// are the whole program (it matches exactly them).
+func literalPrefix(prog []ginst) ([]rune, bool) {
+	var out []rune
+	for _, in := range prog {
+		switch {
+		case in.op == gRune && !in.fold:
+			out = append(out, in.r)
+		case in.op == gSep:
+			out = append(out, ':')
+		default:
+			return out, false
+		}
+	}
+	return out, true
+}
+
+// neverNotARN reports whether c only accepts strings that are not ARNs
+// while every string it matches is one: its literal prefix starts with
+// "arn:" and holds five colons (what the engine calls an ARN).
+func neverNotARN(c *component) bool {
+	if c.kind != compWholeNotARN {
+		return false
+	}
+	p, _ := literalPrefix(c.prog)
+	if len(p) < 4 || string(p[:4]) != "arn:" {
+		return false
+	}
+	colons := 0
+	for _, r := range p {
+		if r == ':' {
+			colons++
+		}
+	}
+	return colons >= 5
 }
