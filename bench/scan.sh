@@ -123,3 +123,34 @@ for n in names:
     print(f"  {n:<9} {span:>22} {c:>6.2f} s {m / 1024:>6.0f} MB {roles:>6} {fs:>9} {w0 / w:>11.2f}x {c0 / c:>5.2f}x  {same}")
 EOF
 done
+
+# ALLOC=1: bytes and allocations per scan, in process (read the file and
+# scan it, no report written), for this revision and every REV that has the
+# audit package (issue 10 on); go test's -benchmem, 3 scans each, of the
+# accounts ALLOC_ACCOUNTS names (default: every account above).
+if [ -n "${ALLOC:-}" ]; then
+  echo "== allocation per scan (go test -bench BenchmarkScanFile -benchtime 3x -benchmem)"
+  paths=""
+  for acc in ${ALLOC_ACCOUNTS:-${accounts[*]}}; do paths="$paths $PWD/$OUT/$acc.json"; done
+  benchfile=$(mktemp)
+  sed -n '/^\/\/ BenchmarkScanFile/,/^}/p' audit/scan_bench_test.go >"$benchfile"
+  alloc() { # alloc DIR NAME
+    (cd "$1" && PVAUDIT_BENCH_ACCOUNTS="$paths" go test ./audit -run '^$' -bench BenchmarkScanFile -benchtime 3x -benchmem 2>&1) |
+      awk -v n="$2" '/^BenchmarkScanFile/ {sub(/-[0-9]+$/, "", $1); sub(/^BenchmarkScanFile\//, "", $1); printf "  %-9s %-22s %8.2f s/op %10.0f MB/op %12d allocs/op\n", n, $1, $3 / 1e9, $5 / 1e6, $7}'
+  }
+  alloc . this
+  for rev in $REVS; do
+    short=$(git rev-parse --short "$rev")
+    src=$(mktemp -d)
+    git archive "$short" | tar -x -C "$src"
+    if [ -f "$src/audit/scan.go" ]; then
+      { printf 'package audit\n\nimport (\n\t"context"\n\t"os"\n\t"path/filepath"\n\t"strings"\n\t"testing"\n\t"time"\n\n\t"github.com/pvaudit/pvaudit/config"\n\t"github.com/pvaudit/pvaudit/contract"\n\t"github.com/pvaudit/pvaudit/internal/finding"\n\t"github.com/pvaudit/pvaudit/inventory"\n)\n\nfunc benchNow() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }\n\n'
+        sed 's/Now: fixedNow/Now: benchNow/' "$benchfile"; } >"$src/audit/zz_scanfile_bench_test.go"
+      alloc "$src" "$short"
+    else
+      echo "  $short: no audit package (before issue 10), not measured in process"
+    fi
+    rm -rf "$src"
+  done
+  rm -f "$benchfile"
+fi
