@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"testing"
@@ -87,3 +88,32 @@ func TestLargeAccountFixture(t *testing.T) {
 }
 
 func fixedNow() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }
+
+// BenchmarkScanFile reads and scans the accounts bench/scan.sh generates
+// (PVAUDIT_BENCH_ACCOUNTS, space-separated paths; skipped when unset), the
+// snapshot loaded from the file inside the loop as the binary does.
+func BenchmarkScanFile(b *testing.B) {
+	paths := strings.Fields(os.Getenv("PVAUDIT_BENCH_ACCOUNTS"))
+	if len(paths) == 0 {
+		b.Skip("PVAUDIT_BENCH_ACCOUNTS not set")
+	}
+	c, err := contract.Load("pennsieve")
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := &Run{Now: fixedNow, Config: &config.Resolved{Contract: c}, FailOn: finding.High}
+	for _, p := range paths {
+		b.Run(filepath.Base(p), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				snap, err := inventory.ReadFile(p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := Scan(context.Background(), run, ScanInput{Source: Source{Snapshot: snap}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -157,7 +157,7 @@ func (e *Env) askCached(r *inventory.Role, ev *RoleEvaluator, q question) (answe
 			classes = append(classes, kept)
 		}
 	}
-	for _, a := range uncatalogued(cat, stmts, q.actions) {
+	for _, a := range uncatalogued(cat, ev, stmts, q.actions) {
 		if q.keep == nil || q.keep(a) {
 			classes = append(classes, []*catalog.Action{a})
 		}
@@ -311,10 +311,40 @@ func possiblyAllowed(stmts []policy.StatementActions, matches []bool) bool {
 // uncatalogued returns actions the role's Allow statements name that the
 // catalogue lacks (newer than it): a literal name is asked as it is, a
 // wildcard on a service the catalogue does not know as one filled-in name.
-// Each must be inside the question's action globs.
-func uncatalogued(cat *catalog.Catalog, stmts []policy.StatementActions, scope []string) []*catalog.Action {
+// Each must be inside the question's action globs. The candidates depend on
+// the statements only and are computed once per evaluator (ev.unknown); a
+// question filters them by its scope.
+func uncatalogued(cat *catalog.Catalog, ev *RoleEvaluator, stmts []policy.StatementActions, scope []string) []*catalog.Action {
+	if !ev.unknownDone {
+		ev.unknown = unknownCandidates(cat, stmts)
+		ev.unknownDone = true
+	}
+	if len(ev.unknown) == 0 {
+		return nil
+	}
 	var out []*catalog.Action
 	seen := map[string]bool{}
+	for _, u := range ev.unknown {
+		a, lower := u.action, u.lower
+		if seen[lower] {
+			continue
+		}
+		in := false
+		for _, g := range scope {
+			in = in || catalog.Matches(g, a)
+		}
+		if in {
+			seen[lower] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// unknownCandidates lists, in statement order, the synthetic actions of
+// the identity Allow statements' patterns the catalogue does not match.
+func unknownCandidates(cat *catalog.Catalog, stmts []policy.StatementActions) []unknownAction {
+	var out []unknownAction
 	for _, s := range stmts {
 		if s.Deny || s.Not || s.Layer != policy.LayerIdentity {
 			continue
@@ -322,20 +352,19 @@ func uncatalogued(cat *catalog.Catalog, stmts []policy.StatementActions, scope [
 		for _, p := range cat.Unmatched(s.Patterns) {
 			name := strings.NewReplacer("*", "Pvaudit", "?", "X").Replace(p)
 			a, err := cat.Resolve(name)
-			if err != nil || a.Known() || seen[strings.ToLower(name)] {
+			if err != nil || a.Known() {
 				continue
 			}
-			in := false
-			for _, g := range scope {
-				in = in || catalog.Matches(g, a)
-			}
-			if in {
-				seen[strings.ToLower(name)] = true
-				out = append(out, a)
-			}
+			out = append(out, unknownAction{action: a, lower: strings.ToLower(name)})
 		}
 	}
 	return out
+}
+
+// unknownAction is a synthetic action and its name as written, lower-cased.
+type unknownAction struct {
+	action *catalog.Action
+	lower  string
 }
 
 // principalFacts are what the snapshot says about role r as a caller:

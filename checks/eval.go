@@ -36,6 +36,10 @@ type RoleEvaluator struct {
 	stmts    []policy.StatementActions
 	patterns []string
 	sig      string
+	// unknown are the actions the statements name that the catalogue
+	// lacks (see uncatalogued), computed once.
+	unknown     []unknownAction
+	unknownDone bool
 }
 
 // actions returns the action patterns of the evaluator's statements in

@@ -174,9 +174,26 @@ type cellEngine struct {
 	alpha      []rune
 }
 
-func newCellEngine(spec *cellSpec) *cellEngine {
+func newCellEngine(spec *cellSpec) *cellEngine { return newCellEngineWithout(spec, nil) }
+
+// newCellEngineWithout is newCellEngine without the automata of the atoms
+// dead marks (atoms that no string of the domains satisfies: they are
+// false on every witness whatever the search does). The alphabet is still
+// every atom's, so the search visits the same strings in the same order
+// and finds the same witnesses, over fewer states.
+func newCellEngineWithout(spec *cellSpec, dead []bool) *cellEngine {
 	e := &cellEngine{natoms: len(spec.atoms), ndomains: len(spec.domains), nwords: 1}
+	var skipped []engComp
 	add := func(a atom, target int) {
+		if target >= 0 && dead != nil && dead[target] {
+			for _, c := range a.comps {
+				skipped = append(skipped, engComp{kind: c.kind, prog: c.prog})
+				if c.kind != compWhole {
+					e.structural = true
+				}
+			}
+			return
+		}
 		for _, c := range a.comps {
 			nw := (len(c.prog) + 1 + 63) / 64
 			var stars []int
@@ -198,15 +215,17 @@ func newCellEngine(spec *cellSpec) *cellEngine {
 	for i, a := range spec.domains {
 		add(a, -i-1)
 	}
-	e.alpha = e.alphabet()
+	e.alpha = alphabetOf(append(skipped, e.comps...), e.structural)
 	return e
 }
 
 // alphabet is every rune some instruction names (with fold orbits), ':'
 // and "arn" when ARN structure matters, and one rune nothing names.
-func (e *cellEngine) alphabet() []rune {
+func (e *cellEngine) alphabet() []rune { return alphabetOf(e.comps, e.structural) }
+
+func alphabetOf(comps []engComp, structural bool) []rune {
 	set := map[rune]bool{}
-	for _, c := range e.comps {
+	for _, c := range comps {
 		for _, in := range c.prog {
 			switch in.op {
 			case gRune:
@@ -225,7 +244,7 @@ func (e *cellEngine) alphabet() []rune {
 			}
 		}
 	}
-	if e.structural {
+	if structural {
 		for _, r := range "arn:" {
 			set[r] = true
 		}
@@ -605,8 +624,14 @@ func (spec *cellSpec) cacheKey() string {
 // extra domain, which prunes hard) to pick each cell's witness. The first
 // search alone decides which cells exist; a preference search that hits its
 // bound only loses a nicer witness.
-func computeCells(spec *cellSpec) cellResult {
-	base := newCellEngine(&cellSpec{atoms: spec.atoms, domains: spec.domains}).run()
+func computeCells(spec *cellSpec) cellResult { return computeCellsCached(spec, nil) }
+
+// computeCellsCached is computeCells with the atoms no string of the
+// domains can satisfy left out of the automata (see newCellEngineWithout);
+// wc, when not nil, remembers which atoms are disjoint from which domain.
+func computeCellsCached(spec *cellSpec, wc *WitnessCache) cellResult {
+	dead := deadAtoms(spec, wc)
+	base := newCellEngineWithout(&cellSpec{atoms: spec.atoms, domains: spec.domains}, dead).run()
 	if len(spec.prefer) == 0 || len(base.values) == 0 {
 		return base
 	}
@@ -625,7 +650,7 @@ func computeCells(spec *cellSpec) cellResult {
 			break
 		}
 		doms := append(append([]atom(nil), spec.domains...), pref)
-		r := newCellEngine(&cellSpec{atoms: spec.atoms, domains: doms}).run()
+		r := newCellEngineWithout(&cellSpec{atoms: spec.atoms, domains: doms}, dead).run()
 		for j, sig := range r.sigs {
 			if i, ok := idx[string(boolsKey(sig))]; ok && rank[i] == len(spec.prefer) {
 				rank[i], values[i] = p, r.values[j]
@@ -689,7 +714,7 @@ func (wc *witnessCache) cellsFor(spec *cellSpec) cellResult {
 	if ok {
 		return r
 	}
-	r = computeCells(spec)
+	r = computeCellsCached(spec, wc)
 	wc.mu.Lock()
 	if wc.cells == nil {
 		wc.cells = map[string]cellResult{}
@@ -699,4 +724,138 @@ func (wc *witnessCache) cellsFor(spec *cellSpec) cellResult {
 	}
 	wc.mu.Unlock()
 	return r
+}
+
+// deadAtoms marks the atoms that no string accepted by every domain
+// satisfies, nil when there are none: an atom is dead when it is disjoint
+// from one domain (disjointAtoms).
+func deadAtoms(spec *cellSpec, _ *WitnessCache) []bool {
+	if len(spec.domains) == 0 || len(spec.atoms) == 0 {
+		return nil
+	}
+	var dead []bool
+	for i, a := range spec.atoms {
+		for _, d := range spec.domains {
+			if disjointAtoms(a, d) {
+				if dead == nil {
+					dead = make([]bool, len(spec.atoms))
+				}
+				dead[i] = true
+				break
+			}
+		}
+	}
+	return dead
+}
+
+// disjointAtoms reports whether no string satisfies both a and d, from
+// their literal parts only: every component of a against every component
+// of d is either of exclusive kinds (an ARN's fields, a string that is not
+// an ARN) or has literal text that no string can carry for both. False
+// means "maybe not disjoint": the search keeps the atom.
+func disjointAtoms(a, d atom) bool {
+	for _, ca := range a.comps {
+		for _, cd := range d.comps {
+			if !disjointComps(&ca, &cd) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func disjointComps(a, b *component) bool {
+	if (a.kind == compFields && b.kind == compWholeNotARN) || (a.kind == compWholeNotARN && b.kind == compFields) {
+		return true
+	}
+	if neverNotARN(a) || neverNotARN(b) {
+		return true
+	}
+	if a.kind == compFields && b.kind == compFields {
+		fa, fb := splitFields(a.prog), splitFields(b.prog)
+		// Fields before each pattern's last are single ARN fields; the
+		// last takes the rest of the ARN.
+		for i := 0; i < len(fa)-1 && i < len(fb)-1; i++ {
+			if literalsConflict(fa[i], fb[i]) {
+				return true
+			}
+		}
+		// With as many fields, both last fields take the same rest.
+		return len(fa) == len(fb) && literalsConflict(fa[len(fa)-1], fb[len(fb)-1])
+	}
+	return literalsConflict(a.prog, b.prog)
+}
+
+// splitFields cuts a field-by-field program at its separators.
+func splitFields(prog []ginst) [][]ginst {
+	var out [][]ginst
+	start := 0
+	for i, in := range prog {
+		if in.op == gSep {
+			out = append(out, prog[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, prog[start:])
+}
+
+// literalsConflict reports whether no string matches both programs, by
+// their literal prefixes: the runes before the first wildcard (a
+// separator reads as ':'; case folding or gNever ends the prefix). A
+// program without wildcards matches only its prefix.
+func literalsConflict(a, b []ginst) bool {
+	pa, ca := literalPrefix(a)
+	pb, cb := literalPrefix(b)
+	n := min(len(pa), len(pb))
+	for i := range n {
+		if pa[i] != pb[i] {
+			return true
+		}
+	}
+	switch {
+	case ca && cb:
+		return len(pa) != len(pb)
+	case ca:
+		return len(pb) > len(pa)
+	case cb:
+		return len(pa) > len(pb)
+	}
+	return false
+}
+
+// literalPrefix returns the leading literal runes of prog and whether they
+// are the whole program (it matches exactly them).
+func literalPrefix(prog []ginst) ([]rune, bool) {
+	var out []rune
+	for _, in := range prog {
+		switch {
+		case in.op == gRune && !in.fold:
+			out = append(out, in.r)
+		case in.op == gSep:
+			out = append(out, ':')
+		default:
+			return out, false
+		}
+	}
+	return out, true
+}
+
+// neverNotARN reports whether c only accepts strings that are not ARNs
+// while every string it matches is one: its literal prefix starts with
+// "arn:" and holds five colons (what the engine calls an ARN).
+func neverNotARN(c *component) bool {
+	if c.kind != compWholeNotARN {
+		return false
+	}
+	p, _ := literalPrefix(c.prog)
+	if len(p) < 4 || string(p[:4]) != "arn:" {
+		return false
+	}
+	colons := 0
+	for _, r := range p {
+		if r == ':' {
+			colons++
+		}
+	}
+	return colons >= 5
 }

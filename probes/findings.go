@@ -90,6 +90,12 @@ func Findings(rs []Result) []finding.Finding { return findings(rs, nil) }
 type passedGroup struct {
 	first Probe
 	n     int
+	// failed counts requests decided allowed (the probe fails) beyond
+	// the maxDetails failing results the group keeps: they are counted
+	// in the finding, never listed; failedVerdict is their verdict (Fail,
+	// or Warn for a probe with a When).
+	failed        int
+	failedVerdict Verdict
 }
 
 func groupKey(p *Probe) string {
@@ -98,9 +104,11 @@ func groupKey(p *Probe) string {
 
 func findings(rs []Result, passed map[string]*passedGroup) []finding.Finding {
 	type group struct {
-		first *Result
-		rs    []*Result
-		extra int
+		first  *Result
+		rs     []*Result
+		extra  int
+		failed int
+		fv     Verdict
 	}
 	groups := map[string]*group{}
 	var order []string
@@ -127,11 +135,15 @@ func findings(rs []Result, passed map[string]*passedGroup) []finding.Finding {
 			order = append(order, k)
 		}
 		g.extra += pg.n
+		g.failed += pg.failed
+		if verdictRank(pg.failedVerdict) > verdictRank(g.fv) {
+			g.fv = pg.failedVerdict
+		}
 	}
 	var out []finding.Finding
 	for _, k := range order {
 		g := groups[k]
-		out = append(out, groupFinding(g.first, g.rs, g.extra))
+		out = append(out, groupFinding(g.first, g.rs, g.extra, g.failed, g.fv))
 	}
 	for i := range rs {
 		if rs[i].Disagree {
@@ -159,7 +171,9 @@ func statusOf(v Verdict) finding.Status {
 
 // groupFinding judges one scenario for one principal over its results
 // and passed more requests decided as promised without a result.
-func groupFinding(first *Result, rs []*Result, passed int) finding.Finding {
+// passed counts requests decided as promised and failed requests that
+// broke the promise, beyond the results rs holds (see passedGroup).
+func groupFinding(first *Result, rs []*Result, passed, failed int, failedVerdict Verdict) finding.Finding {
 	id := checkFor(first.Origin)
 	m := metaFor(id)
 	worst := Pass
@@ -176,7 +190,7 @@ func groupFinding(first *Result, rs []*Result, passed int) finding.Finding {
 		"scenario": first.group(),
 		"text":     first.Text,
 		"expected": string(first.Expect),
-		"requests": len(rs) + passed,
+		"requests": len(rs) + passed + failed,
 	}
 	if first.Section != "" {
 		ev["section"] = first.Section
@@ -200,10 +214,14 @@ func groupFinding(first *Result, rs []*Result, passed int) finding.Finding {
 		}
 		details = append(details, d)
 	}
+	if failed > 0 && verdictRank(failedVerdict) > verdictRank(worst) {
+		worst = failedVerdict
+	}
+	broken := len(details) + failed
 	if len(details) > 0 {
 		ev["broken"] = details[:min(len(details), maxDetails)]
-		if len(details) > maxDetails {
-			ev["broken_total"] = len(details)
+		if broken > maxDetails {
+			ev["broken_total"] = broken
 		}
 	}
 	if len(reasons) > 0 {
@@ -212,7 +230,7 @@ func groupFinding(first *Result, rs []*Result, passed int) finding.Finding {
 	var msg string
 	switch worst {
 	case Pass:
-		msg = fmt.Sprintf("%s: %d request(s) %s as promised", first.Text, len(rs)+passed, first.Expect)
+		msg = fmt.Sprintf("%s: %d request(s) %s as promised", first.Text, len(rs)+passed+failed, first.Expect)
 	case NotEvaluated:
 		msg = fmt.Sprintf("%s: not evaluated: %s", first.Text, uniq(reasons)[0])
 	default:
@@ -225,8 +243,8 @@ func groupFinding(first *Result, rs []*Result, passed int) finding.Finding {
 		if len(d.Deciding) > 0 {
 			msg += " (" + d.Deciding[0] + ")"
 		}
-		if len(details) > 1 {
-			msg += fmt.Sprintf("; %d more", len(details)-1)
+		if broken > 1 {
+			msg += fmt.Sprintf("; %d more", broken-1)
 		}
 		if first.When != "" {
 			msg += "; expected only when " + first.When

@@ -2,9 +2,12 @@ package probes
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pvaudit/pvaudit/checks"
 	"github.com/pvaudit/pvaudit/classify"
@@ -188,14 +191,21 @@ func (x *expander) allNodeResources() map[string][]Request {
 // isolationFrom generates node a's roles against every other node's
 // resources.
 func (x *expander) isolationFrom(a string, targets map[string][]Request) []Probe {
-	return x.isolationWhere(a, targets, nil, nil)
+	var out []Probe
+	x.isolationWhere(a, targets, func(p *Probe) bool {
+		q := *p
+		q.Steps = []Request{p.Steps[0]}
+		out = append(out, q)
+		return false
+	}, func(Probe, int) {})
+	return out
 }
 
-// isolationWhere is isolationFrom with the probes whose request skip says
-// need no probe left out and handed to skipped instead, one call per
-// source role with the number left out and the role's first probe.
-func (x *expander) isolationWhere(a string, targets map[string][]Request, skip func(arn string, t Request) bool, skipped func(first Probe, n int)) []Probe {
-	var out []Probe
+// isolationWhere hands every probe of node a's roles against every other
+// node's resources to passes, which decides it or keeps it and says
+// whether it passed; one call of passed per source role follows with the
+// number that passed (when any did) and the first of them.
+func (x *expander) isolationWhere(a string, targets map[string][]Request, passes func(p *Probe) bool, passed func(first Probe, n int)) {
 	for _, rc := range x.byNode[a] {
 		// The document promises isolation for processor roles; for
 		// the node's other roles a breach is worth a look (WARN).
@@ -204,33 +214,34 @@ func (x *expander) isolationWhere(a string, targets map[string][]Request, skip f
 			sev, when = finding.Medium, "the role is a processor role (the document promises isolation for processor roles only)"
 		}
 		pr := principalOf(rc)
-		mk := func(b string, t Request) Probe {
-			return Probe{Origin: FromIsolation, ScenarioID: "isolation-" + a + "-to-" + b, Group: "isolation-" + a,
-				Section: sectionIsolation, Text: textIsolation, Principal: pr,
-				Steps: []Request{t}, Expect: contract.ExpectDenied, When: when, Severity: sev}
-		}
+		group := "isolation-" + a
 		n := 0
 		var first Probe
+		var steps [1]Request
 		for _, b := range x.env.NodeIDs {
 			if a == b {
 				continue
 			}
+			scenario := group + "-to-" + b
 			for _, t := range targets[b] {
-				if skip != nil && skip(rc.Role.ARN, t) {
-					if n == 0 {
-						first = mk(b, t)
-					}
-					n++
+				steps[0] = t
+				p := Probe{Origin: FromIsolation, ScenarioID: scenario, Group: group,
+					Section: sectionIsolation, Text: textIsolation, Principal: pr,
+					Steps: steps[:], Expect: contract.ExpectDenied, When: when, Severity: sev}
+				if !passes(&p) {
 					continue
 				}
-				out = append(out, mk(b, t))
+				if n == 0 {
+					first = p
+					first.Steps = []Request{t}
+				}
+				n++
 			}
 		}
 		if n > 0 {
-			skipped(first, n)
+			passed(first, n)
 		}
 	}
-	return out
 }
 
 // IsolationFindings decides the isolation probes (every ordered pair of
@@ -239,32 +250,188 @@ func (x *expander) isolationWhere(a string, targets map[string][]Request, skip f
 // findings, so memory grows with the number of nodes, not its square.
 // With the local engine a request that no statement of the role can allow
 // whatever the context (policy.Compiled.CannotAllow) is counted as denied
-// without building its probe; every other request is decided in full.
+// without building its probe, every other request is decided in full and
+// only the probes that do not pass keep their results; the source nodes
+// are spread over the available cores (the findings are the same, sorted,
+// whatever the order they are decided in).
 func IsolationFindings(ctx context.Context, env *checks.Env, c *contract.Contract, opts Options, eng Engine) ([]finding.Finding, error) {
 	x := newExpander(env, c, opts)
 	targets := x.allNodeResources()
 	local, _ := eng.(*Local)
+	if local != nil {
+		return local.isolationFindings(ctx, x, targets)
+	}
 	var out []finding.Finding
 	for _, a := range env.NodeIDs {
-		passed := map[string]*passedGroup{}
-		var skip func(string, Request) bool
-		if local != nil {
-			skip = local.deniedForSure
-		}
-		ps := x.isolationWhere(a, targets, skip, func(first Probe, n int) {
-			passed[groupKey(&first)] = &passedGroup{first: first, n: n}
-		})
-		if len(ps) == 0 && len(passed) == 0 {
+		ps := x.isolationFrom(a, targets)
+		if len(ps) == 0 {
 			continue
 		}
 		rs, err := Run(ctx, ps, eng, nil)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, findings(rs, passed)...)
+		out = append(out, findings(rs, nil)...)
 	}
 	finding.Sort(out)
 	return out, nil
+}
+
+// isolationFindings is IsolationFindings with the local engine: up to
+// GOMAXPROCS source nodes at a time, each node's findings kept in node
+// order, then sorted.
+func (l *Local) isolationFindings(ctx context.Context, x *expander, targets map[string][]Request) ([]finding.Finding, error) {
+	nodes := x.env.NodeIDs
+	per := make([][]finding.Finding, len(nodes))
+	errs := make([]error, len(nodes))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), len(nodes))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(nodes) {
+					return
+				}
+				per[i], errs[i] = l.isolationNode(ctx, x, nodes[i], targets)
+			}
+		}()
+	}
+	wg.Wait()
+	var out []finding.Finding
+	for i := range nodes {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		out = append(out, per[i]...)
+	}
+	finding.Sort(out)
+	return out, nil
+}
+
+// isolationNode decides node a's isolation probes. A request CannotAllow
+// rules out, and a probe the evaluator decides as promised, are counted in
+// their role's group without keeping a result; so are the requests that
+// break the promise once the group keeps maxDetails of them (the finding
+// lists that many and counts the rest). Every other probe keeps its
+// result, as Run gives it.
+func (l *Local) isolationNode(ctx context.Context, x *expander, a string, targets map[string][]Request) ([]finding.Finding, error) {
+	passed := map[string]*passedGroup{}
+	var kept []Result
+	var err error
+	type brokenCount struct {
+		key      string // the group's key, from its first broken result
+		listed   int
+		unlisted int
+		verdict  Verdict
+	}
+	broken := map[string]*brokenCount{} // by principal name
+	x.isolationWhere(a, targets, func(p *Probe) bool {
+		if err != nil {
+			return true
+		}
+		v, ok := l.isolationVerdict(p)
+		if ok && v == Pass {
+			return true
+		}
+		bc := broken[p.Principal.Name]
+		if ok && bc != nil && bc.listed >= maxDetails && bc.verdict == v {
+			bc.unlisted++
+			return false
+		}
+		var r Result
+		if r, err = l.run(ctx, p); err != nil {
+			return true
+		}
+		if r.Verdict == Pass && !r.Disagree {
+			return true
+		}
+		if r.Verdict == Fail || r.Verdict == Warn {
+			if bc == nil {
+				bc = &brokenCount{key: groupKey(&r.Probe), verdict: r.Verdict}
+				broken[p.Principal.Name] = bc
+			}
+			if r.Verdict == bc.verdict {
+				bc.listed++
+			}
+		}
+		kept = append(kept, r)
+		return false
+	}, func(first Probe, n int) {
+		passed[groupKey(&first)] = &passedGroup{first: first, n: n}
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, bc := range broken {
+		if bc.unlisted == 0 {
+			continue
+		}
+		pg := passed[bc.key]
+		if pg == nil {
+			// The group has kept results (its first broken one), so
+			// findings takes its first probe from them.
+			pg = &passedGroup{}
+			passed[bc.key] = pg
+		}
+		pg.failed, pg.failedVerdict = bc.unlisted, bc.verdict
+	}
+	if len(kept) == 0 && len(passed) == 0 {
+		return nil, nil
+	}
+	return findings(kept, passed), nil
+}
+
+// isolationVerdict is the verdict Run would give p, a one-step probe that
+// expects a denial, when it can be told without building an answer: Pass
+// when CannotAllow rules the request out, or no context lets the role's
+// policies allow it and deciding the boundary is not undecided either;
+// Fail (Warn for a probe with a When) when some context allows it, the
+// boundary is in the snapshot and deciding it is not undecided. ok is false
+// otherwise: run the probe.
+func (l *Local) isolationVerdict(p *Probe) (v Verdict, ok bool) {
+	if p.Expect != contract.ExpectDenied || len(p.Steps) != 1 || p.Manual != "" || p.Unexpanded != "" || p.Network != nil {
+		return "", false
+	}
+	cr := l.role(p.Principal.ARN)
+	if cr.err != "" {
+		return "", false
+	}
+	if cr.all.CannotAllow(p.Steps[0].Action, p.Steps[0].Resource) {
+		return Pass, true
+	}
+	pq := l.question(cr, Query{PrincipalARN: p.Principal.ARN, Request: p.Steps[0]})
+	boundaryDecided := func() bool {
+		return cr.boundary == nil || cr.boundary.ExistsAllowed(pq).Outcome() != policy.Undecided
+	}
+	switch cr.all.ExistsAllowed(pq).Outcome() {
+	case policy.NoneExists:
+		if cr.boundaryMissing != "" || boundaryDecided() {
+			return Pass, true
+		}
+	case policy.Exists:
+		if cr.boundaryMissing == "" && boundaryDecided() {
+			if p.When != "" {
+				return Warn, true
+			}
+			return Fail, true
+		}
+	}
+	return "", false
+}
+
+// run is Run of one probe with the local engine alone. The result's probe
+// has steps of its own (p's may be reused).
+func (l *Local) run(ctx context.Context, p *Probe) (Result, error) {
+	q := *p
+	q.Steps = slices.Clone(p.Steps)
+	rs, err := Run(ctx, []Probe{q}, l, nil)
+	if err != nil {
+		return Result{}, err
+	}
+	return rs[0], nil
 }
 
 func (x *expander) nodeResources(node string) []Request {

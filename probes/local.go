@@ -111,6 +111,10 @@ func (l *Local) question(cr *compiledRole, q Query) *policy.Question {
 		kind = "no-acct"
 	}
 	key := svc + "\x00" + kind
+	// The base questions are built under the engine's lock: base reads
+	// the scan's Env, which is not safe for concurrent use.
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	base, ok := cr.questions[key]
 	if !ok {
 		base = &policy.Question{Principal: q.PrincipalARN}

@@ -51,28 +51,12 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *from, err)
 	}
-	var doc map[string][]json.RawMessage
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return fmt.Errorf("%s: %w", *from, err)
-	}
 	if *others > 0 {
-		var tmpl json.RawMessage
-		for _, it := range doc["RoleDetailList"] {
-			if bytes.Contains(it, []byte(`"RoleName": "`+*otherRole+`"`)) || bytes.Contains(it, []byte(`"RoleName":"`+*otherRole+`"`)) {
-				tmpl = it
-			}
-		}
-		if tmpl == nil {
-			return fmt.Errorf("%s: no role %s", *from, *otherRole)
-		}
-		for i := range *others {
-			doc["RoleDetailList"] = append(doc["RoleDetailList"], bytes.ReplaceAll(tmpl, []byte(*otherRole), []byte(fmt.Sprintf("app-role-%05d", i))))
+		if raw, err = addOthers(raw, *otherRole, *others); err != nil {
+			return fmt.Errorf("%s: %w", *from, err)
 		}
 	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return err
-	}
+	b := raw
 	if *widen != "" {
 		if b, err = testaccount.WidenBoundary(b, *widen); err != nil {
 			return err
@@ -85,4 +69,36 @@ func run(args []string) error {
 		_, err := w.Write(b)
 		return err
 	})
+}
+
+// addOthers copies the customer role named tmplName n times as
+// app-role-00000 … The other sections (the runtime object included) are
+// kept as they are.
+func addOthers(raw []byte, tmplName string, n int) ([]byte, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, err
+	}
+	var roles []json.RawMessage
+	if err := json.Unmarshal(doc["RoleDetailList"], &roles); err != nil {
+		return nil, fmt.Errorf("RoleDetailList: %w", err)
+	}
+	var tmpl json.RawMessage
+	for _, it := range roles {
+		if bytes.Contains(it, []byte(`"RoleName": "`+tmplName+`"`)) || bytes.Contains(it, []byte(`"RoleName":"`+tmplName+`"`)) {
+			tmpl = it
+		}
+	}
+	if tmpl == nil {
+		return nil, fmt.Errorf("no role %s", tmplName)
+	}
+	for i := range n {
+		roles = append(roles, bytes.ReplaceAll(tmpl, []byte(tmplName), []byte(fmt.Sprintf("app-role-%05d", i))))
+	}
+	b, err := json.Marshal(roles)
+	if err != nil {
+		return nil, err
+	}
+	doc["RoleDetailList"] = b
+	return json.Marshal(doc)
 }
