@@ -279,11 +279,9 @@ func escPassRoleUnbounded() *Check {
 					continue
 				}
 				svcs := t.services
+				pq := passRoleTo(t.role.ARN, svcs)
 				reqs = append(reqs, request{Action: "iam:PassRole", Resource: t.role.ARN, Key: "pass " + t.role.Name,
-					Keys: map[string]policy.KeyInfo{"iam:PassedToService": {Partition: svcs, Present: true}},
-					Breaks: func(_ string, w *policy.Witness) bool {
-						return slices.Contains(svcs, chosen(w, "iam:PassedToService"))
-					},
+					Keys: pq.keys, Breaks: pq.breaks,
 					Gains: "runs code on " + strings.Join(svcs, ", ") + " as " + t.role.Name + " (" + roleWorth(t.role) + ")"})
 			}
 			out = append(out, c.decideAll(env, rc.Role, reqs, "cannot pass roles outside the boundary")...)
@@ -552,6 +550,17 @@ func escCodeOutsideBoundary() *Check {
 		return out
 	}
 	return c
+}
+
+// passRoleTo asks whether the role may pass role to one of the services
+// (those its trust names): the service is the caller's choice and always
+// present in the request, even under an Allow that does not test it.
+func passRoleTo(role string, services []string) question {
+	return question{actions: []string{"iam:PassRole"}, resources: []string{role},
+		keys: map[string]policy.KeyInfo{"iam:PassedToService": {Partition: services, Present: true}},
+		breaks: func(_ string, w *policy.Witness) bool {
+			return slices.Contains(services, chosen(w, "iam:PassedToService"))
+		}}
 }
 
 // serviceGrants lists the service principals a trust policy admits.

@@ -111,13 +111,16 @@ func (c *Check) searchChains(env *Env, start *inventory.Role) []finding.Finding 
 		if err != nil {
 			return false, err
 		}
-		fixed := map[string][]string{"aws:PrincipalType": {"AssumedRole"}}
-		if n.virtual == "" {
-			fixed = env.principalFacts(n.role)
+		q := &policy.Question{Principal: n.role.ARN, Action: "sts:AssumeRole", Resource: r.ARN, Fixed: env.principalFacts(n.role), Now: env.Now,
+			Cache: env.witnessCache(), KeyType: env.keyType, KeyMulti: env.keyMulti}
+		if n.virtual != "" {
+			// A role not created yet: its creator picks its name and tags,
+			// so any role of the account is tried (a trust that admits
+			// role/pennsieve-* admits it too).
+			q.Principal, q.Fixed = "", nil
+			q.PrincipalDomain = []string{roleARN(acct, "*")}
 		}
-		a := t.Exists(&policy.Question{Principal: n.role.ARN, Action: "sts:AssumeRole", Resource: r.ARN, Fixed: fixed, Now: env.Now,
-			Cache: env.witnessCache(), KeyType: env.keyType, KeyMulti: env.keyMulti},
-			func(w policy.Witness) bool { return w.Result.Decision == policy.Allow })
+		a := t.Exists(q, func(w policy.Witness) bool { return w.Result.Decision == policy.Allow })
 		switch a.Outcome() {
 		case policy.Exists:
 			return true, nil
@@ -259,16 +262,7 @@ func (c *Check) searchChains(env *Env, start *inventory.Role) []finding.Finding 
 			if len(svcs) == 0 {
 				continue
 			}
-			ans, err := n.ask(question{actions: []string{"iam:PassRole"}, resources: []string{r.ARN},
-				keys: map[string]policy.KeyInfo{"iam:PassedToService": {Partition: svcs, Present: true}},
-				breaks: func(_ string, w *policy.Witness) bool {
-					for _, s := range svcs {
-						if chosen(w, "iam:PassedToService") == s {
-							return true
-						}
-					}
-					return false
-				}})
+			ans, err := n.ask(passRoleTo(r.ARN, svcs))
 			if err != nil {
 				return []finding.Finding{c.evalError(start, err)}
 			}

@@ -113,15 +113,9 @@ func seedRuntime(t *testing.T, srv *awsfake.Server, url string, snap *inventory.
 	if snap.Runtime == nil {
 		return testaccount.IDs{}
 	}
-	ids, err := testaccount.SeedRuntime(context.Background(), testaccount.NewRuntimeWriters(sdkConfig(url, srv.AdminCredentials())), snap.Runtime)
+	ids, err := testaccount.BuildRuntime(context.Background(), testaccount.NewRuntimeWriters(sdkConfig(url, srv.AdminCredentials())), srv, snap.Runtime)
 	if err != nil {
 		t.Fatalf("seed runtime: %v", err)
-	}
-	testaccount.AddTransitGateways(srv, snap.Runtime, ids)
-	if snap.Runtime.S3 != nil {
-		for _, b := range snap.Runtime.S3.Buckets {
-			srv.AddBucket(b)
-		}
 	}
 	return ids
 }

@@ -113,17 +113,8 @@ func Build(ctx context.Context, cfg Config) (*Org, error) {
 		// The template's runtime section (network, logs, compute), as the
 		// tenant's deployment built it: without it every tenant's scan is
 		// incomplete.
-		if rt := snap.Runtime; rt != nil {
-			ids, err := testaccount.SeedRuntime(ctx, testaccount.NewRuntimeWriters(acfg), rt)
-			if err != nil {
-				return nil, fmt.Errorf("orgsim: seed runtime %s: %w", id, err)
-			}
-			testaccount.AddTransitGateways(m, rt, ids)
-			if rt.S3 != nil {
-				for _, b := range rt.S3.Buckets {
-					m.AddBucket(b)
-				}
-			}
+		if _, err := testaccount.BuildRuntime(ctx, testaccount.NewRuntimeWriters(acfg), m, snap.Runtime); err != nil {
+			return nil, fmt.Errorf("orgsim: seed runtime %s: %w", id, err)
 		}
 		if !has(cfg.NoAuditRole, i) {
 			if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(AuditRole), AssumeRolePolicyDocument: aws.String(fmt.Sprintf(auditTrust, Management, ExternalID))}); err != nil {

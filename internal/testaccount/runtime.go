@@ -610,3 +610,30 @@ func AddTransitGateways(to TransitGatewayAdder, rt *inventory.Runtime, ids IDs) 
 		to.AddTransitGateway(r.Region, atts, append([]inventory.TransitGatewayRouteTb(nil), r.EC2.TransitGatewayRouteTables...))
 	}
 }
+
+// RuntimeServer is what BuildRuntime adds directly to the endpoint: what
+// the APIs cannot create (transit gateways) and the account's bucket list.
+type RuntimeServer interface {
+	TransitGatewayAdder
+	AddBucket(name string)
+}
+
+// BuildRuntime builds a runtime section the way a deployment would: every
+// resource the APIs can create through w, then the transit gateways and
+// buckets directly on srv. It returns the IDs the endpoint gave.
+func BuildRuntime(ctx context.Context, w *RuntimeWriters, srv RuntimeServer, rt *inventory.Runtime) (IDs, error) {
+	if rt == nil {
+		return IDs{}, nil
+	}
+	ids, err := SeedRuntime(ctx, w, rt)
+	if err != nil {
+		return IDs{}, err
+	}
+	AddTransitGateways(srv, rt, ids)
+	if rt.S3 != nil {
+		for _, b := range rt.S3.Buckets {
+			srv.AddBucket(b)
+		}
+	}
+	return ids, nil
+}

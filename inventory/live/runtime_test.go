@@ -33,15 +33,8 @@ func seedRuntime(t *testing.T, file string) (*awsfake.Server, string, *inventory
 	if _, err := testaccount.Seed(context.Background(), iam.NewFromConfig(cfg), want); err != nil {
 		t.Fatalf("seed IAM: %v", err)
 	}
-	ids, err := testaccount.SeedRuntime(context.Background(), testaccount.NewRuntimeWriters(cfg), want.Runtime)
-	if err != nil {
+	if _, err := testaccount.BuildRuntime(context.Background(), testaccount.NewRuntimeWriters(cfg), srv, want.Runtime); err != nil {
 		t.Fatalf("seed runtime: %v", err)
-	}
-	testaccount.AddTransitGateways(srv, want.Runtime, ids)
-	if want.Runtime.S3 != nil {
-		for _, b := range want.Runtime.S3.Buckets {
-			srv.AddBucket(b)
-		}
 	}
 	srv.ResetCalls()
 	return srv, url, want

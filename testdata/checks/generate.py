@@ -434,6 +434,18 @@ def main():
         find_policy(a, "pennsieve-boundary-7f3a9c21")["PolicyVersionList"][0]["Document"]["Statement"].append(
             {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"})
     F("PV-ESC-009", "new-role-under-boundary-passes-admin-role", boundary_passes_anything)
+    # The admin role admits only roles named pennsieve-*: a role the
+    # cross-account role creates may carry that name (the search must not
+    # ask with a fixed stand-in name).
+    def boundary_assumes_named_admin(a):
+        a["RoleDetailList"].append(role("ops-admin", doc(
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"}, "Action": "sts:AssumeRole",
+             "Condition": {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCT}:role/pennsieve-*"}}}),
+            attached=[ADMIN_ARN]))
+        a["Policies"].append(managed("AdministratorAccess", [("v1", ADMIN_DOC)], arn=ADMIN_ARN, usage=1))
+        find_policy(a, "pennsieve-boundary-7f3a9c21")["PolicyVersionList"][0]["Document"]["Statement"].append(
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"})
+    F("PV-ESC-009", "new-role-named-for-admin-trust", boundary_assumes_named_admin)
     Q("PV-ESC-009")
     # The admin role trusts the account, but the cross-account role may not
     # assume roles: no chain.
