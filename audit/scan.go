@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pvaudit/pvaudit/baseline"
 	"github.com/pvaudit/pvaudit/checks"
 	"github.com/pvaudit/pvaudit/internal/finding"
 	"github.com/pvaudit/pvaudit/inventory"
@@ -37,6 +38,11 @@ type ScanInput struct {
 	// join the report; BaselineKey, when set, must have signed it.
 	Baseline    string
 	BaselineKey ed25519.PublicKey
+	// BaselineMissing, when set (and Baseline is not), says why drift was
+	// asked of the account but no baseline exists for it: the report gets
+	// a DRIFT-015 NOT_EVALUATED finding with this reason, so the account's
+	// verdict is incomplete, never clean.
+	BaselineMissing string
 
 	// drift is drift already computed against Baseline (evidence export).
 	drift *scanDrift
@@ -122,6 +128,12 @@ func (r *Run) scan(ctx context.Context, in ScanInput) (*reports.ScanReport, *rep
 		}
 		rep.CoverageGaps = append(rep.CoverageGaps, gaps...)
 		rep.Baseline = info
+	} else if in.BaselineMissing != "" && sel[baseline.RuleNotEvaluated] {
+		f, err := missingBaseline(reg, snap.AccountID, in.BaselineMissing)
+		if err != nil {
+			return nil, nil, err
+		}
+		fs = append(fs, f)
 	}
 	failClosedOnGaps(fs, snap.Gaps, reg)
 	finding.Sort(fs)
@@ -129,7 +141,7 @@ func (r *Run) scan(ctx context.Context, in ScanInput) (*reports.ScanReport, *rep
 	rep.Findings = fs
 	rep.Summary = finding.Summarize(fs)
 	rep.Outcome = reports.NewOutcome(fs, len(rep.CoverageGaps), r.FailOn)
-	rep.RulesEvaluated = evaluated(reg, sel, in.Trail.Given(), in.drift != nil || in.Baseline != "")
+	rep.RulesEvaluated = evaluated(reg, sel, in.Trail.Given(), in.drift != nil || in.Baseline != "" || in.BaselineMissing != "")
 	for _, rc := range env.Roles {
 		rep.Roles = append(rep.Roles, reports.RoleSummary{Name: rc.Role.Name, ARN: rc.Role.ARN, Kind: string(rc.Kind), NodeID: rc.NodeID, Reasons: rc.Reasons})
 	}
@@ -224,4 +236,18 @@ func evaluated(reg *rules.Registry, sel map[string]bool, trail, drift bool) []st
 		}
 	}
 	return out
+}
+
+// missingBaseline is the DRIFT-015 finding of an account drift was asked
+// of but that has no baseline.
+func missingBaseline(reg *rules.Registry, account, why string) (finding.Finding, error) {
+	rule, ok := reg.Get(baseline.RuleNotEvaluated)
+	if !ok {
+		return finding.Finding{}, fmt.Errorf("rule %s is not registered", baseline.RuleNotEvaluated)
+	}
+	f := finding.Finding{Severity: finding.High, Status: finding.NotEvaluated, Resource: account, Key: "baseline:missing",
+		Message:  "drift not evaluated: " + why,
+		Evidence: map[string]any{"kind": "not-evaluated", "subject": "account", "summary": why}}
+	rule.Apply(&f)
+	return f, nil
 }

@@ -35,6 +35,9 @@ func Scan(o ScanOptions) Pipeline {
 		if o.Baseline != nil {
 			in.Baseline, asked = o.Baseline(job.Account)
 			in.BaselineKey = o.BaselineKey
+			if asked && in.Baseline == "" {
+				in.BaselineMissing = "no baseline for account " + job.Account.ID + " (save one with pvaudit baseline save, under the --baseline-dir given or as baseline: in the accounts file)"
+			}
 		}
 		rep, err := audit.Scan(ctx, job.Run, in)
 		if err != nil {

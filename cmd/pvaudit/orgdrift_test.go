@@ -44,6 +44,15 @@ func TestOrgDriftPerTenant(t *testing.T) {
 		t.Fatalf("exit 0 with a drifted tenant\n%s", stderr)
 	}
 	var rep struct {
+		Accounts []struct {
+			ID      string `json:"id"`
+			Outcome string `json:"outcome"`
+		} `json:"accounts"`
+		Findings []struct {
+			CheckID  string `json:"check_id"`
+			Status   string `json:"status"`
+			Resource string `json:"resource"`
+		} `json:"findings"`
 		Fleet struct {
 			Drift map[string]string `json:"drift"`
 			Notes []string          `json:"notes"`
@@ -66,6 +75,25 @@ func TestOrgDriftPerTenant(t *testing.T) {
 			}
 		})
 	}
+	// The tenant without a baseline is not clean in its own row either: a
+	// DRIFT-015 NOT_EVALUATED finding says drift was asked and could not
+	// be evaluated.
+	t.Run("row-of-tenant-without-baseline", func(t *testing.T) {
+		for _, a := range rep.Accounts {
+			if a.ID == "481516234203" && a.Outcome != "incomplete" {
+				t.Errorf("row of the tenant without a baseline: outcome %q, want incomplete", a.Outcome)
+			}
+		}
+		found := false
+		for _, f := range rep.Findings {
+			if f.CheckID == "DRIFT-015" && f.Status == "NOT_EVALUATED" && strings.Contains(f.Resource, "481516234203") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no DRIFT-015 NOT_EVALUATED finding for the tenant without a baseline among %d findings", len(rep.Findings))
+		}
+	})
 	for _, n := range rep.Fleet.Notes {
 		if strings.Contains(n, "drift per tenant: not evaluated") {
 			t.Errorf("the fleet says drift did not run: %s", n)
