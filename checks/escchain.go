@@ -105,9 +105,33 @@ func (c *Check) searchChains(env *Env, start *inventory.Role) []finding.Finding 
 		}
 		return false, nil
 	}
+	newRoleTrusts := map[string]*policy.CompiledTrust{}
+	// newRoleTrustOf is r's trust as a role not created yet sees it: the
+	// principals that name one role by its exact ARN are left out (IAM
+	// binds such a principal to that role's unique ID when the trust is
+	// saved, so no role created later matches it); wildcards, account
+	// roots and conditions stay.
+	newRoleTrustOf := func(r *inventory.Role) (*policy.CompiledTrust, error) {
+		if t, ok := newRoleTrusts[r.ARN]; ok {
+			return t, nil
+		}
+		if r.TrustPolicy == nil {
+			return nil, fmt.Errorf("%s: trust policy not in the snapshot", r.Name)
+		}
+		t, err := policy.CompileTrust(r.Name, trustForNewRole(r.TrustPolicy))
+		if err != nil {
+			return nil, err
+		}
+		newRoleTrusts[r.ARN] = t
+		return t, nil
+	}
 	// admits reports whether r's trust lets n's sessions assume it.
 	admits := func(n *chainNode, r *inventory.Role) (bool, error) {
-		t, err := trustOf(r)
+		get := trustOf
+		if n.virtual != "" {
+			get = newRoleTrustOf
+		}
+		t, err := get(r)
 		if err != nil {
 			return false, err
 		}
@@ -199,10 +223,6 @@ func (c *Check) searchChains(env *Env, start *inventory.Role) []finding.Finding 
 	bounded := false
 	for i := 0; i < len(nodes); i++ {
 		n := nodes[i]
-		if n.depth >= chainMaxDepth {
-			bounded = true
-			continue
-		}
 		if len(nodes) >= chainMaxNodes {
 			bounded = true
 			break
@@ -218,6 +238,12 @@ func (c *Check) searchChains(env *Env, start *inventory.Role) []finding.Finding 
 		}
 		mayAssume, mayRewrite, mayPass := takes("sts:AssumeRole"), takes("iam:UpdateAssumeRolePolicy"), takes("iam:PassRole")
 		if !mayAssume && !mayRewrite && !mayPass {
+			continue
+		}
+		// At the depth bound a principal that may take a step leaves the
+		// search unfinished; one that may take none is a dead end.
+		if n.depth >= chainMaxDepth {
+			bounded = true
 			continue
 		}
 		for _, r := range targets {
@@ -289,4 +315,39 @@ func (c *Check) searchChains(env *Env, start *inventory.Role) []finding.Finding 
 	}
 	return []finding.Finding{c.finding(finding.Pass, start.ARN, "",
 		fmt.Sprintf("no chain of assume, trust-rewrite, create-under-boundary or pass-role steps leaves the boundary (%d principal(s) reached)", len(nodes)), ev)}
+}
+
+// trustForNewRole returns doc without the principals a role created after
+// it cannot be: AWS principals that are one role's exact ARN. A statement
+// left with no principal at all is dropped (it matches no new role, Allow
+// or Deny alike). NotPrincipal is kept as it is: a new role is never the
+// role it names, and leaving it can only admit more.
+func trustForNewRole(doc *policy.Document) *policy.Document {
+	out := &policy.Document{Version: doc.Version, ID: doc.ID}
+	for _, st := range doc.Statements {
+		if st.Principal == nil || st.Principal.Wildcard {
+			out.Statements = append(out.Statements, st)
+			continue
+		}
+		p := *st.Principal
+		p.AWS = nil
+		for _, a := range st.Principal.AWS {
+			if exactRoleARN(a) {
+				continue
+			}
+			p.AWS = append(p.AWS, a)
+		}
+		if len(p.AWS) == 0 && len(p.Service) == 0 && len(p.Federated) == 0 && len(p.CanonicalUser) == 0 {
+			continue
+		}
+		st.Principal = &p
+		out.Statements = append(out.Statements, st)
+	}
+	return out
+}
+
+// exactRoleARN reports whether a names one IAM role: an iam role ARN
+// without wildcards.
+func exactRoleARN(a string) bool {
+	return strings.HasPrefix(a, "arn:") && strings.Contains(a, ":iam::") && strings.Contains(a, ":role/") && !strings.ContainsAny(a, "*?$")
 }

@@ -453,6 +453,44 @@ def main():
     # It may assume roles, but the admin role trusts another account only.
     Q("PV-ESC-009", "may-assume-admin-role-trusts-elsewhere", lambda a: (unbounded_admin_role(a), may_assume(a)))
 
+    # A chain of bounded roles, each admitting the one before it (the
+    # boundary lets them assume hop-*): a dead end at the search's depth
+    # bound is no reason to give up, one more step past it is.
+    def hops(n, admin_at_end):
+        def fn(a):
+            bnd = find_policy(a, "pennsieve-boundary-7f3a9c21")
+            bnd["PolicyVersionList"][0]["Document"]["Statement"].append(
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": [f"arn:aws:iam::{ACCT}:role/hop-*", f"arn:aws:iam::{ACCT}:role/ops-admin"]})
+            may_assume(a)
+            prev = xa(a)["Arn"]
+            for i in range(1, n + 1):
+                nxt = f"arn:aws:iam::{ACCT}:role/hop-{i + 1}" if i < n else None
+                inline = {"next": doc({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": nxt})} if nxt else {}
+                if not nxt and admin_at_end:
+                    inline = {"next": doc({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{ACCT}:role/ops-admin"})}
+                a["RoleDetailList"].append(role(f"hop-{i}", doc({"Effect": "Allow", "Principal": {"AWS": prev}, "Action": "sts:AssumeRole"}),
+                                                inline, boundary=bnd["Arn"]))
+                prev = f"arn:aws:iam::{ACCT}:role/hop-{i}"
+            if admin_at_end:
+                a["RoleDetailList"].append(role("ops-admin", doc(
+                    {"Effect": "Allow", "Principal": {"AWS": prev}, "Action": "sts:AssumeRole"}), attached=[ADMIN_ARN]))
+                a["Policies"].append(managed("AdministratorAccess", [("v1", ADMIN_DOC)], arn=ADMIN_ARN, usage=1))
+        return fn
+    # The admin role trusts one existing role by its exact ARN: IAM binds
+    # that to the role's unique ID, so no role created later (whatever its
+    # name) matches it, even under a boundary that lets it assume anything.
+    def admin_trusts_exact_role(a):
+        a["RoleDetailList"].append(role("ops-admin", doc(
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:role/pennsieve-7f3a9c21-orchestrator"}, "Action": "sts:AssumeRole"}),
+            attached=[ADMIN_ARN]))
+        a["Policies"].append(managed("AdministratorAccess", [("v1", ADMIN_DOC)], arn=ADMIN_ARN, usage=1))
+        find_policy(a, "pennsieve-boundary-7f3a9c21")["PolicyVersionList"][0]["Document"]["Statement"].append(
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"})
+    Q("PV-ESC-009", "admin-trusts-existing-role-by-exact-arn", admin_trusts_exact_role)
+    F("PV-ESC-009", "chain-of-four-steps", hops(3, True))
+    Q("PV-ESC-009", "chain-dead-end-at-bound", hops(4, False))
+    fixture("PV-ESC-009", "bound-chain-past-four-steps", mutate(base, hops(4, True)))
+
     # Boundary policies.
     F("PV-BND-003", "route53-and-iam", lambda a: find_policy(a, "pennsieve-boundary-7f3a9c21")["PolicyVersionList"][0]["Document"]["Statement"].__setitem__(
         slice(None), [{"Effect": "Allow", "Action": ["route53:*", "iam:*", "ecs:*"], "Resource": "*"}]))
