@@ -239,13 +239,11 @@ func buildNodeNetworks(c *contract.Contract, p Params, d *Desired, mode string) 
 			{Name: "/pennsieve/" + n.ID + "/processor", RetentionDays: 365, Encrypted: true},
 		}
 		nn.FlowLogGroup = "/pennsieve/" + n.ID + "/flow-logs"
-		nn.FlowLogRole = "pvaudit-flow-logs-" + n.ID
+		// One delivery role for every node's flow log: a role named
+		// after a node would read as that node's child role.
+		nn.FlowLogRole = "pvaudit-vpc-flow-logs"
 		if nn.FlowLogTrust, err = document(stmt{Effect: "Allow", Principal: map[string]any{"Service": "vpc-flow-logs.amazonaws.com"}, Action: "sts:AssumeRole"}.
 			when("StringEquals", "aws:SourceAccount", p.Account)); err != nil {
-			return nil, err
-		}
-		if nn.FlowLogDoc, err = document(allow("DeliverFlowLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"},
-			[]string{"arn:aws:logs:" + r + ":" + p.Account + ":log-group:" + nn.FlowLogGroup, "arn:aws:logs:" + r + ":" + p.Account + ":log-group:" + nn.FlowLogGroup + ":*"})); err != nil {
 			return nil, err
 		}
 		fsp, err := document(stmt{Sid: "RefuseWithoutTLS", Effect: "Deny", Principal: "*", Action: "*",
@@ -257,6 +255,21 @@ func buildNodeNetworks(c *contract.Contract, p Params, d *Desired, mode string) 
 		nn.Compute = NodeCompute{Subnets: []string{name + "-private-a", name + "-private-b"}, Group: compute, LogGroup: "/pennsieve/" + n.ID + "/processor",
 			StateMachineKMS: true, EFSEncrypted: mode == contract.ModeCompliant}
 		nw.Nodes = append(nw.Nodes, nn)
+	}
+	var groups []string
+	for _, nn := range nw.Nodes {
+		if nn.FlowLogGroup != "" {
+			groups = append(groups, "arn:aws:logs:"+p.region()+":"+p.Account+":log-group:"+nn.FlowLogGroup, "arn:aws:logs:"+p.region()+":"+p.Account+":log-group:"+nn.FlowLogGroup+":*")
+		}
+	}
+	if len(groups) > 0 {
+		doc, err := document(allow("DeliverFlowLogs", []string{"logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:PutLogEvents"}, groups))
+		if err != nil {
+			return nil, err
+		}
+		for i := range nw.Nodes {
+			nw.Nodes[i].FlowLogDoc = doc
+		}
 	}
 	if mode == contract.ModeCompliant {
 		nw.Notes = append(nw.Notes, "deployment mode compliant: the file systems must be encrypted at rest when created (it cannot be turned on later); pvaudit scan checks it (MODE-010)")
