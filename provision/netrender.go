@@ -224,8 +224,8 @@ func (d *Desired) netResources(manager string) *netSet {
 			for _, sn := range n.Compute.Subnets {
 				sub := s.get("subnet/" + sn)
 				s.add("mt/"+sn, &nres{tfType: "aws_efs_mount_target", tfName: tfName(sn), cfnType: "AWS::EFS::MountTarget", cfnID: cfnName(sn + "-mount-target"),
-					tf:  map[string]any{"file_system_id": n.FileSystem, "subnet_id": sub.ref("id", ""), "security_groups": []any{s.get("sg/" + n.FSGroup).ref("id", "GroupId")}},
-					cfn: map[string]any{"FileSystemId": n.FileSystem, "SubnetId": sub.ref("id", ""), "SecurityGroups": []any{s.get("sg/" + n.FSGroup).ref("id", "GroupId")}}})
+					tf:  map[string]any{"file_system_id": n.FileSystem, "subnet_id": sub.ref("id", ""), "security_groups": []any{s.get("sg/"+n.FSGroup).ref("id", "GroupId")}},
+					cfn: map[string]any{"FileSystemId": n.FileSystem, "SubnetId": sub.ref("id", ""), "SecurityGroups": []any{s.get("sg/"+n.FSGroup).ref("id", "GroupId")}}})
 			}
 		}
 		var subs []nref
@@ -285,8 +285,8 @@ func (s *netSet) vpc(nw *Network, v *NetVPC, tags map[string]string) *nres {
 		eip := s.add("eip/"+v.Name, &nres{tfType: "aws_eip", tfName: tfName(v.Name + "-nat"), cfnType: "AWS::EC2::EIP", cfnID: cfnName(v.Name + "-nat-eip"),
 			tf: map[string]any{"domain": "vpc", "tags": tfTags(named(v.Name + "-nat"))}, cfn: map[string]any{"Domain": "vpc", "Tags": cfnTags(named(v.Name + "-nat"))}})
 		nat = s.add("nat/"+v.Name, &nres{tfType: "aws_nat_gateway", tfName: tfName(v.Name), cfnType: "AWS::EC2::NatGateway", cfnID: cfnName(v.Name + "-nat"),
-			tf: map[string]any{"allocation_id": eip.ref("id", ""), "subnet_id": s.get("subnet/" + v.NATSubnet).ref("id", ""), "connectivity_type": "public", "tags": tfTags(named(v.Name))},
-			cfn: map[string]any{"AllocationId": eip.ref("allocation_id", "AllocationId"), "SubnetId": s.get("subnet/" + v.NATSubnet).ref("id", ""),
+			tf: map[string]any{"allocation_id": eip.ref("id", ""), "subnet_id": s.get("subnet/"+v.NATSubnet).ref("id", ""), "connectivity_type": "public", "tags": tfTags(named(v.Name))},
+			cfn: map[string]any{"AllocationId": eip.ref("allocation_id", "AllocationId"), "SubnetId": s.get("subnet/"+v.NATSubnet).ref("id", ""),
 				"ConnectivityType": "public", "Tags": cfnTags(named(v.Name))}})
 	}
 	for _, t := range v.RouteTables {
@@ -295,8 +295,8 @@ func (s *netSet) vpc(nw *Network, v *NetVPC, tags map[string]string) *nres {
 		for _, sn := range v.Subnets {
 			if sn.RouteTable == t.Name {
 				s.add("rta/"+sn.Name, &nres{tfType: "aws_route_table_association", tfName: tfName(sn.Name), cfnType: "AWS::EC2::SubnetRouteTableAssociation", cfnID: cfnName(sn.Name + "-routes"),
-					tf:  map[string]any{"subnet_id": s.get("subnet/" + sn.Name).ref("id", ""), "route_table_id": rt.ref("id", "")},
-					cfn: map[string]any{"SubnetId": s.get("subnet/" + sn.Name).ref("id", ""), "RouteTableId": rt.ref("id", "")}})
+					tf:  map[string]any{"subnet_id": s.get("subnet/"+sn.Name).ref("id", ""), "route_table_id": rt.ref("id", "")},
+					cfn: map[string]any{"SubnetId": s.get("subnet/"+sn.Name).ref("id", ""), "RouteTableId": rt.ref("id", "")}})
 			}
 		}
 		for i, r := range t.Routes {
@@ -336,7 +336,7 @@ func (s *netSet) vpc(nw *Network, v *NetVPC, tags map[string]string) *nres {
 			for _, sn := range e.Subnets {
 				subs = append(subs, s.get("subnet/"+sn).ref("id", ""))
 			}
-			sg := []any{s.get("sg/" + e.Group).ref("id", "GroupId")}
+			sg := []any{s.get("sg/"+e.Group).ref("id", "GroupId")}
 			tf["vpc_endpoint_type"], cfn["VpcEndpointType"] = "Interface", "Interface"
 			tf["subnet_ids"], cfn["SubnetIds"] = refs(subs), refs(subs)
 			tf["security_group_ids"], cfn["SecurityGroupIds"] = sg, sg
@@ -391,7 +391,7 @@ func (s *netSet) rule(r NetRule, prefixList func(string) nref) (tf, cfn map[stri
 	case r.CIDR != "":
 		tf["cidr_ipv4"], cfn["CidrIp"] = r.CIDR, r.CIDR
 	case r.Group != "":
-		g := s.get("sg/" + r.Group).ref("id", "GroupId")
+		g := s.get("sg/"+r.Group).ref("id", "GroupId")
 		tf["referenced_security_group_id"] = g
 		cfn["SourceSecurityGroupId"] = g
 	case r.PrefixListOf != "":

@@ -26,7 +26,7 @@ func (s *netSet) par(d *Desired, nw *Network, p *PARNetwork, manager string) {
 		tf: map[string]any{"name": parName, "tags": tfTags(tags)}, cfn: map[string]any{"ClusterName": parName, "Tags": cfnTags(tags)}})
 	task, exec := s.roleRef(d, parTaskRole), s.roleRef(d, parExecutionRole)
 	container := map[string]any{"name": parName, "image": image, "essential": true,
-		"portMappings": []any{map[string]any{"containerPort": parContainerPort, "protocol": "tcp"}},
+		"portMappings":     []any{map[string]any{"containerPort": parContainerPort, "protocol": "tcp"}},
 		"logConfiguration": map[string]any{"logDriver": "awslogs", "options": map[string]any{"awslogs-group": p.LogGroup.Name, "awslogs-region": nw.Region, "awslogs-stream-prefix": "par"}}}
 	cj, err := json.Marshal([]any{tfValue(container)})
 	if err != nil {
