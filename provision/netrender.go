@@ -50,6 +50,7 @@ type rawDoc string
 type netOutput struct {
 	name, description string
 	value             any
+	cfnOnly           bool // Terraform renders the resource itself
 }
 
 // netInput is a template input (Terraform variable, CloudFormation
@@ -218,7 +219,7 @@ func (d *Desired) netResources(manager string) *netSet {
 				tf: map[string]any{"file_system_id": n.FileSystem, "policy": rawDoc(n.FSPolicy.JSON)}})
 			s.outputs = append(s.outputs, netOutput{name: cfnName("pennsieve-" + n.Node + "-file-system-policy"),
 				description: "CloudFormation cannot set the policy of an existing file system: aws efs put-file-system-policy --file-system-id " + n.FileSystem + " --policy (this value)",
-				value:       n.FSPolicy.JSON})
+				value:       n.FSPolicy.JSON, cfnOnly: true})
 		}
 		if n.FSGroup != "" {
 			for _, sn := range n.Compute.Subnets {
@@ -234,12 +235,12 @@ func (d *Desired) netResources(manager string) *netSet {
 		}
 		pre := cfnName("pennsieve-" + n.Node)
 		s.outputs = append(s.outputs,
-			netOutput{pre + "ComputeSubnets", "the subnets the node's functions and tasks run in", refs(subs)},
-			netOutput{pre + "ComputeSecurityGroup", "the security group of the node's functions and tasks", s.get("sg/"+n.Compute.Group).ref("id", "GroupId")},
-			netOutput{pre + "LogGroup", "the log group the node's functions and tasks log to", n.Compute.LogGroup})
+			netOutput{pre + "ComputeSubnets", "the subnets the node's functions and tasks run in", refs(subs), false},
+			netOutput{pre + "ComputeSecurityGroup", "the security group of the node's functions and tasks", s.get("sg/"+n.Compute.Group).ref("id", "GroupId"), false},
+			netOutput{pre + "LogGroup", "the log group the node's functions and tasks log to", n.Compute.LogGroup, false})
 		if key != nil && n.Compute.StateMachineKMS {
 			s.outputs = append(s.outputs, netOutput{pre + "StateMachineKmsKey",
-				"the node's state machines: encryptionConfiguration type CUSTOMER_MANAGED_KMS_KEY with this key; its EFS file system encrypted with it", key.ref("arn", "Arn")})
+				"the node's state machines: encryptionConfiguration type CUSTOMER_MANAGED_KMS_KEY with this key; its EFS file system encrypted with it", key.ref("arn", "Arn"), false})
 		}
 	}
 	if p := nw.PAR; p != nil {

@@ -86,8 +86,8 @@ func (s *netSet) par(d *Desired, nw *Network, p *PARNetwork, manager string) {
 		}
 		s.add("alarm/"+a.Name, &nres{tfType: "aws_cloudwatch_metric_alarm", tfName: tfName(a.Name), cfnType: "AWS::CloudWatch::Alarm", cfnID: cfnName(a.Name + "-alarm"), tf: tf, cfn: cfn})
 	}
-	s.outputs = append(s.outputs, netOutput{cfnName(parName + "-alarm-topic"), "subscribe whoever answers PAR's alarms to this topic", topic.ref("arn", "")},
-		netOutput{cfnName(parName + "-load-balancer"), "PAR's internal load balancer", lb.ref("dns_name", "DNSName")})
+	s.outputs = append(s.outputs, netOutput{cfnName(parName + "-alarm-topic"), "subscribe whoever answers PAR's alarms to this topic", topic.ref("arn", ""), false},
+		netOutput{cfnName(parName + "-load-balancer"), "PAR's internal load balancer", lb.ref("dns_name", "DNSName"), false})
 }
 
 // roleRef refers to a desired role's ARN as the templates render it.

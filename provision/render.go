@@ -79,6 +79,9 @@ func RenderTerraform(d *Desired) ([]byte, error) {
 	if len(net.outputs) > 0 {
 		outs := map[string]any{}
 		for _, o := range net.outputs {
+			if o.cfnOnly {
+				continue
+			}
 			outs[tfName(o.name)] = map[string]any{"description": o.description, "value": tfValue(o.value)}
 		}
 		doc["output"] = outs
