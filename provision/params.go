@@ -41,6 +41,11 @@ type Params struct {
 	PackageBucket  string
 	EFSFileSystem  string
 	EFSAccessPoint string
+
+	// DeploymentMode is the mode the nodes' network is rendered for
+	// (basic, secure, compliant); the contract's deployment_mode
+	// parameter when empty, and no network at all when both are.
+	DeploymentMode string
 }
 
 // Node is one compute node.

@@ -27,6 +27,9 @@ func Build(c *contract.Contract, p Params) (*Desired, error) {
 		return nil, err
 	}
 	d.sort()
+	if d.Network, err = buildNetwork(c, p, d); err != nil {
+		return nil, err
+	}
 	if err := checkQuotas(d); err != nil {
 		return nil, err
 	}

@@ -99,6 +99,9 @@ type Desired struct {
 	Account  string   `json:"account"`
 	Policies []Policy `json:"policies"`
 	Roles    []Role   `json:"roles"`
+	// Network is the network and logging desired state the templates
+	// render (nil: none; see Network). Plan and apply manage IAM only.
+	Network *Network `json:"-"`
 }
 
 // ARN of a desired role.

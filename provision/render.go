@@ -54,10 +54,37 @@ func RenderTerraform(d *Desired) ([]byte, error) {
 			put("aws_iam_role_policy_attachment", id+"__"+tfName(a[strings.LastIndex(a, "/")+1:]), map[string]any{"role": "${aws_iam_role." + id + ".name}", "policy_arn": a})
 		}
 	}
+	net := d.netResources(ManagerTerraform)
+	for _, r := range net.res {
+		if r.cfnOnly {
+			continue
+		}
+		if _, taken := res[r.tfType][r.tfName]; taken {
+			return nil, fmt.Errorf("render terraform: two resources %s.%s", r.tfType, r.tfName)
+		}
+		put(r.tfType, r.tfName, tfValue(r.tf))
+	}
 	doc := map[string]any{
-		"//":        fmt.Sprintf("pvaudit provision render: contract %s, account %s. The policy documents are byte-for-byte what pvaudit provision apply sends.", d.Contract, d.Account),
+		"//":        renderComment(d),
 		"terraform": map[string]any{"required_providers": map[string]any{"aws": map[string]any{"source": "hashicorp/aws"}}},
 		"resource":  res,
+	}
+	if len(net.inputs) > 0 {
+		vars := map[string]any{}
+		for _, in := range net.inputs {
+			vars[in.tf] = map[string]any{"type": "string", "description": in.description}
+		}
+		doc["variable"] = vars
+	}
+	if len(net.outputs) > 0 {
+		outs := map[string]any{}
+		for _, o := range net.outputs {
+			if o.cfnOnly {
+				continue
+			}
+			outs[tfName(o.name)] = map[string]any{"description": o.description, "value": tfValue(o.value)}
+		}
+		doc["output"] = outs
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -108,12 +135,34 @@ func cfnName(s string) string {
 type cfnTemplate struct {
 	Version     string                 `json:"AWSTemplateFormatVersion" yaml:"AWSTemplateFormatVersion"`
 	Description string                 `json:"Description" yaml:"Description"`
+	Parameters  map[string]any         `json:"Parameters,omitempty" yaml:"Parameters,omitempty"`
 	Resources   map[string]cfnResource `json:"Resources" yaml:"Resources"`
+	Outputs     map[string]any         `json:"Outputs,omitempty" yaml:"Outputs,omitempty"`
 }
 
 type cfnResource struct {
-	Type       string `json:"Type" yaml:"Type"`
-	Properties any    `json:"Properties" yaml:"Properties"`
+	Type       string   `json:"Type" yaml:"Type"`
+	DependsOn  []string `json:"DependsOn,omitempty" yaml:"DependsOn,omitempty"`
+	Properties any      `json:"Properties" yaml:"Properties"`
+}
+
+// renderComment heads both templates: what they hold and what they do not.
+func renderComment(d *Desired) string {
+	out := fmt.Sprintf("pvaudit provision render: contract %s, account %s. The policy documents are byte-for-byte what pvaudit provision apply sends.", d.Contract, d.Account)
+	switch nw := d.Network; {
+	case nw == nil:
+		out += " Network: not rendered (no deployment mode declared: give --deployment-mode basic|secure|compliant or parameters.deployment_mode)."
+	case nw.Mode != "":
+		out += " Network and logging: deployment mode " + nw.Mode + "."
+	default:
+		out += " Network and logging: PAR's runtime."
+	}
+	if d.Network != nil {
+		for _, n := range d.Network.Notes {
+			out += " " + strings.ToUpper(n[:1]) + n[1:] + "."
+		}
+	}
+	return out
 }
 
 type cfnPolicy struct {
@@ -154,8 +203,7 @@ func RenderCloudFormation(d *Desired, format string) ([]byte, error) {
 		docs = append(docs, json)
 		return fmt.Sprintf("PVAUDITDOC%04d", len(docs)-1)
 	}
-	t := cfnTemplate{Version: "2010-09-09", Resources: map[string]cfnResource{},
-		Description: fmt.Sprintf("pvaudit provision render: contract %s, account %s. The policy documents are byte-for-byte what pvaudit provision apply sends.", d.Contract, d.Account)}
+	t := cfnTemplate{Version: "2010-09-09", Resources: map[string]cfnResource{}, Description: renderComment(d)}
 	ids := map[string]string{}
 	for _, p := range d.Policies {
 		id := cfnName(p.Name)
@@ -179,6 +227,28 @@ func RenderCloudFormation(d *Desired, format string) ([]byte, error) {
 			role.Tags = append(role.Tags, cfnTag{Key: k, Value: r.Tags[k]})
 		}
 		t.Resources[cfnName(r.Name)] = cfnResource{Type: "AWS::IAM::Role", Properties: role}
+	}
+	net := d.netResources(ManagerCloudFormation)
+	for _, r := range net.res {
+		if r.tfOnly {
+			continue
+		}
+		if _, taken := t.Resources[r.cfnID]; taken {
+			return nil, fmt.Errorf("render cloudformation: two resources %s", r.cfnID)
+		}
+		t.Resources[r.cfnID] = cfnResource{Type: r.cfnType, DependsOn: r.cfnDependsOn, Properties: cfnValue(r.cfn)}
+	}
+	if len(net.inputs) > 0 {
+		t.Parameters = map[string]any{}
+		for _, in := range net.inputs {
+			t.Parameters[in.cfn] = map[string]any{"Type": "String", "Description": in.description}
+		}
+	}
+	if len(net.outputs) > 0 {
+		t.Outputs = map[string]any{}
+		for _, o := range net.outputs {
+			t.Outputs[o.name] = map[string]any{"Description": o.description, "Value": cfnValue(o.value)}
+		}
 	}
 	var out []byte
 	quote := `"`

@@ -49,8 +49,17 @@ type renderCase struct {
 func renderCases() []renderCase {
 	return []renderCase{
 		{"pennsieve", "pennsieve", pennsieveParams()},
+		{"pennsieve-basic", "pennsieve", withMode(contract.ModeBasic)},
+		{"pennsieve-secure", "pennsieve", withMode(contract.ModeSecure)},
+		{"pennsieve-compliant", "pennsieve", withMode(contract.ModeCompliant)},
 		{"par", "par", provision.Params{Account: testAccount, Region: "us-east-2", EFSFileSystem: "fs-0123456789abcdef0", EFSAccessPoint: "fsap-0123456789abcdef0"}},
 	}
+}
+
+func withMode(m string) provision.Params {
+	p := pennsieveParams()
+	p.DeploymentMode = m
+	return p
 }
 
 func desiredFor(t *testing.T, tc renderCase, manager string) (*contract.Contract, *provision.Desired) {

@@ -254,7 +254,18 @@ aws_iam_role with the boundary referenced, aws_iam_role_policy,
 aws_iam_role_policy_attachment) or as a CloudFormation template (YAML or
 JSON). Its policy documents are byte-for-byte the ones apply sends. The
 resources are tagged pvaudit:managed-by=terraform|cloudformation, so that
-provision apply never takes them over. No AWS call is made.`,
+provision apply never takes them over. No AWS call is made.
+
+With --deployment-mode (or parameters.deployment_mode) it adds each node's
+network and logging for that mode: secure — a dedicated VPC with a NAT
+gateway, flow logs and a KMS key; compliant — a dedicated VPC without
+internet or NAT routes, VPC endpoints for every service the node's roles
+and boundary allow (endpoint policies limited to the account), flow logs,
+a KMS key for logs and Step Functions, the file system's TLS-only policy;
+basic — nothing (the default VPC). The PAR contract always adds PAR's
+log group, metric filters, the four recommended alarms, its VPC with an
+S3 gateway endpoint, load balancer and ECS service. pvaudit scan
+--deployment-mode MODE checks the result.`,
 		Example: `  pvaudit provision render --format terraform --account 481516234201 --env prod --role-id a3f1b20c --provisioner-account 941377122013 --external-id X --node 7f3a9c21 --file-system 7f3a9c21=fs-07f3a9c21 --file main.tf.json
   pvaudit provision render --format cloudformation --cfn-format json --contract par --account 481516234201`,
 		Args: cobra.NoArgs,
@@ -281,6 +292,7 @@ provision apply never takes them over. No AWS call is made.`,
 	cmd.Flags().StringVar(&o.account, "account", "", "the account ID the resources are for")
 	cmd.Flags().StringVar(&format, "format", "terraform", "terraform or cloudformation")
 	cmd.Flags().StringVar(&cfnFormat, "cfn-format", "yaml", "CloudFormation template format: yaml or json")
+	cmd.Flags().StringVar(&o.params.DeploymentMode, "deployment-mode", "", "render the nodes' network and logging for this mode: basic, secure or compliant (default: parameters.deployment_mode; none: IAM only)")
 	cmd.Flags().StringVar(&file, "file", "", "write the template to `FILE` (atomically) instead of standard output")
 	return cmd
 }
